@@ -1,0 +1,34 @@
+package dev.aphelion.core.backend;
+
+/**
+ * Provides {@link NullBackend}; registered in aphelion-core's {@code META-INF/services}. Always
+ * available, with priority {@link BackendProvider#PRIORITY_NULL} so that it is chosen only when
+ * nothing else is available or when asked for by name ({@code -Daphelion.backend=null}).
+ */
+public final class NullBackendProvider implements BackendProvider {
+  static final Availability AVAILABILITY =
+      Availability.available("always available; does no work (testing and orchestration only)");
+
+  /** Creates the provider (the {@link java.util.ServiceLoader} entry point). */
+  public NullBackendProvider() {}
+
+  @Override
+  public String name() {
+    return NullBackend.NAME;
+  }
+
+  @Override
+  public int priority() {
+    return PRIORITY_NULL;
+  }
+
+  @Override
+  public Availability availability() {
+    return AVAILABILITY;
+  }
+
+  @Override
+  public Backend create() {
+    return new NullBackend();
+  }
+}
