@@ -14,7 +14,6 @@ import java.io.Writer;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -180,8 +179,7 @@ public final class TraceJsonLines {
         throw new SerializationException(
             "trace line " + number + ": 'attributes' must be an object");
       }
-      for (Iterator<Map.Entry<String, JsonNode>> it = attrs.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
+      for (Map.Entry<String, JsonNode> e : attrs.properties()) {
         if (!e.getValue().isTextual()) {
           throw new SerializationException(
               "trace line " + number + ": attribute '" + e.getKey() + "' must be a string");
