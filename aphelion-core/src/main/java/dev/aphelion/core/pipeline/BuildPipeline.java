@@ -228,9 +228,11 @@ public final class BuildPipeline {
         }
         Span span = pipelineSpan.child(stageName);
         span.attribute("stage", stageName);
+        // what the stage records is attributed to its span
+        BuildContext stageCtx = run.withTracer(tracer.within(span));
         BuildGraph out;
         try {
-          out = stage.execute(run, in);
+          out = stage.execute(stageCtx, in);
           if (out == null) {
             throw new IllegalStateException("stage returned null instead of a graph");
           }

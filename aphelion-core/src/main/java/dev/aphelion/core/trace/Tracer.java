@@ -25,14 +25,16 @@ import java.util.function.LongSupplier;
 public final class Tracer {
   private final TraceSink sink;
   private final Shared shared;
+  private final String currentSpanId; // events outside an explicit span are tagged with it
 
   /** State shared by a tracer and the tracers derived from it. */
   private record Shared(
       String traceId, Clock clock, LongSupplier nanoTime, AtomicLong events, AtomicLong spans) {}
 
-  private Tracer(TraceSink sink, Shared shared) {
+  private Tracer(TraceSink sink, Shared shared, String currentSpanId) {
     this.sink = sink;
     this.shared = shared;
+    this.currentSpanId = currentSpanId;
   }
 
   /**
@@ -72,7 +74,28 @@ public final class Tracer {
    * @return the derived tracer
    */
   public Tracer withSink(TraceSink other) {
-    return new Tracer(Objects.requireNonNull(other, "sink"), shared);
+    return new Tracer(Objects.requireNonNull(other, "sink"), shared, currentSpanId);
+  }
+
+  /**
+   * A tracer like this one whose events are recorded inside {@code span}, and whose new spans are
+   * its children. The pipeline hands each stage a context with such a tracer, so that what a
+   * stage records is attributed to the stage's span.
+   *
+   * @param span the enclosing span
+   * @return the derived tracer
+   */
+  public Tracer within(Span span) {
+    return new Tracer(sink, shared, span.id());
+  }
+
+  /**
+   * The id of the span this tracer's events are recorded in (see {@link #within(Span)}).
+   *
+   * @return the span id, or {@code null} for a top-level tracer
+   */
+  public String currentSpanId() {
+    return currentSpanId;
   }
 
   /**
@@ -104,28 +127,28 @@ public final class Tracer {
   }
 
   /**
-   * Records an event outside any span.
+   * Records an event (inside {@link #currentSpanId()}, if any).
    *
    * @param level severity
    * @param message the message
    */
   public void event(TraceLevel level, String message) {
-    emit(level, message, Map.of(), null);
+    emit(level, message, Map.of(), currentSpanId);
   }
 
   /**
-   * Records an event with attributes outside any span.
+   * Records an event with attributes (inside {@link #currentSpanId()}, if any).
    *
    * @param level severity
    * @param message the message
    * @param attributes attributes; values are recorded with {@code String.valueOf}
    */
   public void event(TraceLevel level, String message, Map<String, ?> attributes) {
-    emit(level, message, attributes, null);
+    emit(level, message, attributes, currentSpanId);
   }
 
   /**
-   * Records an {@link TraceLevel#INFO} event outside any span.
+   * Records an {@link TraceLevel#INFO} event (see {@link #event(TraceLevel, String)}).
    *
    * @param message the message
    */
@@ -134,7 +157,7 @@ public final class Tracer {
   }
 
   /**
-   * Records a {@link TraceLevel#WARN} event outside any span.
+   * Records a {@link TraceLevel#WARN} event (see {@link #event(TraceLevel, String)}).
    *
    * @param message the message
    */
@@ -143,24 +166,25 @@ public final class Tracer {
   }
 
   /**
-   * Opens a top-level span; close it (try-with-resources) to record its duration.
+   * Opens a span (a child of {@link #currentSpanId()}, if any); close it (try-with-resources) to
+   * record its duration.
    *
    * @param name what the span measures, for example a stage name
    * @return the open span
    */
   public Span span(String name) {
-    return new Span(this, name, null, Map.of());
+    return new Span(this, name, currentSpanId, Map.of());
   }
 
   /**
-   * Opens a top-level span with start attributes.
+   * Opens a span with start attributes (a child of {@link #currentSpanId()}, if any).
    *
    * @param name what the span measures
    * @param attributes attributes recorded on the start and end events
    * @return the open span
    */
   public Span span(String name, Map<String, ?> attributes) {
-    return new Span(this, name, null, attributes);
+    return new Span(this, name, currentSpanId, attributes);
   }
 
   String nextSpanId() {
@@ -251,7 +275,8 @@ public final class Tracer {
           traceId != null
               ? traceId
               : HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
-      return new Tracer(sink, new Shared(id, clock, nanoTime, new AtomicLong(), new AtomicLong()));
+      return new Tracer(
+          sink, new Shared(id, clock, nanoTime, new AtomicLong(), new AtomicLong()), null);
     }
   }
 }

@@ -327,6 +327,30 @@ class BuildPipelineTest {
   }
 
   @Test
+  void eventsRecordedByAStageCarryItsSpan() {
+    PipelineStage talker =
+        new PipelineStage() {
+          @Override
+          public String name() {
+            return "talker";
+          }
+
+          @Override
+          public BuildGraph execute(BuildContext c, BuildGraph g) {
+            c.tracer().info("said inside");
+            return g;
+          }
+        };
+    PipelineResult r = BuildPipeline.builder().stage(talker).build().execute(ctx, chain());
+    TraceEvent start =
+        r.trace().stream().filter(ev -> ev.message().equals("talker started")).findFirst().orElseThrow();
+    TraceEvent said =
+        r.trace().stream().filter(ev -> ev.message().equals("said inside")).findFirst().orElseThrow();
+    assertEquals(start.spanId(), said.spanId());
+    assertEquals(r.trace().getFirst().spanId(), start.attribute(Span.PARENT));
+  }
+
+  @Test
   void boundedRunTraceCountsDrops() {
     BuildPipeline p =
         BuildPipeline.builder().stage(stage("a")).stage(stage("b")).traceCapacity(2).build();

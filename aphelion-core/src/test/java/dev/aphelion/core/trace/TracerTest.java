@@ -91,6 +91,22 @@ class TracerTest {
   }
 
   @Test
+  void withinAttributesEventsAndSpansToTheEnclosingSpan() {
+    Span outer = tracer.span("outer");
+    Tracer inside = tracer.within(outer);
+    assertEquals("s1", inside.currentSpanId());
+    assertNull(tracer.currentSpanId());
+    inside.info("hello");
+    try (Span child = inside.span("child")) {
+      assertEquals("s1", child.parentId());
+    }
+    outer.close();
+    TraceEvent hello = sink.events().get(1);
+    assertEquals("hello", hello.message());
+    assertEquals("s1", hello.spanId());
+  }
+
+  @Test
   void derivedTracerSharesTraceIdAndCounters() {
     InMemoryTraceSink other = new InMemoryTraceSink(10);
     Tracer derived = tracer.withSink(other);
