@@ -1,0 +1,18 @@
+package dev.aphelion.tritter.quant;
+
+/** Per-token int8 activation quantization kernels; a scalar reference and a Vector API version. */
+interface ActivationQuantizer {
+
+  /**
+   * Quantizes one token: {@code scale = max|x|/127} (1.0 when the token is all zeros), {@code q =
+   * clamp(round half away from zero(x/scale), -127, 127)}.
+   *
+   * @param x activations
+   * @param xOff first activation of the token
+   * @param cols activations in the token
+   * @param q destination
+   * @param qOff first destination index
+   * @return the scale, or NaN if the token holds a NaN or infinite value (the caller reports it)
+   */
+  float quantize(float[] x, int xOff, int cols, byte[] q, int qOff);
+}

@@ -1,0 +1,292 @@
+package dev.aphelion.tritter.ternary;
+
+import dev.aphelion.tritter.parallel.RowPool;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The Vector API version of {@link TernaryKernels}: T-MAC-style table lookups on the {@link
+ * PackedTernary} layout (one byte per row and 4 columns, +1 mask in the low nibble, -1 mask in the
+ * high nibble, 32 rows interleaved).
+ *
+ * <p>Int8: for every quad of 4 activations the 16 subset sums are built as {@code short}s (stored
+ * twice, in lanes 0-15 and 16-31, so that both a raw byte and the byte shifted right by 4 index the
+ * right entry through {@code selectFrom}'s index wrapping without a mask); then 32 rows at a time,
+ * {@code acc += T[plus] - T[minus]} with two lane permutations, widened to int every 64 quads
+ * (|T[plus] - T[minus]| <= 4 * 127, so 64 of them fit a short).
+ *
+ * <p>Float: the 16 subset sums as floats (one 16-lane vector), indexed the same way 16 rows at a
+ * time.
+ *
+ * <p>Needs 512-bit vectors (AVX-512 with VBMI/BW); on narrower hardware every call is delegated to
+ * the scalar reference. Public only so that {@link dev.aphelion.tritter.vector.Vectorization} can
+ * create it.
+ */
+public final class PanamaTernaryKernels implements TernaryKernels {
+
+  private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
+  private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
+  private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
+  private static final VectorSpecies<Byte> B512 = ByteVector.SPECIES_512;
+  private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
+  private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+  private static final int BR = PackedTernary.BLOCK_ROWS;
+  /** Quads summed in a short before widening: 64 * 508 < 32768. */
+  private static final int WIDEN_EVERY = 64;
+  /** Tokens whose tables are built and used together in a GEMM. */
+  private static final int TOKEN_TILE = 4;
+
+  private static final boolean SUPPORTED =
+      ShortVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
+
+  // Lane l of SUBSET_j is set when bit j of (l mod 16) is set: which activations table entry l sums.
+  private static final VectorMask<Short>[] SHORT_SUBSET = shortSubsets();
+  private static final VectorMask<Float>[] FLOAT_SUBSET = floatSubsets();
+
+  private final ScalarTernaryKernels fallback = new ScalarTernaryKernels();
+
+  /** Creates the kernels. */
+  public PanamaTernaryKernels() {}
+
+  @SuppressWarnings("unchecked")
+  private static VectorMask<Short>[] shortSubsets() {
+    VectorMask<Short>[] m = new VectorMask[4];
+    for (int j = 0; j < 4; j++) {
+      boolean[] bits = new boolean[S.length()];
+      for (int l = 0; l < bits.length; l++) {
+        bits[l] = ((l & 15) >>> j & 1) != 0;
+      }
+      m[j] = VectorMask.fromArray(S, bits, 0);
+    }
+    return m;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static VectorMask<Float>[] floatSubsets() {
+    VectorMask<Float>[] m = new VectorMask[4];
+    for (int j = 0; j < 4; j++) {
+      boolean[] bits = new boolean[F.length()];
+      for (int l = 0; l < bits.length; l++) {
+        bits[l] = ((l & 15) >>> j & 1) != 0;
+      }
+      m[j] = VectorMask.fromArray(F, bits, 0);
+    }
+    return m;
+  }
+
+  // ---------------------------------------------------------------- int8
+
+  @Override
+  public void matmulInt8(PackedTernary w, MemorySegment q, float[] xScales, int batch, float[] bias, float[] y, RowPool pool) {
+    if (!SUPPORTED) {
+      fallback.matmulInt8(w, q, xScales, batch, bias, y, pool);
+      return;
+    }
+    int qpr = w.quadsPerRow();
+    int tile = Math.min(batch, TOKEN_TILE);
+    short[][] tables = new short[tile][qpr * S.length()];
+    for (int t0 = 0; t0 < batch; t0 += tile) {
+      int n = Math.min(tile, batch - t0);
+      int first = t0;
+      if (n > 1) {
+        pool.forRange(n, 1, (a, b) -> {
+          for (int t = a; t < b; t++) {
+            buildShortTables(w, q, (long) (first + t) * w.cols(), tables[t]);
+          }
+        });
+      } else {
+        buildShortTables(w, q, (long) first * w.cols(), tables[0]);
+      }
+      pool.forRange(w.rowBlocks(), TernaryKernels.minBlocksPerTask(w), (b0, b1) -> {
+        for (int blk = b0; blk < b1; blk++) {
+          for (int t = 0; t < n; t++) {
+            int token = first + t;
+            int8Block(w, tables[t], blk, xScales[token], bias, y, token * w.rows());
+          }
+        }
+      });
+    }
+  }
+
+  /** The 16 subset sums of every quad of one token, duplicated to 32 lanes. */
+  private static void buildShortTables(PackedTernary w, MemorySegment q, long base, short[] tbl) {
+    int quad = 0;
+    for (int g = 0; g < w.groupsPerRow(); g++) {
+      int c0 = g * w.groupSize();
+      int len = w.colsInGroup(g);
+      for (int k = 0; k < len; k += 4) {
+        ShortVector t = ShortVector.zero(S);
+        for (int j = 0; j < 4 && k + j < len; j++) {
+          short v = q.get(ValueLayout.JAVA_BYTE, base + c0 + k + j);
+          t = t.add(ShortVector.broadcast(S, v), SHORT_SUBSET[j]);
+        }
+        t.intoArray(tbl, quad * S.length());
+        quad++;
+      }
+    }
+  }
+
+  private static void int8Block(PackedTernary w, short[] tbl, int blk, float xScale, float[] bias, float[] y, int yOff) {
+    byte[] nib = w.nibbles();
+    float[] bs = w.blockScales();
+    int qpr = w.quadsPerRow();
+    int groups = w.groupsPerRow();
+    int wBase = blk * qpr * BR;
+    int sBase = blk * groups * BR;
+    FloatVector s0 = FloatVector.zero(F);
+    FloatVector s1 = FloatVector.zero(F);
+    int quad = 0;
+    for (int g = 0; g < groups; g++) {
+      int end = quad + w.quadsInGroup(g);
+      IntVector a0 = IntVector.zero(I);
+      IntVector a1 = IntVector.zero(I);
+      while (quad < end) {
+        int stop = Math.min(end, quad + WIDEN_EVERY);
+        ShortVector acc = ShortVector.zero(S);
+        for (; quad < stop; quad++) {
+          ShortVector idx = (ShortVector) ByteVector.fromArray(B256, nib, wBase + quad * BR).convertShape(VectorOperators.B2S, S, 0);
+          ShortVector t = ShortVector.fromArray(S, tbl, quad * BR);
+          acc = acc.add(idx.selectFrom(t)).sub(idx.lanewise(VectorOperators.LSHR, 4).selectFrom(t));
+        }
+        a0 = a0.add((IntVector) acc.convertShape(VectorOperators.S2I, I, 0));
+        a1 = a1.add((IntVector) acc.convertShape(VectorOperators.S2I, I, 1));
+      }
+      FloatVector f0 = (FloatVector) a0.convert(VectorOperators.I2F, 0);
+      FloatVector f1 = (FloatVector) a1.convert(VectorOperators.I2F, 0);
+      s0 = s0.add(f0.mul(FloatVector.fromArray(F, bs, sBase + g * BR)));
+      s1 = s1.add(f1.mul(FloatVector.fromArray(F, bs, sBase + g * BR + 16)));
+    }
+    store(s0.mul(xScale), s1.mul(xScale), blk, w.rows(), bias, y, yOff);
+  }
+
+  /** Adds the bias and stores the 32 rows of a block, clipped to {@code rows}. */
+  private static void store(FloatVector s0, FloatVector s1, int blk, int rows, float[] bias, float[] y, int yOff) {
+    int r0 = blk * BR;
+    if (r0 + BR <= rows) {
+      if (bias != null) {
+        s0 = s0.add(FloatVector.fromArray(F, bias, r0));
+        s1 = s1.add(FloatVector.fromArray(F, bias, r0 + 16));
+      }
+      s0.intoArray(y, yOff + r0);
+      s1.intoArray(y, yOff + r0 + 16);
+    } else {
+      for (int i = 0; i < BR && r0 + i < rows; i++) {
+        float v = i < 16 ? s0.lane(i) : s1.lane(i - 16);
+        y[yOff + r0 + i] = bias == null ? v : v + bias[r0 + i];
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- float
+
+  @Override
+  public void matmulFloat(PackedTernary w, float[] x, int batch, float[] bias, float[] y, RowPool pool) {
+    if (!SUPPORTED) {
+      fallback.matmulFloat(w, x, batch, bias, y, pool);
+      return;
+    }
+    int qpr = w.quadsPerRow();
+    int tile = Math.min(batch, TOKEN_TILE);
+    int[][] tables = new int[tile][qpr * F.length()];
+    for (int t0 = 0; t0 < batch; t0 += tile) {
+      int n = Math.min(tile, batch - t0);
+      int first = t0;
+      if (n > 1) {
+        pool.forRange(n, 1, (a, b) -> {
+          for (int t = a; t < b; t++) {
+            buildFloatTables(w, x, (first + t) * w.cols(), tables[t]);
+          }
+        });
+      } else {
+        buildFloatTables(w, x, first * w.cols(), tables[0]);
+      }
+      pool.forRange(w.rowBlocks(), TernaryKernels.minBlocksPerTask(w), (b0, b1) -> {
+        for (int blk = b0; blk < b1; blk++) {
+          for (int t = 0; t < n; t++) {
+            int token = first + t;
+            floatBlock(w, tables[t], blk, bias, y, token * w.rows());
+          }
+        }
+      });
+    }
+  }
+
+  /** The 16 subset sums of every quad of one token as float bits (for int-indexed lookups). */
+  private static void buildFloatTables(PackedTernary w, float[] x, int base, int[] tbl) {
+    int quad = 0;
+    for (int g = 0; g < w.groupsPerRow(); g++) {
+      int c0 = base + g * w.groupSize();
+      int len = w.colsInGroup(g);
+      for (int k = 0; k < len; k += 4) {
+        FloatVector t = FloatVector.zero(F);
+        for (int j = 0; j < 4 && k + j < len; j++) {
+          t = t.add(FloatVector.broadcast(F, x[c0 + k + j]), FLOAT_SUBSET[j]);
+        }
+        t.reinterpretAsInts().intoArray(tbl, quad * F.length());
+        quad++;
+      }
+    }
+  }
+
+  private static void floatBlock(PackedTernary w, int[] tbl, int blk, float[] bias, float[] y, int yOff) {
+    byte[] nib = w.nibbles();
+    float[] bs = w.blockScales();
+    int qpr = w.quadsPerRow();
+    int groups = w.groupsPerRow();
+    int wBase = blk * qpr * BR;
+    int sBase = blk * groups * BR;
+    FloatVector s0 = FloatVector.zero(F);
+    FloatVector s1 = FloatVector.zero(F);
+    int quad = 0;
+    for (int g = 0; g < groups; g++) {
+      int end = quad + w.quadsInGroup(g);
+      FloatVector a0 = FloatVector.zero(F);
+      FloatVector a1 = FloatVector.zero(F);
+      for (; quad < end; quad++) {
+        IntVector t = IntVector.fromArray(I, tbl, quad * 16);
+        int off = wBase + quad * BR;
+        IntVector i0 = (IntVector) ByteVector.fromArray(B128, nib, off).convertShape(VectorOperators.B2I, I, 0);
+        IntVector i1 = (IntVector) ByteVector.fromArray(B128, nib, off + 16).convertShape(VectorOperators.B2I, I, 0);
+        a0 = a0.add(i0.selectFrom(t).reinterpretAsFloats()).sub(i0.lanewise(VectorOperators.ASHR, 4).selectFrom(t).reinterpretAsFloats());
+        a1 = a1.add(i1.selectFrom(t).reinterpretAsFloats()).sub(i1.lanewise(VectorOperators.ASHR, 4).selectFrom(t).reinterpretAsFloats());
+      }
+      s0 = s0.add(a0.mul(FloatVector.fromArray(F, bs, sBase + g * BR)));
+      s1 = s1.add(a1.mul(FloatVector.fromArray(F, bs, sBase + g * BR + 16)));
+    }
+    store(s0, s1, blk, w.rows(), bias, y, yOff);
+  }
+
+  // ---------------------------------------------------------------- dot
+
+  @Override
+  public int dot(byte[] a, byte[] b) {
+    int n = a.length;
+    int lanes = B512.length();
+    int bound = B512.loopBound(n);
+    int total = 0;
+    int i = 0;
+    while (i < bound) {
+      // products are in {-1, 0, 1}: 127 of them fit a byte lane
+      int stop = Math.min(bound, i + 127 * lanes);
+      ByteVector acc = ByteVector.zero(B512);
+      for (; i < stop; i += lanes) {
+        acc = acc.add(ByteVector.fromArray(B512, a, i).mul(ByteVector.fromArray(B512, b, i)));
+      }
+      total += (int) (acc.convertShape(VectorOperators.B2I, I, 0).reduceLanesToLong(VectorOperators.ADD)
+          + acc.convertShape(VectorOperators.B2I, I, 1).reduceLanesToLong(VectorOperators.ADD)
+          + acc.convertShape(VectorOperators.B2I, I, 2).reduceLanesToLong(VectorOperators.ADD)
+          + acc.convertShape(VectorOperators.B2I, I, 3).reduceLanesToLong(VectorOperators.ADD));
+    }
+    for (; i < n; i++) {
+      total += a[i] * b[i];
+    }
+    return total;
+  }
+}

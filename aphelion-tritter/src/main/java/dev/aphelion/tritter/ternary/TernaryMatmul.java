@@ -1,0 +1,230 @@
+package dev.aphelion.tritter.ternary;
+
+import dev.aphelion.core.error.ShapeException;
+import dev.aphelion.tritter.parallel.RowPool;
+import dev.aphelion.tritter.quant.Int8Activations;
+import dev.aphelion.tritter.vector.Vectorization;
+import java.util.Objects;
+
+/**
+ * Ternary matrix products {@code y = x · Wᵀ ⊙ scale (+ bias)} on {@link PackedTernary} weights: the
+ * front door to the CPU kernels.
+ *
+ * <p>For weights {@code W} of shape {@code [rows][cols]} and activations {@code x} of shape {@code
+ * [batch][cols]}, the output {@code y} has shape {@code [batch][rows]} (row-major) with {@code
+ * y[b][r] = Σ_g scale(r,g) · Σ_{c in g} W[r][c] · x[b][c] (+ bias[r])}. With {@link
+ * Int8Activations} the inner sums are exact integers and the result is multiplied by the token's
+ * scale; the Vector API and scalar paths then agree bit for bit.
+ *
+ * <p><b>Float error bound.</b> With float activations the Vector API path adds the same terms as the
+ * scalar reference in a different order (4-term table sums, then per-lane accumulation). Both are
+ * within the classic summation bound of the exact value, so for every output {@code |y_vector -
+ * y_scalar| <= 2·γ(n)·Σ_g |scale(r,g)|·Σ_{c in g} |x[c]|} with {@code n} the group length and
+ * {@code γ(n) = n·2⁻²⁴ / (1 - n·2⁻²⁴)}, plus one rounding of the result; in practice the difference
+ * is a few ulps of {@code Σ|x|}.
+ *
+ * <p>Rows are split across a {@link RowPool} (default {@link RowPool#shared()}: all cores); the
+ * kernels are chosen through {@link Vectorization} (default {@link Vectorization#get()}). Instances
+ * are immutable and thread-safe.
+ */
+public final class TernaryMatmul {
+
+  private static final class Default {
+    static final TernaryMatmul INSTANCE = new TernaryMatmul(Vectorization.get(), RowPool.shared());
+  }
+
+  private final TernaryKernels kernels;
+  private final Vectorization vectorization;
+  private final RowPool pool;
+
+  /**
+   * Creates a front door on an explicit path and pool (tests and benchmarks).
+   *
+   * @param vectorization the kernel path
+   * @param pool the threads rows are split across
+   */
+  public TernaryMatmul(Vectorization vectorization, RowPool pool) {
+    this.vectorization = Objects.requireNonNull(vectorization, "vectorization");
+    this.pool = Objects.requireNonNull(pool, "pool");
+    this.kernels = vectorization.select(TernaryKernels.class, ScalarTernaryKernels::new, "dev.aphelion.tritter.ternary.PanamaTernaryKernels");
+  }
+
+  /** The shared instance: {@link Vectorization#get()} and {@link RowPool#shared()}. */
+  public static TernaryMatmul get() {
+    return Default.INSTANCE;
+  }
+
+  /** The kernel path this instance uses. */
+  public Vectorization vectorization() {
+    return vectorization;
+  }
+
+  /** The pool this instance splits rows across. */
+  public RowPool pool() {
+    return pool;
+  }
+
+  /**
+   * One token, float activations: {@code y = W·x ⊙ scale}.
+   *
+   * @param w weights {@code [rows][cols]}
+   * @param x {@code cols} activations
+   * @param y {@code rows} outputs, overwritten
+   * @throws ShapeException if a length does not match
+   */
+  public void gemv(PackedTernary w, float[] x, float[] y) {
+    gemv(w, x, y, null);
+  }
+
+  /**
+   * One token, float activations, plus bias.
+   *
+   * @param w weights {@code [rows][cols]}
+   * @param x {@code cols} activations
+   * @param y {@code rows} outputs, overwritten
+   * @param bias {@code rows} values, or {@code null}
+   * @throws ShapeException if a length does not match
+   */
+  public void gemv(PackedTernary w, float[] x, float[] y, float[] bias) {
+    gemm(w, x, 1, y, bias);
+  }
+
+  /**
+   * A batch of tokens, float activations.
+   *
+   * @param w weights {@code [rows][cols]}
+   * @param x {@code [batch][cols]} activations, row-major
+   * @param batch tokens
+   * @param y {@code [batch][rows]} outputs, row-major, overwritten
+   * @throws ShapeException if a length does not match
+   */
+  public void gemm(PackedTernary w, float[] x, int batch, float[] y) {
+    gemm(w, x, batch, y, null);
+  }
+
+  /**
+   * A batch of tokens, float activations, plus bias.
+   *
+   * @param w weights {@code [rows][cols]}
+   * @param x {@code [batch][cols]} activations, row-major
+   * @param batch tokens
+   * @param y {@code [batch][rows]} outputs, row-major, overwritten
+   * @param bias {@code rows} values, or {@code null}
+   * @throws ShapeException if a length does not match
+   */
+  public void gemm(PackedTernary w, float[] x, int batch, float[] y, float[] bias) {
+    Objects.requireNonNull(w, "w");
+    Objects.requireNonNull(x, "x");
+    Objects.requireNonNull(y, "y");
+    if (batch < 1) {
+      throw new ShapeException("batch must be at least 1, got " + batch);
+    }
+    if (x.length != (long) batch * w.cols()) {
+      throw new ShapeException("x has length " + x.length + " but W is " + w.rows() + "x" + w.cols() + " and batch is " + batch + " (expected " + (long) batch * w.cols() + ")");
+    }
+    checkOut(w, batch, y, bias);
+    kernels.matmulFloat(w, x, batch, bias, y, pool);
+  }
+
+  /**
+   * One token, int8 activations (W1.58A8): {@code y = (W·q ⊙ scale) · xScale}.
+   *
+   * @param w weights {@code [rows][cols]}
+   * @param x one token of {@code cols} int8 activations
+   * @param y {@code rows} outputs, overwritten
+   * @throws ShapeException if a shape does not match
+   */
+  public void gemvInt8(PackedTernary w, Int8Activations x, float[] y) {
+    gemvInt8(w, x, y, null);
+  }
+
+  /**
+   * One token, int8 activations, plus bias.
+   *
+   * @param w weights {@code [rows][cols]}
+   * @param x one token of {@code cols} int8 activations
+   * @param y {@code rows} outputs, overwritten
+   * @param bias {@code rows} values, or {@code null}
+   * @throws ShapeException if a shape does not match
+   */
+  public void gemvInt8(PackedTernary w, Int8Activations x, float[] y, float[] bias) {
+    Objects.requireNonNull(x, "x");
+    if (x.batch() != 1) {
+      throw new ShapeException("gemvInt8 takes one token but the activations hold " + x.batch() + "; use gemmInt8");
+    }
+    gemmInt8(w, x, y, bias);
+  }
+
+  /**
+   * A batch of int8 tokens.
+   *
+   * @param w weights {@code [rows][cols]}
+   * @param x {@code [batch][cols]} int8 activations
+   * @param y {@code [batch][rows]} outputs, row-major, overwritten
+   * @throws ShapeException if a shape does not match
+   */
+  public void gemmInt8(PackedTernary w, Int8Activations x, float[] y) {
+    gemmInt8(w, x, y, null);
+  }
+
+  /**
+   * A batch of int8 tokens, plus bias.
+   *
+   * @param w weights {@code [rows][cols]}
+   * @param x {@code [batch][cols]} int8 activations
+   * @param y {@code [batch][rows]} outputs, row-major, overwritten
+   * @param bias {@code rows} values, or {@code null}
+   * @throws ShapeException if a shape does not match
+   */
+  public void gemmInt8(PackedTernary w, Int8Activations x, float[] y, float[] bias) {
+    Objects.requireNonNull(w, "w");
+    Objects.requireNonNull(x, "x");
+    Objects.requireNonNull(y, "y");
+    if (x.cols() != w.cols()) {
+      throw new ShapeException("activations have " + x.cols() + " columns but W is " + w.rows() + "x" + w.cols());
+    }
+    checkOut(w, x.batch(), y, bias);
+    kernels.matmulInt8(w, x.segment(), x.scales(), x.batch(), bias, y, pool);
+  }
+
+  /**
+   * Dot product of two trit vectors.
+   *
+   * @param a values in {-1, 0, 1}
+   * @param b values in {-1, 0, 1}, same length
+   * @return {@code Σ a[i]·b[i]}
+   * @throws ShapeException if the lengths differ or a value is not a trit (naming its index)
+   */
+  public int dot(byte[] a, byte[] b) {
+    Objects.requireNonNull(a, "a");
+    Objects.requireNonNull(b, "b");
+    if (a.length != b.length) {
+      throw new ShapeException("trit vectors have different lengths " + a.length + " and " + b.length);
+    }
+    checkTrits(a, "a");
+    checkTrits(b, "b");
+    return kernels.dot(a, b);
+  }
+
+  private static void checkTrits(byte[] v, String name) {
+    for (int i = 0; i < v.length; i++) {
+      if (v[i] < -1 || v[i] > 1) {
+        throw new ShapeException(name + "[" + i + "] is " + v[i] + ", expected -1, 0 or 1");
+      }
+    }
+  }
+
+  private static void checkOut(PackedTernary w, int batch, float[] y, float[] bias) {
+    if (y.length != (long) batch * w.rows()) {
+      throw new ShapeException("y has length " + y.length + " but W is " + w.rows() + "x" + w.cols() + " and batch is " + batch + " (expected " + (long) batch * w.rows() + ")");
+    }
+    if (bias != null && bias.length != w.rows()) {
+      throw new ShapeException("bias has length " + bias.length + " but W has " + w.rows() + " rows");
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "TernaryMatmul[" + vectorization + ", " + pool + "]";
+  }
+}
