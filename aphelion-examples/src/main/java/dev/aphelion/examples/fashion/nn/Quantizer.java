@@ -20,7 +20,8 @@ public final class Quantizer {
    * @return the nearest integer, ties away from zero
    */
   public static float roundHalfAway(float v) {
-    return v >= 0 ? (float) Math.floor(v + 0.5f) : -(float) Math.floor(-v + 0.5f);
+    // 0f - x turns -0 into +0, so zeros compare equal to the packed kernels' zeros
+    return v >= 0 ? (float) Math.floor(v + 0.5f) : 0f - (float) Math.floor(-v + 0.5f);
   }
 
   /**
