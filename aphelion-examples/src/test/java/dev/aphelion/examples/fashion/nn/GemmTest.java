@@ -9,6 +9,8 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class GemmTest {
+  private static final GemmKernel VECTOR = new VectorGemm();
+  private static final GemmKernel SCALAR = new ScalarGemm();
   private static final int[] SIZES = {1, 3, 4, 5, 17, 31, 32, 33, 63, 64, 65};
 
   private static float[] random(SplittableRandom r, int n, boolean integers) {
@@ -30,8 +32,8 @@ class GemmTest {
           float[] c0 = random(r, m * n + 2, false);
           float[] c1 = c0.clone();
           boolean acc = ((m + n) & 1) == 0;
-          Gemm.matmul(a, 3, b, 5, c0, 2, m, k, n, acc);
-          Gemm.matmulScalar(a, 3, b, 5, c1, 2, m, k, n, acc);
+          VECTOR.matmul(a, 3, b, 5, c0, 2, m, k, n, acc);
+          SCALAR.matmul(a, 3, b, 5, c1, 2, m, k, n, acc);
           // fused multiply-add rounds once per step, the scalar loop twice: bound by k·ulp
           for (int i = 0; i < c0.length; i++) {
             assertEquals(c1[i], c0[i], 1e-5f * (k + 1), "m=" + m + " k=" + k + " n=" + n + " i=" + i);
@@ -56,7 +58,10 @@ class GemmTest {
       w[i] = r.nextInt(-1, 2);
     }
     float[] c = new float[m * n];
-    Gemm.matmul(x, 0, w, 0, c, 0, m, k, n, false);
+    float[] cs = new float[m * n];
+    VECTOR.matmul(x, 0, w, 0, c, 0, m, k, n, false);
+    SCALAR.matmul(x, 0, w, 0, cs, 0, m, k, n, false);
+    assertArrayEquals(cs, c);
     for (int i = 0; i < m; i++) {
       for (int j = 0; j < n; j++) {
         long s = 0;
@@ -66,6 +71,12 @@ class GemmTest {
         assertEquals((float) s, c[i * n + j]);
       }
     }
+  }
+
+  @Test
+  void facadeUsesTheVectorKernelWhenTheModuleIsPresent() {
+    // surefire runs with --add-modules jdk.incubator.vector
+    assertEquals(VectorGemm.class, Gemm.kernel().getClass());
   }
 
   @Test
