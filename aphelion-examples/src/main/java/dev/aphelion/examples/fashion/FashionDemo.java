@@ -1,0 +1,262 @@
+package dev.aphelion.examples.fashion;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.aphelion.core.error.AphelionException;
+import dev.aphelion.core.error.ErrorCode;
+import dev.aphelion.examples.fashion.nn.DataParallelTrainer;
+import dev.aphelion.examples.fashion.nn.EpochStats;
+import dev.aphelion.examples.fashion.nn.Float32Exchange;
+import dev.aphelion.examples.fashion.nn.GradientExchange;
+import dev.aphelion.examples.fashion.nn.Mlp;
+import dev.aphelion.examples.fashion.nn.MlpLayout;
+import dev.aphelion.examples.fashion.nn.Precision;
+import dev.aphelion.examples.fashion.nn.TrainOptions;
+import dev.aphelion.tritter.vector.Vectorization;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The Fashion-MNIST demo: loads the data, trains the ternary model with compressed gradient
+ * exchange (and, unless skipped, the same model uncompressed and a float32 model), then writes
+ * {@code summary.json} and {@code training.png}. {@code ./aphelion demo} runs it through
+ * {@link dev.aphelion.examples.Demo}.
+ *
+ * <p>Read it as a template for a training loop of your own: {@link #train} is the whole recipe
+ * (a layout, a model, a gradient exchange, a {@link DataParallelTrainer}).
+ */
+public final class FashionDemo {
+  /** The model's layer widths: 28×28 pixels in, two hidden layers, 10 classes out. */
+  public static final int[] LAYERS = {784, 256, 128, 10};
+
+  private final DemoOptions options;
+  private final PrintStream out;
+
+  /**
+   * Creates the demo.
+   *
+   * @param options parsed options
+   * @param out where to print progress and results
+   */
+  public FashionDemo(DemoOptions options, PrintStream out) {
+    this.options = options;
+    this.out = out;
+  }
+
+  /**
+   * Runs the demo from command-line arguments.
+   *
+   * @param args see {@link DemoOptions#USAGE}
+   * @param out where to print
+   * @return the process exit code: 0 on success, 2 for bad options or missing data
+   */
+  public static int run(String[] args, PrintStream out) {
+    DemoOptions options;
+    try {
+      options = DemoOptions.parse(args);
+    } catch (AphelionException e) {
+      out.println(e.getMessage());
+      out.print(DemoOptions.USAGE);
+      return 2;
+    }
+    if (options.help()) {
+      out.print(DemoOptions.USAGE);
+      return 0;
+    }
+    return new FashionDemo(options, out).run();
+  }
+
+  /**
+   * Runs the demo.
+   *
+   * @return the process exit code
+   */
+  public int run() {
+    long t0 = System.nanoTime();
+    out.println("Aphelion demo: a ternary (BitNet b1.58) MLP on Fashion-MNIST");
+    out.printf(Locale.ROOT, "  JDK %s, %d cores, kernels: %s%n",
+        Runtime.version(), Runtime.getRuntime().availableProcessors(), Vectorization.get());
+    if (!new DatasetInstaller(out).ensure(options.data(), !options.dataGiven())) {
+      return 2;
+    }
+    long tl = System.nanoTime();
+    FashionMnist.Split split = FashionMnist.load(options.data());
+    LabeledImages train = options.trainLimit() > 0 && options.trainLimit() < split.train().count()
+        ? split.train().head(options.trainLimit()) : split.train();
+    LabeledImages test = split.test();
+    out.printf(Locale.ROOT, "  data: %s: %,d training and %,d test images of %d×%d (%.1fs)%n",
+        options.data(), train.count(), test.count(), train.rows(), train.cols(),
+        (System.nanoTime() - tl) / 1e9);
+    out.printf(Locale.ROOT, "  model: MLP %s, %,d parameters; %d epochs, batch %d, %d workers%n%n",
+        java.util.Arrays.toString(LAYERS),
+        new MlpLayout(LAYERS, Precision.TERNARY).parameterCount(), options.epochs(),
+        options.batchSize(), options.workers());
+
+    List<RunResult> runs = new ArrayList<>();
+    runs.add(train("ternaryCompressed",
+        "ternary, " + options.compressionLabel() + " gradients", Precision.TERNARY,
+        exchange(options.compression()), train, test));
+    if (!options.skipBaselines()) {
+      runs.add(train("ternary", "ternary, f32 gradients", Precision.TERNARY,
+          new Float32Exchange(options.workers()), train, test));
+      runs.add(train("float32", "float32 model", Precision.FLOAT32,
+          new Float32Exchange(options.workers()), train, test));
+    }
+
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    Map<String, Object> summary = summary(runs, seconds);
+    writeOutputs(summary, runs);
+    printResults(runs, seconds);
+    return 0;
+  }
+
+  /**
+   * Trains one model: the template for a training loop of your own.
+   *
+   * @param key the run's key in the summary
+   * @param label the run's display name
+   * @param precision ternary or float32
+   * @param exchange how the workers combine gradients
+   * @param train training examples
+   * @param test evaluation examples
+   * @return the trained model and its numbers
+   */
+  public RunResult train(
+      String key, String label, Precision precision, GradientExchange exchange,
+      LabeledImages train, LabeledImages test) {
+    out.println(label + ":");
+    Mlp model = new Mlp(new MlpLayout(LAYERS, precision), options.seed());
+    TrainOptions opts = new TrainOptions(
+        options.epochs(), options.batchSize(), options.learningRate(), 100, 0f,
+        options.workers(), options.seed());
+    ConsoleProgress progress = new ConsoleProgress(
+        label, options.epochs(), out, ConsoleProgress.stdoutIsTerminal());
+    List<EpochStats> history;
+    try (DataParallelTrainer trainer = new DataParallelTrainer(model, opts, exchange)) {
+      history = trainer.fit(train, test, progress);
+    }
+    double seconds = history.stream().mapToDouble(EpochStats::seconds).sum();
+    RunResult r = new RunResult(key, label, model, history, exchange.name(),
+        exchange.wireBytes(), exchange.float32Bytes(), seconds);
+    out.printf(Locale.ROOT, "  -> test accuracy %.2f%%, gradient traffic %s (%.1fx less than"
+            + " float32), %.1fs%n%n",
+        100 * r.testAccuracy(), bytes(r.wireBytes()), r.wireRatio(), seconds);
+    return r;
+  }
+
+  /** The gradient exchange for a compression ratio (1 = plain float32). */
+  private GradientExchange exchange(double ratio) {
+    if (ratio == 1) {
+      return new Float32Exchange(options.workers());
+    }
+    throw new AphelionException(ErrorCode.INVALID_CONFIG,
+        "compressed gradient exchange needs dev.aphelion.tritter.training.GradientCompressor");
+  }
+
+  private Map<String, Object> summary(List<RunResult> runs, double seconds) {
+    Map<String, Object> accuracy = new LinkedHashMap<>();
+    for (String k : List.of("float32", "ternary", "ternaryCompressed")) {
+      accuracy.put(k, runs.stream().filter(r -> r.key().equals(k)).findFirst()
+          .map(RunResult::testAccuracy).orElse(null));
+    }
+    RunResult main = runs.getFirst();
+    Map<String, Object> compression = new LinkedHashMap<>();
+    compression.put("requestedRatio", options.compression());
+    compression.put("wireRatio", main.wireRatio());
+    compression.put("float32GradientBytes", main.float32Bytes());
+    compression.put("wireBytes", main.wireBytes());
+    compression.put("exchange", main.exchange());
+    compression.put("errorFeedback", options.compression() != 1);
+
+    Map<String, Object> training = new LinkedHashMap<>();
+    training.put("layers", LAYERS);
+    training.put("epochs", options.epochs());
+    training.put("batchSize", options.batchSize());
+    training.put("learningRate", options.learningRate());
+    training.put("workers", options.workers());
+    training.put("trainImages", options.trainLimit() > 0 ? options.trainLimit() : 60_000);
+    Map<String, Object> perRun = new LinkedHashMap<>();
+    for (RunResult r : runs) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("label", r.label());
+      m.put("seconds", r.seconds());
+      m.put("epochs", r.epochs());
+      perRun.put(r.key(), m);
+    }
+    training.put("runs", perRun);
+
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("accuracy", accuracy);
+    s.put("compression", compression);
+    s.put("seconds", seconds);
+    s.put("training", training);
+    s.put("machine", Map.of(
+        "cores", Runtime.getRuntime().availableProcessors(),
+        "jdk", Runtime.version().toString(),
+        "kernels", Vectorization.get().toString()));
+    s.put("date", Instant.now().toString());
+    return s;
+  }
+
+  private void writeOutputs(Map<String, Object> summary, List<RunResult> runs) {
+    try {
+      Files.createDirectories(options.out());
+      Path json = options.out().resolve("summary.json");
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), summary);
+      List<TrainingChart.Series> series = new ArrayList<>();
+      for (int i = 0; i < runs.size(); i++) {
+        RunResult r = runs.get(i);
+        series.add(new TrainingChart.Series(r.label(), TrainingChart.PALETTE.get(i), r.epochs()));
+      }
+      Path png = options.out().resolve("training.png");
+      TrainingChart.write(png, "Fashion-MNIST, MLP " + java.util.Arrays.toString(LAYERS)
+          + ", " + options.workers() + " data-parallel workers", series);
+      out.println("wrote " + json + " and " + png);
+    } catch (IOException e) {
+      throw new AphelionException(ErrorCode.IO, "cannot write to " + options.out() + ": " + e, e);
+    }
+  }
+
+  private void printResults(List<RunResult> runs, double seconds) {
+    out.println();
+    out.println("run                              test accuracy   gradient bytes on the wire");
+    for (RunResult r : runs) {
+      out.printf(Locale.ROOT, "  %-30s %8.2f%%       %s (%.1fx less than float32)%n",
+          r.label(), 100 * r.testAccuracy(), bytes(r.wireBytes()), r.wireRatio());
+    }
+    out.printf(Locale.ROOT, "total %.1fs%n", seconds);
+  }
+
+  static String bytes(long b) {
+    if (b >= 1L << 30) {
+      return String.format(Locale.ROOT, "%.2f GiB", b / (double) (1L << 30));
+    }
+    if (b >= 1L << 20) {
+      return String.format(Locale.ROOT, "%.1f MiB", b / (double) (1L << 20));
+    }
+    if (b >= 1L << 10) {
+      return String.format(Locale.ROOT, "%.1f KiB", b / 1024.0);
+    }
+    return b + " B";
+  }
+
+  /**
+   * Runs the demo.
+   *
+   * @param args see {@link DemoOptions#USAGE}
+   */
+  public static void main(String[] args) {
+    int rc = run(args, System.out);
+    if (rc != 0) {
+      System.exit(rc);
+    }
+  }
+}
