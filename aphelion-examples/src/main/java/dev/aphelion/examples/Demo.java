@@ -1,8 +1,11 @@
 package dev.aphelion.examples;
 
+import dev.aphelion.examples.fashion.FashionDemo;
+import java.util.Arrays;
+
 /**
- * The program behind {@code ./aphelion demo}. For now it runs the {@link CoreTour} of
- * aphelion-core's API.
+ * The program behind {@code ./aphelion demo}: the Fashion-MNIST demo ({@link FashionDemo}), or,
+ * with {@code --tour}, the {@link CoreTour} of aphelion-core's API.
  */
 public final class Demo {
   private Demo() {}
@@ -10,9 +13,14 @@ public final class Demo {
   /**
    * Runs the demo.
    *
-   * @param args passed on to the tour
+   * @param args {@code --tour} for the core tour, otherwise the options of {@link FashionDemo}
+   *     ({@code --help} lists them)
    */
   public static void main(String[] args) {
-    CoreTour.main(args);
+    if (Arrays.asList(args).contains("--tour")) {
+      CoreTour.main(Arrays.stream(args).filter(a -> !a.equals("--tour")).toArray(String[]::new));
+      return;
+    }
+    FashionDemo.main(args);
   }
 }

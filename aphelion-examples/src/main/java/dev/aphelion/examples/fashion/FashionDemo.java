@@ -4,6 +4,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.aphelion.core.error.AphelionException;
 import dev.aphelion.core.error.ErrorCode;
+import dev.aphelion.core.backend.Backend;
+import dev.aphelion.core.backend.BackendRegistry;
+import dev.aphelion.core.graph.BuildGraph;
+import dev.aphelion.core.pipeline.BuildContext;
+import dev.aphelion.core.pipeline.BuildPipeline;
+import dev.aphelion.core.pipeline.PipelineResult;
+import dev.aphelion.core.pipeline.StageTiming;
 import dev.aphelion.examples.fashion.nn.DataParallelTrainer;
 import dev.aphelion.examples.fashion.nn.EpochStats;
 import dev.aphelion.examples.fashion.nn.Float32Exchange;
@@ -100,6 +107,7 @@ public final class FashionDemo {
         new MlpLayout(LAYERS, Precision.TERNARY).parameterCount(), options.epochs(),
         options.batchSize(), options.workers());
 
+    PipelineResult built = buildGraph();
     List<RunResult> runs = new ArrayList<>();
     runs.add(train("ternaryCompressed",
         "ternary, " + options.compressionLabel() + " gradients", Precision.TERNARY,
@@ -112,7 +120,7 @@ public final class FashionDemo {
     }
 
     double seconds = (System.nanoTime() - t0) / 1e9;
-    Map<String, Object> summary = summary(runs, seconds);
+    Map<String, Object> summary = summary(runs, built, seconds);
     writeOutputs(summary, runs);
     printResults(runs, seconds);
     return 0;
@@ -161,7 +169,32 @@ public final class FashionDemo {
         "compressed gradient exchange needs dev.aphelion.tritter.training.GradientCompressor");
   }
 
-  private Map<String, Object> summary(List<RunResult> runs, double seconds) {
+  /**
+   * Describes the model as a {@link BuildGraph} and runs the training pipeline over it on the
+   * default backend ({@code -Daphelion.backend=NAME} picks another).
+   *
+   * @return the pipeline's result: the final graph and its digest
+   */
+  public PipelineResult buildGraph() {
+    BuildGraph graph = ModelGraph.describe(new MlpLayout(LAYERS, Precision.TERNARY), "fashion-mnist");
+    BackendRegistry.Selection selection = BackendRegistry.load().defaultSelection();
+    try (Backend backend = selection.provider().create()) {
+      BuildPipeline pipeline = BuildPipeline.training();
+      PipelineResult result = pipeline.execute(BuildContext.of(backend), graph);
+      out.printf(Locale.ROOT, "  graph: %d nodes, %d edges; pipeline '%s' on backend '%s':",
+          result.graph().nodeCount(), result.graph().edgeCount(), pipeline.name(),
+          backend.name());
+      for (StageTiming t : result.timings()) {
+        out.printf(Locale.ROOT, " %s %.1f ms,", t.stage(), t.duration().toNanos() / 1e6);
+      }
+      out.println();
+      out.println("  graph digest: " + result.digest().hex());
+      out.println();
+      return result;
+    }
+  }
+
+  private Map<String, Object> summary(List<RunResult> runs, PipelineResult built, double seconds) {
     Map<String, Object> accuracy = new LinkedHashMap<>();
     for (String k : List.of("float32", "ternary", "ternaryCompressed")) {
       accuracy.put(k, runs.stream().filter(r -> r.key().equals(k)).findFirst()
@@ -197,6 +230,11 @@ public final class FashionDemo {
     s.put("accuracy", accuracy);
     s.put("compression", compression);
     s.put("seconds", seconds);
+    s.put("graph", Map.of(
+        "digest", built.digest().hex(),
+        "nodes", built.graph().nodeCount(),
+        "edges", built.graph().edgeCount(),
+        "stages", built.stagesRun()));
     s.put("training", training);
     s.put("machine", Map.of(
         "cores", Runtime.getRuntime().availableProcessors(),
