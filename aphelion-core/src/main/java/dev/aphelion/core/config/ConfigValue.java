@@ -338,6 +338,9 @@ public sealed interface ConfigValue
     if (values == null) {
       throw new ConfigException(what + " must not be null");
     }
+    if (values.isEmpty()) {
+      return EmptyMaps.SORTED; // shared: most nodes and many configs have no entries
+    }
     TreeMap<String, ConfigValue> copy = new TreeMap<>(Utf8.ORDER);
     for (Map.Entry<String, ? extends ConfigValue> e : values.entrySet()) {
       requireText(e.getKey(), what + " key");
