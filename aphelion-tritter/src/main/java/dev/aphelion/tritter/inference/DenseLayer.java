@@ -1,10 +1,13 @@
 package dev.aphelion.tritter.inference;
 
 import dev.aphelion.core.error.ShapeException;
+import dev.aphelion.tritter.dense.DenseMatmul;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * A linear layer with f32 weights: the dense baseline twin of {@link TernaryLayer}.
+ * A linear layer with f32 weights on {@link DenseMatmul} (Vector API FMA GEMV/GEMM): the dense
+ * baseline twin of {@link TernaryLayer}. Immutable and safe for concurrent use.
  */
 public final class DenseLayer implements LinearLayer {
 
@@ -12,14 +15,14 @@ public final class DenseLayer implements LinearLayer {
   private final int out;
   private final float[] weights;
   private final float[] bias;
-  private final FloatKernels ops;
+  private final DenseMatmul matmul;
 
-  private DenseLayer(float[] weights, int out, int in, float[] bias, FloatKernels ops) {
+  private DenseLayer(float[] weights, int out, int in, float[] bias, DenseMatmul matmul) {
     this.in = in;
     this.out = out;
     this.weights = weights;
     this.bias = bias;
-    this.ops = ops;
+    this.matmul = matmul;
   }
 
   /**
@@ -33,13 +36,19 @@ public final class DenseLayer implements LinearLayer {
    * @throws ShapeException if a length does not match or a value is not finite
    */
   public static DenseLayer of(float[] weights, int outFeatures, int inFeatures, float[] bias) {
-    return of(weights, outFeatures, inFeatures, bias, FloatKernels.get());
-  }
-
-  static DenseLayer of(float[] weights, int outFeatures, int inFeatures, float[] bias, FloatKernels ops) {
     Objects.requireNonNull(weights, "weights");
     LayerChecks.checkWeights("dense", weights, outFeatures, inFeatures, bias);
-    return new DenseLayer(weights.clone(), outFeatures, inFeatures, bias == null ? null : bias.clone(), ops);
+    return new DenseLayer(weights.clone(), outFeatures, inFeatures, bias == null ? null : bias.clone(), DenseMatmul.get());
+  }
+
+  /**
+   * The same layer running on other kernels (tests pin the scalar reference).
+   *
+   * @param matmul the kernels
+   * @return a layer sharing this one's weights
+   */
+  public DenseLayer withMatmul(DenseMatmul matmul) {
+    return new DenseLayer(weights, out, in, bias, Objects.requireNonNull(matmul, "matmul"));
   }
 
   @Override
@@ -55,16 +64,12 @@ public final class DenseLayer implements LinearLayer {
   @Override
   public void forward(float[] x, float[] y, int rows) {
     LayerChecks.checkForward(x, y, rows, in, out);
-    Parallel.forRange(out, Math.max(1, 16384 / Math.max(1, in)), (from, to) -> {
-      for (int r = 0; r < rows; r++) {
-        int xo = r * in;
-        int yo = r * out;
-        for (int o = from; o < to; o++) {
-          float s = ops.dot(weights, o * in, x, xo, in);
-          y[yo + o] = bias == null ? s : s + bias[o];
-        }
-      }
-    });
+    float[] xs = x.length == rows * in ? x : Arrays.copyOf(x, rows * in);
+    float[] ys = y.length == rows * out ? y : new float[rows * out];
+    matmul.gemm(weights, out, in, xs, rows, ys, bias);
+    if (ys != y) {
+      System.arraycopy(ys, 0, y, 0, rows * out);
+    }
   }
 
   /** A copy of the weights, row-major {@code [outFeatures, inFeatures]}. */

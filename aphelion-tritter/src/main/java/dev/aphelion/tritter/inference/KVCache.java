@@ -297,6 +297,26 @@ public final class KVCache {
     positions[seq] += n;
   }
 
+  /**
+   * Rolls a sequence back to its first {@code length} tokens (for example to discard rejected
+   * speculative tokens, or to re-run a step in a benchmark). O(1).
+   *
+   * @param seq the sequence
+   * @param length tokens to keep, at most {@link #position(int)}
+   * @throws IllegalArgumentException if the tokens to keep were already evicted by the sliding
+   *     window or {@code length} is out of range
+   */
+  public void truncate(int seq, int length) {
+    checkSeq(seq);
+    if (length < 0 || length > positions[seq]) {
+      throw new IllegalArgumentException("cannot truncate sequence " + seq + " of " + positions[seq] + " tokens to " + length);
+    }
+    if (positions[seq] > capacity && length < positions[seq]) {
+      throw new IllegalArgumentException("sequence " + seq + " has wrapped its sliding window; its older tokens are gone, so it cannot be truncated");
+    }
+    positions[seq] = length;
+  }
+
   /** Forgets a sequence's tokens (O(1): the slots are overwritten by later tokens). */
   public void reset(int seq) {
     positions[checkSeq(seq)] = 0;

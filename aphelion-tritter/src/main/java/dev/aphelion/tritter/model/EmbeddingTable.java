@@ -2,8 +2,9 @@ package dev.aphelion.tritter.model;
 
 import dev.aphelion.core.error.ShapeException;
 import dev.aphelion.tritter.inference.FloatKernels;
+import dev.aphelion.tritter.parallel.RowPool;
 import java.util.Arrays;
-import java.util.stream.IntStream;
+
 
 /**
  * A {@code [vocab, hidden]} table used as the token embedding (row lookup) and, tied or not, as the
@@ -116,12 +117,8 @@ public final class EmbeddingTable {
    * @param rows input rows
    */
   public void logits(float[] x, float[] logits, int rows) {
-    int chunk = 512;
-    int chunks = (vocab + chunk - 1) / chunk;
-    IntStream stream = IntStream.range(0, chunks);
-    (chunks > 1 ? stream.parallel() : stream).forEach(c -> {
-      int from = c * chunk;
-      int to = Math.min(vocab, from + chunk);
+    // Vocabulary rows are independent; 256 rows of a few hundred columns are worth a thread.
+    RowPool.shared().forRange(vocab, 256, (from, to) -> {
       for (int r = 0; r < rows; r++) {
         for (int v = from; v < to; v++) {
           logits[r * vocab + v] = f32 != null
