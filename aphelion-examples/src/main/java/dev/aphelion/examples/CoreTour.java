@@ -160,11 +160,26 @@ public final class CoreTour {
           BuildContext.builder(backend).config(ModelConfigs.small()).tracer(Tracer.create(traceSink)).build();
 
       heading("3. The standard pipeline (validation, hashing)");
-      PipelineResult result = BuildPipeline.standard().execute(ctx, graph);
-      for (StageTiming t : result.timings()) {
-        out.printf(Locale.ROOT, "  %-12s %10.3f ms%n", t.stage(), t.duration().toNanos() / 1e6);
+      BuildPipeline pipeline = BuildPipeline.standard();
+      // The first run pays for class loading and interpretation; the second shows warm timings.
+      PipelineResult first = pipeline.execute(ctx, graph);
+      PipelineResult result = pipeline.execute(ctx, graph);
+      out.printf(Locale.ROOT, "  %-12s %12s %12s%n", "stage", "first run", "second run");
+      for (int i = 0; i < result.timings().size(); i++) {
+        StageTiming t = result.timings().get(i);
+        out.printf(
+            Locale.ROOT,
+            "  %-12s %9.3f ms %9.3f ms%n",
+            t.stage(),
+            first.timings().get(i).duration().toNanos() / 1e6,
+            t.duration().toNanos() / 1e6);
       }
-      out.printf(Locale.ROOT, "  %-12s %10.3f ms%n", "total", result.totalStageTime().toNanos() / 1e6);
+      out.printf(
+          Locale.ROOT,
+          "  %-12s %9.3f ms %9.3f ms%n",
+          "total",
+          first.totalStageTime().toNanos() / 1e6,
+          result.totalStageTime().toNanos() / 1e6);
       out.println("  graph digest (GraphDigest v" + GraphDigest.ENCODING_VERSION + "): " + result.digest().hex());
       out.println("  Rust-compatible stable_hash:        " + RustStableHash.of(result.graph()));
 

@@ -206,10 +206,12 @@ public final class BuildPipeline {
         tracer.span(
             PIPELINE_SPAN,
             Map.of("pipeline", name, "backend", ctx.backend().name(), "nodes", graph.nodeCount()));
+    // hooks record inside the pipeline span, stages inside their own span
+    BuildContext hookCtx = run.withTracer(tracer.within(pipelineSpan));
     String current = null; // the stage whose part of the run is in progress
     try {
       for (PipelineHook h : hooks) {
-        callHook(h, "beforePipeline", null, () -> h.beforePipeline(run, graph));
+        callHook(h, "beforePipeline", null, () -> h.beforePipeline(hookCtx, graph));
       }
       BuildGraph g = graph;
       List<StageTiming> timings = new ArrayList<>();
@@ -224,7 +226,7 @@ public final class BuildPipeline {
         current = stageName;
         BuildGraph in = g;
         for (PipelineHook h : hooks) {
-          callHook(h, "beforeStage", stageName, () -> h.beforeStage(run, stageName, in));
+          callHook(h, "beforeStage", stageName, () -> h.beforeStage(hookCtx, stageName, in));
         }
         Span span = pipelineSpan.child(stageName);
         span.attribute("stage", stageName);
@@ -247,19 +249,19 @@ public final class BuildPipeline {
         timings.add(new StageTiming(stageName, took));
         BuildGraph after = out;
         for (PipelineHook h : hooks) {
-          callHook(h, "afterStage", stageName, () -> h.afterStage(run, stageName, after, took));
+          callHook(h, "afterStage", stageName, () -> h.afterStage(hookCtx, stageName, after, took));
         }
         g = out;
       }
       current = null;
       GraphDigest digest = HashingStage.digestOf(run, g);
-      pipelineSpan.attribute("digest", digest.toString());
+      pipelineSpan.attribute("digest", digest.hex());
       // The result's trace is taken before afterPipeline hooks and the span end, so that hooks
       // can see the complete result; the pipeline's end event reaches the context's sink only.
       PipelineResult result =
           new PipelineResult(g, digest, timings, skippedNow, runTrace.events(), runTrace.dropped());
       for (PipelineHook h : hooks) {
-        callHook(h, "afterPipeline", null, () -> h.afterPipeline(run, result));
+        callHook(h, "afterPipeline", null, () -> h.afterPipeline(hookCtx, result));
       }
       pipelineSpan.close();
       return result;
@@ -267,22 +269,23 @@ public final class BuildPipeline {
       throw e;
     } catch (RuntimeException | Error e) {
       Throwable original = e instanceof HookFailure hf ? hf.getCause() : e;
-      String message =
-          e instanceof HookFailure hf
-              ? hf.getMessage()
-              : "failed: " + describe(original);
+      String message = e instanceof HookFailure hf ? hf.getMessage() : "failed: " + describe(original);
       BuildException failure = new BuildException(current, message, original);
       for (PipelineHook h : hooks) {
         try {
-          h.onFailure(run, current, original);
+          h.onFailure(hookCtx, current, original);
         } catch (VirtualMachineError vme) {
           throw vme;
         } catch (RuntimeException | Error hookError) {
           failure.addSuppressed(hookError);
         }
       }
-      pipelineSpan.fail(failure);
-      pipelineSpan.close();
+      try {
+        pipelineSpan.fail(failure);
+        pipelineSpan.close();
+      } catch (RuntimeException traceError) { // a throwing sink must not hide the failure
+        failure.addSuppressed(traceError);
+      }
       throw failure;
     }
   }

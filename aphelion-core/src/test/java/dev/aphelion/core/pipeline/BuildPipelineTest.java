@@ -351,6 +351,27 @@ class BuildPipelineTest {
   }
 
   @Test
+  void eventsRecordedByHooksCarryThePipelineSpan() {
+    PipelineHook talker =
+        new PipelineHook() {
+          @Override
+          public String name() {
+            return "talker";
+          }
+
+          @Override
+          public void beforePipeline(BuildContext c, BuildGraph g) {
+            c.tracer().info("hook says");
+          }
+        };
+    PipelineResult r = BuildPipeline.builder().stage(stage("a")).hook(talker).build().execute(ctx, chain());
+    TraceEvent pipelineStart = r.trace().getFirst();
+    assertEquals("pipeline started", pipelineStart.message());
+    assertEquals("hook says", r.trace().get(1).message());
+    assertEquals(pipelineStart.spanId(), r.trace().get(1).spanId());
+  }
+
+  @Test
   void boundedRunTraceCountsDrops() {
     BuildPipeline p =
         BuildPipeline.builder().stage(stage("a")).stage(stage("b")).traceCapacity(2).build();

@@ -167,16 +167,6 @@ class TracerTest {
   }
 
   @Test
-  void slf4jSinkAcceptsEventsAtEveryLevel() {
-    Slf4jTraceSink s = new Slf4jTraceSink();
-    assertTrue(s.isEnabled(TraceLevel.ERROR));
-    for (TraceLevel l : TraceLevel.values()) {
-      s.record(TraceEvent.builder(l, "slf4j " + l).attribute("k", "v").spanId("s").traceId("t").build());
-      assertEquals(l.name(), Slf4jTraceSink.toSlf4j(l).name());
-    }
-  }
-
-  @Test
   void eventsValidateTheirParts() {
     assertThrows(NullPointerException.class, () -> TraceEvent.builder(null, "m"));
     assertThrows(
