@@ -10,7 +10,10 @@ import java.util.List;
 public final class ConfigValidationException extends ValidationException {
   private static final long serialVersionUID = 1L;
 
+  /** The name of the rejected config. */
   private final String configName;
+
+  /** Every failure, in report order (an immutable, serializable list). */
   private final List<String> failures;
 
   /**

@@ -84,8 +84,21 @@ public record GraphNode(
    * @return the config
    */
   public static ModelConfig defaultConfig(String opType) {
-    return ModelConfig.of(opType, "0.0.0");
+    requireName(opType, "op type");
+    ModelConfig cached = DEFAULT_CONFIGS.get(opType);
+    if (cached == null) {
+      cached = ModelConfig.of(opType, "0.0.0");
+      // Op types are few; the bound only guards against callers inventing one per node.
+      if (DEFAULT_CONFIGS.size() < 1024) {
+        DEFAULT_CONFIGS.putIfAbsent(opType, cached);
+      }
+    }
+    return cached;
   }
+
+  /** Immutable default configs by op type, so that graphs of config-less nodes share them. */
+  private static final java.util.concurrent.ConcurrentHashMap<String, ModelConfig> DEFAULT_CONFIGS =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   /** A builder initialized with this node, to derive a modified copy. */
   public Builder toBuilder() {
