@@ -44,33 +44,48 @@ public final class RyuFormat {
     boolean negative = value < 0;
     double abs = Math.abs(value);
     // Shortest digits: Java's algorithm (JDK 19+) gives the closest decimal of max(shortest, 2)
-    // digits. decimal = digits * 10^exp10 with no trailing zeros in digits.
-    BigDecimal java = new BigDecimal(Double.toString(abs)).stripTrailingZeros();
-    String digits = java.unscaledValue().toString();
-    int exp10 = -java.scale();
+    // digits. value = digits * 10^exp10, digits without leading or trailing zeros.
+    String java = Double.toString(abs);
+    int ePos = java.indexOf('E');
+    String mantissa = ePos < 0 ? java : java.substring(0, ePos);
+    int exp10 = ePos < 0 ? 0 : Integer.parseInt(java, ePos + 1, java.length(), 10);
+    int dot = mantissa.indexOf('.');
+    String all = mantissa.substring(0, dot) + mantissa.substring(dot + 1);
+    exp10 -= mantissa.length() - dot - 1;
+    int start = 0;
+    while (start < all.length() - 1 && all.charAt(start) == '0') {
+      start++;
+    }
+    int end = all.length();
+    while (end > start + 1 && all.charAt(end - 1) == '0') {
+      end--;
+      exp10++;
+    }
+    String digits = all.substring(start, end);
     if (digits.length() == 2) {
-      // A one-digit decimal might read back too; ryu then prints that one.
+      // A one-digit decimal might read back too; ryu then prints that one (the closest).
       int d0 = digits.charAt(0) - '0';
       int e = exp10 + 1;
-      String best = null;
-      BigDecimal exact = new BigDecimal(abs);
+      int best = -1;
       BigDecimal bestDistance = null;
       for (int cand = d0; cand <= d0 + 1; cand++) {
-        BigDecimal candidate = new BigDecimal(BigInteger.valueOf(cand), -e);
-        if (Double.parseDouble(candidate.toString()) != abs) {
+        if (Double.parseDouble(cand + "e" + e) != abs) {
           continue;
         }
-        BigDecimal distance = candidate.subtract(exact).abs();
+        BigDecimal distance =
+            new BigDecimal(BigInteger.valueOf(cand), -e).subtract(new BigDecimal(abs)).abs();
         int cmp = bestDistance == null ? -1 : distance.compareTo(bestDistance);
         if (cmp < 0 || (cmp == 0 && cand % 2 == 0)) {
           bestDistance = distance;
-          best = Integer.toString(cand);
+          best = cand;
         }
       }
-      if (best != null) {
-        BigDecimal normalized = new BigDecimal(new BigInteger(best), -e).stripTrailingZeros();
-        digits = normalized.unscaledValue().toString();
-        exp10 = -normalized.scale();
+      if (best == 10) {
+        digits = "1";
+        exp10 = e + 1;
+      } else if (best >= 0) {
+        digits = Integer.toString(best);
+        exp10 = e;
       }
     }
     StringBuilder sb = new StringBuilder(26);
