@@ -1,0 +1,94 @@
+package dev.aphelion.cuda;
+
+import dev.aphelion.core.backend.Availability;
+import dev.aphelion.core.backend.Backend;
+import dev.aphelion.core.backend.DeviceCapabilities;
+import dev.aphelion.core.backend.DeviceKind;
+import dev.aphelion.cuda.driver.CudaDeviceInfo;
+import dev.aphelion.cuda.driver.CudaDriver;
+import dev.aphelion.cuda.ternary.CudaTernaryKernels;
+
+/**
+ * The CUDA backend: one device's context with the ternary kernels loaded. Closing it frees every
+ * device buffer created through it and releases the context.
+ */
+public final class CudaBackend implements Backend {
+
+  private final CudaTernaryKernels kernels;
+  private final DeviceCapabilities capabilities;
+  private volatile boolean closed;
+
+  private CudaBackend(CudaTernaryKernels kernels) {
+    this.kernels = kernels;
+    CudaDeviceInfo d = kernels.context().device();
+    CudaDriver.Probe p = CudaDriver.probe();
+    this.capabilities =
+        DeviceCapabilities.builder(d.name(), DeviceKind.GPU)
+            .computeUnits(d.multiprocessors())
+            .maxMemoryBytes(d.totalMemoryBytes())
+            .f16(true)
+            .bf16(true)
+            .tf32(true)
+            .int8(true)
+            .attribute("computeCapability", d.computeCapabilityString())
+            .attribute("driverVersion", p.driverVersion())
+            .attribute("l2CacheBytes", d.l2CacheBytes())
+            .attribute("ordinal", d.ordinal())
+            .build();
+  }
+
+  /**
+   * Opens a device and loads the kernels.
+   *
+   * @param ordinal the device ordinal
+   * @return the backend
+   * @throws dev.aphelion.core.error.BackendException if CUDA is unavailable or loading fails
+   */
+  public static CudaBackend open(int ordinal) {
+    return new CudaBackend(CudaTernaryKernels.open(ordinal));
+  }
+
+  @Override
+  public String name() {
+    return CudaBackendProvider.NAME;
+  }
+
+  @Override
+  public DeviceCapabilities capabilities() {
+    return capabilities;
+  }
+
+  @Override
+  public Availability availability() {
+    return closed
+        ? Availability.unavailable("the backend is closed")
+        : Availability.available(capabilities.deviceName());
+  }
+
+  /**
+   * The ternary kernels.
+   *
+   * @return the kernels (owned by this backend)
+   * @throws IllegalStateException if the backend is closed
+   */
+  public CudaTernaryKernels kernels() {
+    if (closed) {
+      throw new IllegalStateException("the cuda backend is closed");
+    }
+    return kernels;
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    kernels.close();
+  }
+
+  @Override
+  public String toString() {
+    return "CudaBackend[" + capabilities.summary() + "]";
+  }
+}

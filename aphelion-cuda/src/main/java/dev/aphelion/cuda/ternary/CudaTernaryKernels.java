@@ -1,0 +1,592 @@
+package dev.aphelion.cuda.ternary;
+
+import dev.aphelion.core.error.BackendException;
+import dev.aphelion.core.error.ShapeException;
+import dev.aphelion.cuda.driver.CudaContext;
+import dev.aphelion.cuda.driver.CudaKernel;
+import dev.aphelion.cuda.driver.CudaModule;
+import dev.aphelion.cuda.driver.CudaStream;
+import dev.aphelion.cuda.driver.DeviceBuffer;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The ternary kernels on one CUDA context: weight upload and absmean quantization into the {@link
+ * GpuTernaryLayout}, ternary GEMV/GEMM with float, bfloat16 or int8 (W1.58A8) activations.
+ *
+ * <p>Host-array methods ({@code matmul(w, float[], batch)} and friends) copy, run and copy back;
+ * the device-buffer methods only queue work on {@link #stream()} so that callers can chain kernels
+ * and time them with events. Closing this object unloads the module and frees the stream; matrices
+ * and products created through it belong to the context and are freed when the context closes, if
+ * not earlier.
+ *
+ * <p>Numerics. Integer and ternary results (int8 products, activation and absmean quantization,
+ * layout conversion) equal aphelion-tritter's scalar reference exactly. Float-activation products
+ * sum in a different order than a scalar loop: {@code |y - y_ref| <= 2 · cols · 2^-24 · scale ·
+ * Σ_k |x_k|} per output (documented in docs/formats.md).
+ */
+public final class CudaTernaryKernels implements AutoCloseable {
+
+  private static final int THREADS = 256;
+  private static final int LAYOUT_NATURAL = 0;
+  private static final int LAYOUT_LANE = 1;
+
+  private final CudaContext context;
+  private final boolean ownsContext;
+  private final CudaModule module;
+  private final CudaStream stream;
+  private final CudaKernel packFromTritter;
+  private final CudaKernel unpackToTritter;
+  private final CudaKernel absmeanScales;
+  private final CudaKernel absmeanPack;
+  private final CudaKernel quantF32;
+  private final CudaKernel quantBf16;
+  private final CudaKernel gemvS8;
+  private final CudaKernel[] skinny = new CudaKernel[4];
+  private final CudaKernel[] gemvF32 = new CudaKernel[4];
+  private final CudaKernel[] gemvBf16 = new CudaKernel[4];
+  private final Map<Int8Kernel, CudaKernel> tiled = new EnumMap<>(Int8Kernel.class);
+
+  private CudaTernaryKernels(CudaContext context, boolean ownsContext) {
+    this.context = context;
+    this.ownsContext = ownsContext;
+    CudaModule m = context.loadModule(KernelImage.fatbin());
+    try {
+      this.module = m;
+      this.stream = context.createStream();
+      packFromTritter = m.kernel("aph_pack_from_tritter");
+      unpackToTritter = m.kernel("aph_unpack_to_tritter");
+      absmeanScales = m.kernel("aph_absmean_scales");
+      absmeanPack = m.kernel("aph_absmean_pack");
+      quantF32 = m.kernel("aph_quantize_act_f32");
+      quantBf16 = m.kernel("aph_quantize_act_bf16");
+      gemvS8 = m.kernel("aph_gemv_s8");
+      for (int i = 0; i < 4; i++) {
+        int nt = 1 << i;
+        skinny[i] = m.kernel("aph_gemm_s8_skinny_" + nt);
+        gemvF32[i] = m.kernel("aph_gemv_f32_" + nt);
+        gemvBf16[i] = m.kernel("aph_gemv_bf16_" + nt);
+      }
+      int optin = context.device().maxSharedPerBlockOptin();
+      for (Int8Kernel k : Int8Kernel.values()) {
+        if (k.tiled() && k.sharedBytes() <= optin) {
+          CudaKernel f = m.kernel(k.symbol());
+          f.setMaxDynamicSharedMemory(k.sharedBytes());
+          tiled.put(k, f);
+        }
+      }
+    } catch (RuntimeException e) {
+      m.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Loads the kernels into an existing context (which stays the caller's to close).
+   *
+   * @param context the context
+   * @return the kernels; close them when done
+   * @throws BackendException if the module cannot be loaded on this device
+   */
+  public static CudaTernaryKernels create(CudaContext context) {
+    return new CudaTernaryKernels(Objects.requireNonNull(context, "context"), false);
+  }
+
+  /**
+   * Opens a device's context and loads the kernels; closing the result closes the context.
+   *
+   * @param ordinal the device ordinal
+   * @return the kernels
+   * @throws BackendException if CUDA is unavailable or the module cannot be loaded
+   */
+  public static CudaTernaryKernels open(int ordinal) {
+    CudaContext ctx = CudaContext.create(ordinal);
+    try {
+      return new CudaTernaryKernels(ctx, true);
+    } catch (RuntimeException e) {
+      ctx.close();
+      throw e;
+    }
+  }
+
+  /**
+   * The context the kernels run in.
+   *
+   * @return the context
+   */
+  public CudaContext context() {
+    return context;
+  }
+
+  /**
+   * The stream all device-buffer methods queue on.
+   *
+   * @return the stream
+   */
+  public CudaStream stream() {
+    return stream;
+  }
+
+  /**
+   * Whether a tiled tensor-core kernel can run on this device (enough shared memory per block).
+   *
+   * @param kernel a {@code TC_*} kernel
+   * @return true if it was loaded
+   */
+  public boolean supports(Int8Kernel kernel) {
+    return !kernel.tiled() || tiled.containsKey(kernel);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Weights
+  // ------------------------------------------------------------------------------------------
+
+  /**
+   * Uploads ternary weights given in the tritter byte format, converting them to the GPU layout
+   * on the device.
+   *
+   * @param packed {@code rows * ceil(cols / 4)} bytes, 2 bits per trit ({@code 00}=0, {@code
+   *     01}=+1, {@code 10}=-1, {@code 11} read as 0), least significant first, rows byte-aligned
+   * @param rowScales {@code rows} finite scales
+   * @param rows output features
+   * @param cols input features
+   * @return the matrix on the device
+   * @throws ShapeException if a length does not match or a scale is not finite
+   */
+  public GpuTernaryMatrix upload(byte[] packed, float[] rowScales, int rows, int cols) {
+    Objects.requireNonNull(packed, "packed");
+    Objects.requireNonNull(rowScales, "rowScales");
+    GpuTernaryLayout.checkShape(rows, cols);
+    int bpr = GpuTernaryLayout.tritterBytesPerRow(cols);
+    if (packed.length != (long) rows * bpr) {
+      throw new ShapeException(
+          "packed ternary " + rows + "x" + cols + " needs " + ((long) rows * bpr) + " bytes, got " + packed.length);
+    }
+    if (rowScales.length != rows) {
+      throw new ShapeException("need " + rows + " row scales, got " + rowScales.length);
+    }
+    requireFinite(rowScales, "row scale");
+    GpuTernaryMatrix w = allocateMatrix(rows, cols);
+    try (DeviceBuffer src = context.allocate(packed.length)) {
+      src.write(packed, 0);
+      int words = (int) GpuTernaryLayout.wordCount(rows, cols);
+      packFromTritter.launch(
+          stream, grid(words), block(), 0, src, rows, cols, bpr, w.kBlocks(), words, w.words());
+      w.scales().write(rowScales, 0);
+      stream.synchronize();
+    } catch (RuntimeException e) {
+      w.close();
+      throw e;
+    }
+    return w;
+  }
+
+  /**
+   * BitNet b1.58 absmean quantization on the GPU, one scale per row: {@code scale = Σ|w| / cols}
+   * (summed in column order in float; 1.0 if 0), {@code trit = clamp(round half away from zero(w /
+   * scale), -1, 1)}. Bit for bit equal to aphelion-tritter's {@code Quantization.absmean} with
+   * {@code groupSize = cols}.
+   *
+   * @param weights {@code rows * cols} finite floats, row-major
+   * @param rows rows
+   * @param cols columns
+   * @return the quantized matrix on the device
+   * @throws ShapeException if the length does not match or a weight is not finite
+   */
+  public GpuTernaryMatrix quantizeAbsmean(float[] weights, int rows, int cols) {
+    Objects.requireNonNull(weights, "weights");
+    GpuTernaryLayout.checkShape(rows, cols);
+    if (weights.length != (long) rows * cols) {
+      throw new ShapeException("need " + ((long) rows * cols) + " weights for " + rows + "x" + cols + ", got " + weights.length);
+    }
+    requireFinite(weights, "weight");
+    try (DeviceBuffer src = context.allocate(4L * weights.length)) {
+      src.write(weights, 0);
+      GpuTernaryMatrix w = quantizeAbsmean(src, rows, cols);
+      stream.synchronize();
+      return w;
+    }
+  }
+
+  /**
+   * Queues absmean quantization of weights already on the device (see {@link
+   * #quantizeAbsmean(float[], int, int)}); the weights must be finite.
+   *
+   * @param weights {@code rows * cols} floats, row-major
+   * @param rows rows
+   * @param cols columns
+   * @return the matrix (valid once the stream reaches it)
+   */
+  public GpuTernaryMatrix quantizeAbsmean(DeviceBuffer weights, int rows, int cols) {
+    GpuTernaryLayout.checkShape(rows, cols);
+    if (weights.byteSize() < 4L * rows * cols) {
+      throw new ShapeException("weight buffer holds " + weights.byteSize() + " bytes, needs " + (4L * rows * cols));
+    }
+    GpuTernaryMatrix w = allocateMatrix(rows, cols);
+    try {
+      absmeanScales.launch(stream, new int[] {(rows + 255) / 256}, block(), 0, weights, rows, cols, w.scales());
+      int words = (int) GpuTernaryLayout.wordCount(rows, cols);
+      absmeanPack.launch(
+          stream, grid(words), block(), 0, weights, w.scales(), rows, cols, w.kBlocks(), words, w.words());
+    } catch (RuntimeException e) {
+      w.close();
+      throw e;
+    }
+    return w;
+  }
+
+  private GpuTernaryMatrix allocateMatrix(int rows, int cols) {
+    long words = GpuTernaryLayout.wordCount(rows, cols);
+    if (words > Integer.MAX_VALUE) {
+      throw new ShapeException("matrix " + rows + "x" + cols + " is too large for the GPU layout (2^31 words)");
+    }
+    DeviceBuffer wb = context.allocate(4L * words);
+    try {
+      return new GpuTernaryMatrix(this, wb, context.allocate(4L * rows), rows, cols);
+    } catch (RuntimeException e) {
+      wb.close();
+      throw e;
+    }
+  }
+
+  byte[] unpackToTritter(GpuTernaryMatrix w) {
+    int bpr = GpuTernaryLayout.tritterBytesPerRow(w.cols());
+    long n = (long) w.rows() * bpr;
+    try (DeviceBuffer out = context.allocate(n)) {
+      unpackToTritter.launch(
+          stream, new int[] {(int) ((n + THREADS - 1) / THREADS)}, block(), 0,
+          w.words(), w.rows(), w.cols(), bpr, w.kBlocks(), out);
+      stream.synchronize();
+      byte[] b = new byte[(int) n];
+      out.read(b, 0);
+      return b;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Float and bfloat16 activations
+  // ------------------------------------------------------------------------------------------
+
+  /**
+   * {@code y[t][r] = scale[r] · Σ_k w[r][k] · x[t][k]} with float activations.
+   *
+   * @param w the weights
+   * @param x {@code [batch][cols]} finite floats
+   * @param batch number of tokens, at least 1
+   * @return {@code [batch][rows]}
+   * @throws ShapeException on a shape mismatch or a non-finite activation
+   */
+  public float[] matmul(GpuTernaryMatrix w, float[] x, int batch) {
+    checkHostActivations(w, x == null ? -1 : x.length, batch);
+    requireFinite(x, "activation");
+    int kPad = w.kBlocks() * GpuTernaryLayout.K_BLOCK;
+    float[] padded = new float[batch * kPad];
+    for (int t = 0; t < batch; t++) {
+      System.arraycopy(x, t * w.cols(), padded, t * kPad, w.cols());
+    }
+    try (DeviceBuffer xd = context.allocate(4L * padded.length);
+        DeviceBuffer yd = context.allocate(4L * batch * w.rows())) {
+      xd.write(padded, 0);
+      matmul(w, xd, kPad, batch, yd, w.rows());
+      return readOutput(yd, batch * w.rows());
+    }
+  }
+
+  /**
+   * Like {@link #matmul(GpuTernaryMatrix, float[], int)} with bfloat16 activations (bit patterns).
+   *
+   * @param w the weights
+   * @param x {@code [batch][cols]} bfloat16 values, finite
+   * @param batch number of tokens
+   * @return {@code [batch][rows]} floats
+   */
+  public float[] matmulBf16(GpuTernaryMatrix w, short[] x, int batch) {
+    checkHostActivations(w, x == null ? -1 : x.length, batch);
+    for (int i = 0; i < x.length; i++) {
+      if (!Float.isFinite(Float.intBitsToFloat(x[i] << 16))) {
+        throw new ShapeException("activation " + i + " is not finite (bfloat16 0x" + Integer.toHexString(x[i] & 0xffff) + ")");
+      }
+    }
+    int kPad = w.kBlocks() * GpuTernaryLayout.K_BLOCK;
+    short[] padded = new short[batch * kPad];
+    for (int t = 0; t < batch; t++) {
+      System.arraycopy(x, t * w.cols(), padded, t * kPad, w.cols());
+    }
+    try (DeviceBuffer xd = context.allocate(2L * padded.length);
+        DeviceBuffer yd = context.allocate(4L * batch * w.rows())) {
+      xd.write(padded, 0);
+      matmulBf16(w, xd, kPad, batch, yd, w.rows());
+      return readOutput(yd, batch * w.rows());
+    }
+  }
+
+  /**
+   * Queues a float-activation product on device buffers. The kernel reads whole 256-column blocks:
+   * each activation row must hold {@code kBlocks * 256} floats whose tail past {@code cols} is zero.
+   *
+   * @param w the weights
+   * @param x {@code [batch][ldx]} floats
+   * @param ldx row stride, a multiple of 4 and at least {@code kBlocks * 256}
+   * @param batch number of tokens
+   * @param y {@code [batch][ldy]} floats, the first {@code rows} of each row written
+   * @param ldy row stride, at least {@code rows}
+   */
+  public void matmul(GpuTernaryMatrix w, DeviceBuffer x, int ldx, int batch, DeviceBuffer y, int ldy) {
+    launchFloat(w, x, ldx, batch, y, ldy, 4, gemvF32);
+  }
+
+  /**
+   * Queues a bfloat16-activation product on device buffers (see {@link #matmul(GpuTernaryMatrix,
+   * DeviceBuffer, int, int, DeviceBuffer, int)}; {@code x} holds bfloat16 bit patterns).
+   *
+   * @param w the weights
+   * @param x {@code [batch][ldx]} bfloat16 values
+   * @param ldx row stride in elements, a multiple of 4 and at least {@code kBlocks * 256}
+   * @param batch number of tokens
+   * @param y {@code [batch][ldy]} floats
+   * @param ldy row stride, at least {@code rows}
+   */
+  public void matmulBf16(GpuTernaryMatrix w, DeviceBuffer x, int ldx, int batch, DeviceBuffer y, int ldy) {
+    launchFloat(w, x, ldx, batch, y, ldy, 2, gemvBf16);
+  }
+
+  private void launchFloat(
+      GpuTernaryMatrix w, DeviceBuffer x, int ldx, int batch, DeviceBuffer y, int ldy, int elem, CudaKernel[] ks) {
+    int kPad = w.kBlocks() * GpuTernaryLayout.K_BLOCK;
+    if (batch < 1) {
+      throw new ShapeException("batch must be at least 1, got " + batch);
+    }
+    if (ldx < kPad || ldx % 4 != 0) {
+      throw new ShapeException("ldx must be a multiple of 4 and at least " + kPad + ", got " + ldx);
+    }
+    if (ldy < w.rows()) {
+      throw new ShapeException("ldy " + ldy + " is less than the " + w.rows() + " rows of W");
+    }
+    if (x.byteSize() < (long) elem * ((long) (batch - 1) * ldx + kPad)) {
+      throw new ShapeException("activation buffer of " + x.byteSize() + " bytes is too small");
+    }
+    if (y.byteSize() < 4L * ((long) (batch - 1) * ldy + w.rows())) {
+      throw new ShapeException("output buffer of " + y.byteSize() + " bytes is too small");
+    }
+    int groups = (w.rows() + 7) / 8;
+    for (int t0 = 0; t0 < batch; t0 += 8) {
+      int n = Math.min(8, batch - t0);
+      int idx = n == 1 ? 0 : n == 2 ? 1 : n <= 4 ? 2 : 3;
+      ks[idx].launch(
+          stream, new int[] {groups}, block(), 0,
+          w.words(), x.address() + (long) elem * t0 * ldx, ldx, w.scales(),
+          y.address() + 4L * t0 * ldy, w.rows(), ldy, w.kBlocks(), n);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Int8 activations (W1.58A8)
+  // ------------------------------------------------------------------------------------------
+
+  /**
+   * W1.58A8 product from float activations: per-token int8 quantization on the GPU ({@code scale =
+   * max|x| / 127}), ternary x int8 with int32 accumulation, then {@code ((float) acc · wScale) ·
+   * xScale}. Equal, bit for bit, to aphelion-tritter's {@code Int8Activations.quantize} followed
+   * by {@code TernaryMatmul.gemmInt8}.
+   *
+   * @param w the weights
+   * @param x {@code [batch][cols]} finite floats
+   * @param batch number of tokens
+   * @return {@code [batch][rows]}
+   */
+  public float[] matmulInt8(GpuTernaryMatrix w, float[] x, int batch) {
+    return matmulInt8(w, x, batch, Int8Kernel.AUTO);
+  }
+
+  /**
+   * {@link #matmulInt8(GpuTernaryMatrix, float[], int)} with a chosen kernel.
+   *
+   * @param w the weights
+   * @param x {@code [batch][cols]} finite floats
+   * @param batch number of tokens
+   * @param kernel the kernel, or {@link Int8Kernel#AUTO}
+   * @return {@code [batch][rows]}
+   */
+  public float[] matmulInt8(GpuTernaryMatrix w, float[] x, int batch, Int8Kernel kernel) {
+    checkHostActivations(w, x == null ? -1 : x.length, batch);
+    requireFinite(x, "activation");
+    try (Int8Matmul mm = prepareInt8(w, batch, kernel);
+        DeviceBuffer xd = context.allocate(4L * x.length);
+        DeviceBuffer yd = context.allocate(4L * batch * w.rows())) {
+      xd.write(x, 0);
+      mm.quantize(xd, w.cols());
+      mm.multiply(yd, w.rows());
+      return readOutput(yd, batch * w.rows());
+    }
+  }
+
+  /**
+   * Quantizes activations to per-token int8 on the GPU and copies the result back (for checks
+   * against the CPU quantizer).
+   *
+   * @param x {@code [batch][cols]} finite floats
+   * @param batch number of tokens
+   * @param cols values per token
+   * @return the quantized activations
+   */
+  public QuantizedActivations quantizeActivations(float[] x, int batch, int cols) {
+    Objects.requireNonNull(x, "x");
+    if (batch < 1 || cols < 1 || x.length != (long) batch * cols) {
+      throw new ShapeException("activations of " + x.length + " floats do not match " + batch + "x" + cols);
+    }
+    requireFinite(x, "activation");
+    // A 16 x cols matrix of zeros only gives the quantizer its shape.
+    try (GpuTernaryMatrix shape = allocateMatrix(16, cols);
+        Int8Matmul mm = new Int8Matmul(this, shape, batch, Int8Kernel.TC_128X256);
+        DeviceBuffer xd = context.allocate(4L * x.length)) {
+      xd.write(x, 0);
+      mm.quantize(xd, cols);
+      return mm.readQuantized();
+    }
+  }
+
+  /**
+   * Prepares a W1.58A8 product for a fixed batch size, allocating its workspace.
+   *
+   * @param w the weights
+   * @param batch tokens per call, at least 1
+   * @param kernel the kernel, or {@link Int8Kernel#AUTO} to choose by batch size
+   * @return the prepared product; close it to free the workspace
+   * @throws BackendException if a tiled kernel was asked for that this device cannot run
+   */
+  public Int8Matmul prepareInt8(GpuTernaryMatrix w, int batch, Int8Kernel kernel) {
+    Objects.requireNonNull(w, "w");
+    Objects.requireNonNull(kernel, "kernel");
+    if (batch < 1) {
+      throw new ShapeException("batch must be at least 1, got " + batch);
+    }
+    Int8Kernel k = kernel == Int8Kernel.AUTO ? choose(w, batch) : kernel;
+    if (!supports(k)) {
+      throw new BackendException(k + " needs " + k.sharedBytes() + " bytes of shared memory per block; "
+          + context.device().name() + " allows " + context.device().maxSharedPerBlockOptin());
+    }
+    return new Int8Matmul(this, w, batch, k);
+  }
+
+  /** The kernel AUTO runs: fewest waves of blocks, weighted by block size. */
+  Int8Kernel choose(GpuTernaryMatrix w, int batch) {
+    if (batch == 1) {
+      return Int8Kernel.GEMV;
+    }
+    if (batch <= Int8Matmul.SKINNY_MAX_TOKENS) {
+      return Int8Kernel.SKINNY;
+    }
+    int sms = Math.max(1, context.device().multiprocessors());
+    Int8Kernel best = Int8Kernel.SKINNY;
+    long bestCost = Long.MAX_VALUE;
+    for (Int8Kernel k : new Int8Kernel[] {Int8Kernel.TC_128X256, Int8Kernel.TC_128X128}) {
+      if (!supports(k)) {
+        continue;
+      }
+      long tiles = (long) ((batch + k.blockTokens() - 1) / k.blockTokens())
+          * ((w.rowGroups() + k.blockRows() / 8 - 1) / (k.blockRows() / 8));
+      long waves = (tiles + sms - 1) / sms;
+      long cost = waves * k.blockTokens() * k.blockRows();
+      if (cost < bestCost) {
+        bestCost = cost;
+        best = k;
+      }
+    }
+    return best;
+  }
+
+  void quantizeActivations(Int8Matmul mm, DeviceBuffer x, int ldx, boolean bf16) {
+    GpuTernaryMatrix w = mm.weights();
+    int kPad = w.kBlocks() * GpuTernaryLayout.K_BLOCK;
+    (bf16 ? quantBf16 : quantF32).launch(
+        stream, new int[] {mm.qRows()}, block(), 0,
+        x, ldx, w.cols(), mm.batch(), kPad, mm.naturalLayout() ? LAYOUT_NATURAL : LAYOUT_LANE,
+        mm.q(), mm.xsum(), mm.xscale());
+  }
+
+  void multiplyInt8(Int8Matmul mm, DeviceBuffer y, int ldy) {
+    GpuTernaryMatrix w = mm.weights();
+    int batch = mm.batch();
+    long kPad = (long) w.kBlocks() * GpuTernaryLayout.K_BLOCK;
+    switch (mm.kernel()) {
+      case GEMV ->
+          gemvS8.launch(
+              stream, new int[] {(w.rows() + 7) / 8, batch}, block(), 0,
+              w.words(), mm.q(), mm.xsum(), mm.xscale(), w.scales(), y, w.rows(), ldy, w.kBlocks());
+      case SKINNY -> {
+        for (int t0 = 0; t0 < batch; t0 += Int8Matmul.SKINNY_MAX_TOKENS) {
+          int n = Math.min(Int8Matmul.SKINNY_MAX_TOKENS, batch - t0);
+          int tiles = Int8Matmul.skinnyTiles(n);
+          int idx = Integer.numberOfTrailingZeros(tiles);
+          skinny[idx].launch(
+              stream, new int[] {w.rowGroups() / 2}, block(), 0,
+              w.words(), mm.q().address() + t0 * kPad, mm.xsum().address() + 4L * t0,
+              mm.xscale().address() + 4L * t0, w.scales(), y.address() + 4L * t0 * ldy,
+              w.rows(), ldy, w.kBlocks(), n);
+        }
+      }
+      default -> {
+        Int8Kernel k = mm.kernel();
+        int gx = (batch + k.blockTokens() - 1) / k.blockTokens();
+        int gy = (w.rowGroups() + k.blockRows() / 8 - 1) / (k.blockRows() / 8);
+        tiled.get(k).launch(
+            stream, new int[] {gx, gy}, block(), k.sharedBytes(),
+            w.words(), mm.q(), mm.xsum(), mm.xscale(), w.scales(), y,
+            w.rows(), w.rowGroups(), ldy, w.kBlocks(), batch);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  private float[] readOutput(DeviceBuffer yd, int n) {
+    stream.synchronize();
+    float[] y = new float[n];
+    yd.read(y, 0);
+    return y;
+  }
+
+  private static void checkHostActivations(GpuTernaryMatrix w, int length, int batch) {
+    Objects.requireNonNull(w, "w");
+    if (length < 0) {
+      throw new NullPointerException("x");
+    }
+    if (batch < 1) {
+      throw new ShapeException("batch must be at least 1, got " + batch);
+    }
+    if (length != (long) batch * w.cols()) {
+      throw new ShapeException(
+          "activations of " + length + " values do not match batch " + batch + " x " + w.cols() + " columns");
+    }
+  }
+
+  private static void requireFinite(float[] a, String what) {
+    for (int i = 0; i < a.length; i++) {
+      if (!Float.isFinite(a[i])) {
+        throw new ShapeException(what + " " + i + " is not finite: " + a[i]);
+      }
+    }
+  }
+
+  private static int[] grid(long threads) {
+    return new int[] {(int) ((threads + THREADS - 1) / THREADS)};
+  }
+
+  private static int[] block() {
+    return new int[] {THREADS};
+  }
+
+  /** Unloads the module and frees the stream; closes the context if {@link #open} created it. */
+  @Override
+  public void close() {
+    try {
+      stream.close();
+      module.close();
+    } finally {
+      if (ownsContext) {
+        context.close();
+      }
+    }
+  }
+}

@@ -1,0 +1,59 @@
+package dev.aphelion.cuda.ternary;
+
+/**
+ * The kernel behind a W1.58A8 product ({@link Int8Matmul}). {@link #AUTO} picks by batch size;
+ * the others force one (benchmarks compare them).
+ */
+public enum Int8Kernel {
+  /** GEMV for one token, skinny tensor-core GEMM up to 64 tokens, tiled tensor-core GEMM above. */
+  AUTO("auto", 0, 0),
+  /** dp4a GEMV (any batch, one weight pass per token). */
+  GEMV("aph_gemv_s8", 0, 0),
+  /** Tensor-core GEMM with the weights as the m16 operand, up to 64 tokens per pass. */
+  SKINNY("aph_gemm_s8_skinny", 0, 0),
+  /** Tiled tensor-core GEMM, 128 tokens by 256 rows per block. */
+  TC_128X256("aph_gemm_s8_tc_128x256", 128, 256),
+  /** Tiled tensor-core GEMM, 128 tokens by 128 rows per block (warp tile 64 x 32). */
+  TC_128X128("aph_gemm_s8_tc_128x128", 128, 128),
+  /** Tiled tensor-core GEMM, 128 tokens by 128 rows per block (warp tile 32 x 64). */
+  TC_128X128N("aph_gemm_s8_tc_128x128n", 128, 128);
+
+  /** Pipeline depth of the tiled kernels (must match the CUDA source). */
+  static final int STAGES = 3;
+
+  private final String symbol;
+  private final int blockTokens;
+  private final int blockRows;
+
+  Int8Kernel(String symbol, int blockTokens, int blockRows) {
+    this.symbol = symbol;
+    this.blockTokens = blockTokens;
+    this.blockRows = blockRows;
+  }
+
+  String symbol() {
+    return symbol;
+  }
+
+  /**
+   * Whether this is one of the tiled tensor-core kernels.
+   *
+   * @return true for the {@code TC_*} constants
+   */
+  public boolean tiled() {
+    return blockTokens > 0;
+  }
+
+  int blockTokens() {
+    return blockTokens;
+  }
+
+  int blockRows() {
+    return blockRows;
+  }
+
+  /** Dynamic shared memory of a tiled kernel: STAGES x (activation tile + weight tile). */
+  int sharedBytes() {
+    return STAGES * (blockTokens * GpuTernaryLayout.K_BLOCK + blockRows / 8 * GpuTernaryLayout.TILE_WORDS * 4);
+  }
+}

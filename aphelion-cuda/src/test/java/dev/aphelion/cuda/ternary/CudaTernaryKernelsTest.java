@@ -1,0 +1,252 @@
+package dev.aphelion.cuda.ternary;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.aphelion.core.error.ShapeException;
+import dev.aphelion.cuda.driver.CudaContext;
+import dev.aphelion.cuda.driver.DeviceBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** GPU results against the scalar references on odd shapes; skipped without a usable GPU. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CudaTernaryKernelsTest {
+
+  private CudaTernaryKernels k;
+  private int baseline;
+
+  @BeforeAll
+  void open() {
+    if (dev.aphelion.cuda.driver.CudaDriver.probe().available()) {
+      k = CudaTernaryKernels.open(0);
+      baseline = k.context().liveResources();
+    }
+  }
+
+  @AfterAll
+  void close() {
+    if (k != null) {
+      CudaContext ctx = k.context();
+      assertEquals(baseline, ctx.liveResources(), "a test leaked device resources");
+      k.close();
+      assertTrue(ctx.isClosed());
+    }
+  }
+
+  static byte[] randomPacked(Random rnd, int rows, int cols) {
+    return GpuTernaryLayoutTest.randomPacked(rnd, rows, cols);
+  }
+
+  static float[] randomScales(Random rnd, int rows) {
+    float[] s = new float[rows];
+    for (int i = 0; i < rows; i++) {
+      s[i] = 0.01f + rnd.nextFloat();
+    }
+    return s;
+  }
+
+  /** Gaussian activations with occasional outliers, and an all-zero token where batch > 2. */
+  static float[] randomActivations(Random rnd, int batch, int cols) {
+    float[] x = new float[batch * cols];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) rnd.nextGaussian() * (rnd.nextInt(50) == 0 ? 20f : 1f);
+    }
+    if (batch > 2) {
+      java.util.Arrays.fill(x, cols, 2 * cols, 0f);
+    }
+    return x;
+  }
+
+  @ParameterizedTest
+  @CsvSource({"1,1", "3,17", "17,63", "16,64", "8,65", "63,256", "65,257", "33,1021"})
+  void uploadMatchesTheJavaLayout(int rows, int cols) {
+    GpuTest.assumeGpu();
+    Random rnd = new Random(rows * 131L + cols);
+    byte[] packed = randomPacked(rnd, rows, cols);
+    float[] scales = randomScales(rnd, rows);
+    try (GpuTernaryMatrix w = k.upload(packed, scales, rows, cols)) {
+      int[] words = new int[(int) GpuTernaryLayout.wordCount(rows, cols)];
+      w.words().read(words, 0);
+      assertArrayEquals(GpuTernaryLayout.fromTritter(packed, rows, cols), words);
+      assertArrayEquals(packed, w.toTritterBytes());
+      assertArrayEquals(scales, w.rowScales());
+    }
+  }
+
+  @ParameterizedTest
+  @CsvSource({"1,1", "3,17", "17,63", "33,64", "8,65", "64,300", "257,1021", "5,4099"})
+  void absmeanMatchesTheCpuBitForBit(int rows, int cols) {
+    GpuTest.assumeGpu();
+    Random rnd = new Random(rows * 977L + cols);
+    float[] w = new float[rows * cols];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = (float) rnd.nextGaussian() * 0.02f;
+    }
+    if (rows > 2) {
+      java.util.Arrays.fill(w, cols, 2 * cols, 0f); // an all-zero row: scale 1.0
+    }
+    Object[] ref = ScalarReference.absmean(w, rows, cols);
+    try (GpuTernaryMatrix q = k.quantizeAbsmean(w, rows, cols)) {
+      assertArrayEquals((float[]) ref[1], q.rowScales());
+      assertArrayEquals((byte[]) ref[0], q.toTritterBytes());
+    }
+  }
+
+  @Test
+  void absmeanTiesRoundAwayFromZero() {
+    GpuTest.assumeGpu();
+    // seed-semantics §3: [[-0.5, 3.5, 0, 0]] -> scale 1.0, [-1, 1, 0, 0]; and the derived vectors.
+    try (GpuTernaryMatrix q = k.quantizeAbsmean(new float[] {-0.5f, 3.5f, 0f, 0f}, 1, 4)) {
+      assertArrayEquals(new float[] {1f}, q.rowScales());
+      assertArrayEquals(ScalarReference.pack(new byte[] {-1, 1, 0, 0}, 1, 4), q.toTritterBytes());
+    }
+    float[] w = {0.5f, -0.3f, 0.1f, 0.8f, -0.2f, 0.6f, -0.7f, 0.4f};
+    try (GpuTernaryMatrix q = k.quantizeAbsmean(w, 2, 4)) {
+      assertArrayEquals(new float[] {0.425f, 0.475f}, q.rowScales());
+      assertArrayEquals(ScalarReference.pack(new byte[] {1, -1, 0, 1, 0, 1, -1, 1}, 2, 4), q.toTritterBytes());
+    }
+  }
+
+  @ParameterizedTest
+  @CsvSource({"1,1", "1,4", "3,17", "2,63", "5,257", "9,1021", "130,300"})
+  void activationQuantizationMatchesTheCpu(int batch, int cols) {
+    GpuTest.assumeGpu();
+    Random rnd = new Random(batch * 1009L + cols);
+    float[] x = randomActivations(rnd, batch, cols);
+    if (cols == 4) {
+      x = new float[] {1f, -2f, 0.5f, 0f}; // seed-semantics §3: scale 0.015748031, q [64,-127,32,0]
+    }
+    QuantizedActivations g = k.quantizeActivations(x, batch, cols);
+    byte[] q = new byte[batch * cols];
+    for (int t = 0; t < batch; t++) {
+      float s = ScalarReference.quantizeToken(x, t * cols, cols, q, t * cols);
+      assertEquals(s, g.scales()[t], "scale of token " + t);
+      int sum = 0;
+      for (int c = 0; c < cols; c++) {
+        sum += q[t * cols + c];
+      }
+      assertEquals(sum, g.sums()[t], "sum of token " + t);
+    }
+    assertArrayEquals(q, g.values());
+    if (cols == 4) {
+      assertArrayEquals(new byte[] {64, -127, 32, 0}, g.values());
+      assertEquals(0.015748031f, g.scales()[0]);
+    }
+  }
+
+  static Stream<Arguments> int8Cases() {
+    int[][] shapes = {
+      {1, 1, 1}, {3, 17, 1}, {17, 63, 2}, {63, 64, 3}, {64, 65, 8}, {65, 1021, 9},
+      {2, 5, 17}, {130, 257, 33}, {16, 512, 64}, {40, 260, 65}, {20, 100, 130}, {257, 300, 129}, {33, 513, 200}
+    };
+    List<Arguments> out = new ArrayList<>();
+    for (Int8Kernel kernel : Int8Kernel.values()) {
+      for (int[] s : shapes) {
+        out.add(Arguments.of(kernel, s[0], s[1], s[2]));
+      }
+    }
+    return out.stream();
+  }
+
+  @ParameterizedTest(name = "{0} {1}x{2} batch {3}")
+  @MethodSource("int8Cases")
+  void int8MatmulIsExact(Int8Kernel kernel, int rows, int cols, int batch) {
+    GpuTest.assumeGpu();
+    org.junit.jupiter.api.Assumptions.assumeTrue(k.supports(kernel), kernel + " needs more shared memory");
+    Random rnd = new Random(rows * 31L + cols * 17L + batch);
+    byte[] packed = randomPacked(rnd, rows, cols);
+    float[] scales = randomScales(rnd, rows);
+    float[] x = randomActivations(rnd, batch, cols);
+    float[] expect = ScalarReference.matmulInt8(packed, scales, rows, cols, x, batch);
+    try (GpuTernaryMatrix w = k.upload(packed, scales, rows, cols)) {
+      float[] y = k.matmulInt8(w, x, batch, kernel);
+      for (int i = 0; i < y.length; i++) {
+        if (y[i] != expect[i]) {
+          throw new AssertionError(kernel + ": y[token " + i / rows + "][row " + i % rows + "] = " + y[i]
+              + ", expected " + expect[i]);
+        }
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @CsvSource({"1,1,1", "3,17,2", "17,63,5", "64,65,8", "65,1021,9", "130,257,3", "33,300,17"})
+  void floatMatmulIsWithinTheStatedBound(int rows, int cols, int batch) {
+    GpuTest.assumeGpu();
+    Random rnd = new Random(rows * 5L + cols * 3L + batch);
+    byte[] packed = randomPacked(rnd, rows, cols);
+    float[] scales = randomScales(rnd, rows);
+    float[] x = randomActivations(rnd, batch, cols);
+    double[][] ref = ScalarReference.matmulFloat(packed, scales, rows, cols, x, batch);
+    short[] xb = new short[x.length];
+    float[] xr = new float[x.length];
+    for (int i = 0; i < x.length; i++) {
+      xb[i] = (short) (Float.floatToRawIntBits(x[i]) >>> 16); // truncation keeps the values exact below
+      xr[i] = Float.intBitsToFloat(xb[i] << 16);
+    }
+    double[][] refB = ScalarReference.matmulFloat(packed, scales, rows, cols, xr, batch);
+    try (GpuTernaryMatrix w = k.upload(packed, scales, rows, cols)) {
+      float[] y = k.matmul(w, x, batch);
+      float[] yb = k.matmulBf16(w, xb, batch);
+      for (int i = 0; i < y.length; i++) {
+        double err = Math.abs(y[i] - ref[0][i]);
+        assertTrue(err <= ref[1][i], "f32 y[" + i + "] = " + y[i] + ", ref " + ref[0][i] + ", bound " + ref[1][i]);
+        double errB = Math.abs(yb[i] - refB[0][i]);
+        assertTrue(errB <= refB[1][i], "bf16 y[" + i + "] = " + yb[i] + ", ref " + refB[0][i]);
+      }
+    }
+  }
+
+  @Test
+  void autoChoosesByBatch() {
+    GpuTest.assumeGpu();
+    try (GpuTernaryMatrix w = k.upload(new byte[64 * 64], new float[256], 256, 256)) {
+      assertEquals(Int8Kernel.GEMV, k.choose(w, 1));
+      assertEquals(Int8Kernel.SKINNY, k.choose(w, 64));
+      assertTrue(k.choose(w, 512).tiled());
+    }
+  }
+
+  @Test
+  void rejectsBadInputAndClosedObjects() {
+    GpuTest.assumeGpu();
+    assertThrows(ShapeException.class, () -> k.upload(new byte[3], new float[1], 1, 17));
+    assertThrows(ShapeException.class, () -> k.upload(new byte[5], new float[] {Float.NaN}, 1, 17));
+    assertThrows(ShapeException.class, () -> k.quantizeAbsmean(new float[] {1f, Float.POSITIVE_INFINITY}, 1, 2));
+    GpuTernaryMatrix w = k.upload(new byte[5], new float[] {1f}, 1, 17);
+    assertThrows(ShapeException.class, () -> k.matmul(w, new float[16], 1));
+    assertThrows(ShapeException.class, () -> k.matmulInt8(w, new float[] {Float.NaN, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 1));
+    w.close();
+    assertThrows(IllegalStateException.class, w::rowScales);
+    assertThrows(IllegalStateException.class, () -> k.matmul(w, new float[17], 1));
+  }
+
+  @Test
+  void buffersAreFreedAndMemoryReturns() {
+    GpuTest.assumeGpu();
+    CudaContext ctx = k.context();
+    int before = ctx.liveResources();
+    long freeBefore = ctx.memoryInfo()[0];
+    for (int i = 0; i < 20; i++) {
+      try (DeviceBuffer b = ctx.allocate(64L << 20)) {
+        b.fill((byte) 1);
+      }
+    }
+    assertEquals(before, ctx.liveResources());
+    long freeAfter = ctx.memoryInfo()[0];
+    assertTrue(Math.abs(freeAfter - freeBefore) < (32L << 20), "free memory moved from " + freeBefore + " to " + freeAfter);
+  }
+}
