@@ -143,6 +143,19 @@ public final class CudaContext implements AutoCloseable {
     return register(new CudaEvent(this, e));
   }
 
+  /**
+   * Captures the work that {@code work} queues on {@code stream} into an executable graph (the
+   * work is recorded, not run).
+   *
+   * @param stream the stream the work is queued on
+   * @param work queues kernels on {@code stream} only
+   * @return the graph
+   */
+  public CudaGraph capture(CudaStream stream, Runnable work) {
+    makeCurrent();
+    return register(CudaGraph.capture(this, stream, work));
+  }
+
   /** Waits for all work on the device in this context, and reports asynchronous errors. */
   public void synchronize() {
     makeCurrent();

@@ -6,7 +6,7 @@ package dev.aphelion.cuda.driver;
  * {@link IllegalStateException}.
  */
 public abstract sealed class CudaResource implements AutoCloseable
-    permits DeviceBuffer, CudaModule, CudaStream, CudaEvent {
+    permits DeviceBuffer, CudaModule, CudaStream, CudaEvent, CudaGraph {
 
   private final CudaContext context;
   private volatile boolean closed;
