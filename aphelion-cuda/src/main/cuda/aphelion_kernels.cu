@@ -177,6 +177,21 @@ __device__ __forceinline__ float aph_load_act(const void* x, size_t i) {
 }
 
 template <bool BF16>
+__device__ __forceinline__ signed char aph_quant1(const void* x, size_t base, int k, int K, float scale, int& sum) {
+  int v = 0;
+  if (k < K) {
+    float r = roundf(__fdiv_rn(aph_load_act<BF16>(x, base + k), scale));
+    // NaN (only from 0 / a scale that underflowed to 0) becomes 0, as in the Java reference.
+    v = r != r ? 0 : (int)fminf(fmaxf(r, -127.0f), 127.0f);
+  }
+  sum += v;
+  return (signed char)v;
+}
+
+// One block (up to 1024 threads) per token. Pass 1 reads the token with several loads in flight
+// per thread; pass 2 re-reads it (from cache) four columns at a time and writes one 32-bit word
+// per four columns: four consecutive columns stay consecutive in both layouts.
+template <bool BF16>
 __device__ void aph_quantize_act(const void* __restrict__ x, int ldx, int K, int tokens, int kPad,
                                  int layout, signed char* __restrict__ q, int* __restrict__ xsum,
                                  float* __restrict__ xscale) {
@@ -185,9 +200,9 @@ __device__ void aph_quantize_act(const void* __restrict__ x, int ldx, int K, int
   __shared__ float scaleSh;
   int t = blockIdx.x, tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
   int nWarps = blockDim.x >> 5;
-  signed char* qrow = q + (size_t)t * kPad;
+  unsigned* qrow = reinterpret_cast<unsigned*>(q + (size_t)t * kPad);
   if (t >= tokens) {
-    for (int k = tid; k < kPad; k += blockDim.x) qrow[k] = 0;
+    for (int g = tid; g < (kPad >> 2); g += blockDim.x) qrow[g] = 0u;
     if (tid == 0) {
       xsum[t] = 0;
       xscale[t] = 1.0f;
@@ -196,6 +211,7 @@ __device__ void aph_quantize_act(const void* __restrict__ x, int ldx, int K, int
   }
   size_t base = (size_t)t * ldx;
   float m = 0.0f;
+#pragma unroll 8
   for (int k = tid; k < K; k += blockDim.x) m = fmaxf(m, fabsf(aph_load_act<BF16>(x, base + k)));
   m = aph_warp_max(m);
   if (lane == 0) redf[warp] = m;
@@ -208,16 +224,15 @@ __device__ void aph_quantize_act(const void* __restrict__ x, int ldx, int K, int
   __syncthreads();
   float scale = scaleSh;
   int sum = 0;
-  for (int k = tid; k < kPad; k += blockDim.x) {
-    int v = 0;
-    if (k < K) {
-      float r = roundf(__fdiv_rn(aph_load_act<BF16>(x, base + k), scale));
-      // NaN (only from 0 / a scale that underflowed to 0) becomes 0, as in the Java reference.
-      v = r != r ? 0 : (int)fminf(fmaxf(r, -127.0f), 127.0f);
-    }
+#pragma unroll 4
+  for (int g = tid; g < (kPad >> 2); g += blockDim.x) {
+    int k = g << 2;
+    unsigned b0 = (unsigned char)aph_quant1<BF16>(x, base, k, K, scale, sum);
+    unsigned b1 = (unsigned char)aph_quant1<BF16>(x, base, k + 1, K, scale, sum);
+    unsigned b2 = (unsigned char)aph_quant1<BF16>(x, base, k + 2, K, scale, sum);
+    unsigned b3 = (unsigned char)aph_quant1<BF16>(x, base, k + 3, K, scale, sum);
     int pos = layout == APH_LAYOUT_LANE ? ((k & ~255) | aph_lane_pos(k & 255)) : k;
-    qrow[pos] = (signed char)v;
-    sum += v;
+    qrow[pos >> 2] = b0 | (b1 << 8) | (b2 << 16) | (b3 << 24);
   }
   sum = aph_warp_sum(sum);
   if (lane == 0) redi[warp] = sum;
@@ -519,6 +534,10 @@ APH_TC(aph_gemm_s8_tc_128x256, 4, 8, 2, 4, 3)
 APH_TC(aph_gemm_s8_tc_128x128, 4, 4, 2, 4, 3)
 // 128 x 128 tile, warp tile 32 x 64.
 APH_TC(aph_gemm_s8_tc_128x128n, 2, 8, 4, 2, 3)
+// 128 x 256 tile, four stages.
+APH_TC(aph_gemm_s8_tc_128x256s4, 4, 8, 2, 4, 4)
+// 256 x 128 tile, warp tile 64 x 64.
+APH_TC(aph_gemm_s8_tc_256x128, 4, 8, 4, 2, 3)
 
 // ---------------------------------------------------------------------------------------------
 // Float-activation GEMV / small GEMM: y[t][row] = wScale[row] * sum_k w[row][k] * x[t][k], with

@@ -22,15 +22,27 @@ class CudaBackendProviderTest {
 
   @Test
   void isFoundByServiceLoader() {
-    boolean found = false;
-    for (BackendProvider p : ServiceLoader.load(BackendProvider.class)) {
-      if (p instanceof CudaBackendProvider) {
-        found = true;
-        assertEquals("cuda", p.name());
-        assertEquals(BackendProvider.PRIORITY_GPU, p.priority());
+    // Look at provider types only, and step over broken entries: other jars' test fixtures on the
+    // class path may name providers that throw or do not exist.
+    BackendProvider found = null;
+    var it = ServiceLoader.load(BackendProvider.class).stream().iterator();
+    for (int guard = 0; guard < 1000; guard++) {
+      try {
+        if (!it.hasNext()) {
+          break;
+        }
+        var pr = it.next();
+        if (pr.type() == CudaBackendProvider.class) {
+          found = pr.get();
+          break;
+        }
+      } catch (java.util.ServiceConfigurationError e) {
+        // a broken registration of someone else; keep looking
       }
     }
-    assertTrue(found, "CudaBackendProvider is not registered in META-INF/services");
+    assertTrue(found != null, "CudaBackendProvider is not registered in META-INF/services");
+    assertEquals("cuda", found.name());
+    assertEquals(BackendProvider.PRIORITY_GPU, found.priority());
     assertTrue(BackendRegistry.load().names().contains("cuda"));
   }
 

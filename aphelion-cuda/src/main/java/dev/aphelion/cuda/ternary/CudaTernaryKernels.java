@@ -29,6 +29,7 @@ import java.util.Objects;
 public final class CudaTernaryKernels implements AutoCloseable {
 
   private static final int THREADS = 256;
+  private static final int QUANT_THREADS = 1024;
   private static final int LAYOUT_NATURAL = 0;
   private static final int LAYOUT_LANE = 1;
 
@@ -469,7 +470,11 @@ public final class CudaTernaryKernels implements AutoCloseable {
     return new Int8Matmul(this, w, batch, k);
   }
 
-  /** The kernel AUTO runs: fewest waves of blocks, weighted by block size. */
+  /**
+   * The kernel AUTO runs: GEMV for one token, the skinny kernel up to 64, and above that the
+   * 128 x 256 tiles where they fill every multiprocessor at least once, else 128 x 128 (measured
+   * on an H100: docs/performance.md, "GPU kernels").
+   */
   Int8Kernel choose(GpuTernaryMatrix w, int batch) {
     if (batch == 1) {
       return Int8Kernel.GEMV;
@@ -478,29 +483,20 @@ public final class CudaTernaryKernels implements AutoCloseable {
       return Int8Kernel.SKINNY;
     }
     int sms = Math.max(1, context.device().multiprocessors());
-    Int8Kernel best = Int8Kernel.SKINNY;
-    long bestCost = Long.MAX_VALUE;
-    for (Int8Kernel k : new Int8Kernel[] {Int8Kernel.TC_128X256, Int8Kernel.TC_128X128}) {
-      if (!supports(k)) {
-        continue;
-      }
-      long tiles = (long) ((batch + k.blockTokens() - 1) / k.blockTokens())
-          * ((w.rowGroups() + k.blockRows() / 8 - 1) / (k.blockRows() / 8));
-      long waves = (tiles + sms - 1) / sms;
-      long cost = waves * k.blockTokens() * k.blockRows();
-      if (cost < bestCost) {
-        bestCost = cost;
-        best = k;
-      }
+    Int8Kernel big = Int8Kernel.TC_128X256;
+    long tiles = (long) ((batch + big.blockTokens() - 1) / big.blockTokens())
+        * ((w.rowGroups() + big.blockRows() / 8 - 1) / (big.blockRows() / 8));
+    if (supports(big) && tiles >= sms) {
+      return big;
     }
-    return best;
+    return supports(Int8Kernel.TC_128X128) ? Int8Kernel.TC_128X128 : Int8Kernel.SKINNY;
   }
 
   void quantizeActivations(Int8Matmul mm, DeviceBuffer x, int ldx, boolean bf16) {
     GpuTernaryMatrix w = mm.weights();
     int kPad = w.kBlocks() * GpuTernaryLayout.K_BLOCK;
     (bf16 ? quantBf16 : quantF32).launch(
-        stream, new int[] {mm.qRows()}, block(), 0,
+        stream, new int[] {mm.qRows()}, new int[] {QUANT_THREADS}, 0,
         x, ldx, w.cols(), mm.batch(), kPad, mm.naturalLayout() ? LAYOUT_NATURAL : LAYOUT_LANE,
         mm.q(), mm.xsum(), mm.xscale());
   }

@@ -6,29 +6,32 @@ package dev.aphelion.cuda.ternary;
  */
 public enum Int8Kernel {
   /** GEMV for one token, skinny tensor-core GEMM up to 64 tokens, tiled tensor-core GEMM above. */
-  AUTO("auto", 0, 0),
+  AUTO("auto", 0, 0, 0),
   /** dp4a GEMV (any batch, one weight pass per token). */
-  GEMV("aph_gemv_s8", 0, 0),
+  GEMV("aph_gemv_s8", 0, 0, 0),
   /** Tensor-core GEMM with the weights as the m16 operand, up to 64 tokens per pass. */
-  SKINNY("aph_gemm_s8_skinny", 0, 0),
-  /** Tiled tensor-core GEMM, 128 tokens by 256 rows per block. */
-  TC_128X256("aph_gemm_s8_tc_128x256", 128, 256),
+  SKINNY("aph_gemm_s8_skinny", 0, 0, 0),
+  /** Tiled tensor-core GEMM, 128 tokens by 256 rows per block, 3-stage pipeline. */
+  TC_128X256("aph_gemm_s8_tc_128x256", 128, 256, 3),
+  /** Tiled tensor-core GEMM, 128 tokens by 256 rows per block, 4-stage pipeline. */
+  TC_128X256S4("aph_gemm_s8_tc_128x256s4", 128, 256, 4),
+  /** Tiled tensor-core GEMM, 256 tokens by 128 rows per block (warp tile 64 x 64). */
+  TC_256X128("aph_gemm_s8_tc_256x128", 256, 128, 3),
   /** Tiled tensor-core GEMM, 128 tokens by 128 rows per block (warp tile 64 x 32). */
-  TC_128X128("aph_gemm_s8_tc_128x128", 128, 128),
+  TC_128X128("aph_gemm_s8_tc_128x128", 128, 128, 3),
   /** Tiled tensor-core GEMM, 128 tokens by 128 rows per block (warp tile 32 x 64). */
-  TC_128X128N("aph_gemm_s8_tc_128x128n", 128, 128);
-
-  /** Pipeline depth of the tiled kernels (must match the CUDA source). */
-  static final int STAGES = 3;
+  TC_128X128N("aph_gemm_s8_tc_128x128n", 128, 128, 3);
 
   private final String symbol;
   private final int blockTokens;
   private final int blockRows;
+  private final int stages;
 
-  Int8Kernel(String symbol, int blockTokens, int blockRows) {
+  Int8Kernel(String symbol, int blockTokens, int blockRows, int stages) {
     this.symbol = symbol;
     this.blockTokens = blockTokens;
     this.blockRows = blockRows;
+    this.stages = stages;
   }
 
   String symbol() {
@@ -52,8 +55,8 @@ public enum Int8Kernel {
     return blockRows;
   }
 
-  /** Dynamic shared memory of a tiled kernel: STAGES x (activation tile + weight tile). */
+  /** Dynamic shared memory of a tiled kernel: stages x (activation tile + weight tile). */
   int sharedBytes() {
-    return STAGES * (blockTokens * GpuTernaryLayout.K_BLOCK + blockRows / 8 * GpuTernaryLayout.TILE_WORDS * 4);
+    return stages * (blockTokens * GpuTernaryLayout.K_BLOCK + blockRows / 8 * GpuTernaryLayout.TILE_WORDS * 4);
   }
 }

@@ -213,7 +213,7 @@ class CudaTernaryKernelsTest {
   @Test
   void autoChoosesByBatch() {
     GpuTest.assumeGpu();
-    try (GpuTernaryMatrix w = k.upload(new byte[64 * 64], new float[256], 256, 256)) {
+    try (GpuTernaryMatrix w = k.upload(new byte[256 * 64], new float[256], 256, 256)) {
       assertEquals(Int8Kernel.GEMV, k.choose(w, 1));
       assertEquals(Int8Kernel.SKINNY, k.choose(w, 64));
       assertTrue(k.choose(w, 512).tiled());

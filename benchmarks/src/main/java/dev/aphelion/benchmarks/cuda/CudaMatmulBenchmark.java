@@ -243,7 +243,7 @@ public final class CudaMatmulBenchmark {
       } else if (batch <= 64) {
         variants.add(Int8Kernel.GEMV);
       } else {
-        for (Int8Kernel v : new Int8Kernel[] {Int8Kernel.TC_128X256, Int8Kernel.TC_128X128, Int8Kernel.TC_128X128N, Int8Kernel.SKINNY}) {
+        for (Int8Kernel v : new Int8Kernel[] {Int8Kernel.TC_128X256, Int8Kernel.TC_128X256S4, Int8Kernel.TC_256X128, Int8Kernel.TC_128X128, Int8Kernel.SKINNY}) {
           if (k.supports(v)) {
             variants.add(v);
           }
