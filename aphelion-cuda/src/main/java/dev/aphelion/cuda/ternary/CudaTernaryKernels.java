@@ -7,6 +7,7 @@ import dev.aphelion.cuda.driver.CudaKernel;
 import dev.aphelion.cuda.driver.CudaModule;
 import dev.aphelion.cuda.driver.CudaStream;
 import dev.aphelion.cuda.driver.DeviceBuffer;
+import dev.aphelion.tritter.ternary.PackedTernary;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Objects;
@@ -148,12 +149,14 @@ public final class CudaTernaryKernels implements AutoCloseable {
    * on the device.
    *
    * @param packed {@code rows * ceil(cols / 4)} bytes, 2 bits per trit ({@code 00}=0, {@code
-   *     01}=+1, {@code 10}=-1, {@code 11} read as 0), least significant first, rows byte-aligned
+   *     01}=+1, {@code 10}=-1), least significant first, rows byte-aligned
    * @param rowScales {@code rows} finite scales
    * @param rows output features
    * @param cols input features
    * @return the matrix on the device
    * @throws ShapeException if a length does not match or a scale is not finite
+   * @throws dev.aphelion.core.error.SerializationException if a byte holds code 11 or non-zero
+   *     padding bits
    */
   public GpuTernaryMatrix upload(byte[] packed, float[] rowScales, int rows, int cols) {
     Objects.requireNonNull(packed, "packed");
@@ -168,6 +171,7 @@ public final class CudaTernaryKernels implements AutoCloseable {
       throw new ShapeException("need " + rows + " row scales, got " + rowScales.length);
     }
     requireFinite(rowScales, "row scale");
+    GpuTernaryLayout.validateTritter(packed, rows, cols);
     GpuTernaryMatrix w = allocateMatrix(rows, cols);
     try (DeviceBuffer src = context.allocate(packed.length)) {
       src.write(packed, 0);
@@ -181,6 +185,23 @@ public final class CudaTernaryKernels implements AutoCloseable {
       throw e;
     }
     return w;
+  }
+
+  /**
+   * Uploads an aphelion-tritter {@link PackedTernary} (one scale per row).
+   *
+   * @param w the weights
+   * @return the matrix on the device
+   * @throws ShapeException if {@code w} has more than one scale group per row (the GPU kernels
+   *     apply one scale per row)
+   */
+  public GpuTernaryMatrix upload(PackedTernary w) {
+    Objects.requireNonNull(w, "w");
+    if (w.groupsPerRow() != 1) {
+      throw new ShapeException("the GPU kernels take one scale per row, but W has " + w.groupsPerRow()
+          + " scale groups of " + w.groupSize() + " columns per row");
+    }
+    return upload(w.toTritterBytes(), w.scales(), w.rows(), w.cols());
   }
 
   /**

@@ -1,12 +1,13 @@
 package dev.aphelion.cuda.ternary;
 
+import dev.aphelion.core.error.SerializationException;
 import dev.aphelion.core.error.ShapeException;
 import java.util.Objects;
 
 /**
  * The GPU weight layout of aphelion-cuda ("tile layout") and its conversion from and to the
  * tritter byte format (2 bits per trit, {@code 00}=0, {@code 01}=+1, {@code 10}=-1, least
- * significant first, rows starting on a byte boundary). Pure Java, so that the layout is tested
+ * significant first, rows starting on a byte boundary; code {@code 11} is rejected as corrupt). Pure Java, so that the layout is tested
  * without a GPU; the kernels {@code aph_pack_from_tritter}/{@code aph_unpack_to_tritter} do the
  * same on the device.
  *
@@ -132,6 +133,35 @@ public final class GpuTernaryLayout {
   }
 
   /**
+   * Checks tritter bytes the way aphelion-tritter's {@code PackedTernary.fromTritterBytes} does:
+   * code {@code 11} and non-zero padding bits after a row's last column mean corrupt data.
+   *
+   * @param packed {@code rows * ceil(cols / 4)} bytes
+   * @param rows rows
+   * @param cols columns
+   * @throws SerializationException naming the byte, row and column
+   */
+  public static void validateTritter(byte[] packed, int rows, int cols) {
+    int bpr = tritterBytesPerRow(cols);
+    int tail = cols & 3;
+    for (int r = 0; r < rows; r++) {
+      for (int i = 0; i < bpr; i++) {
+        int b = packed[r * bpr + i] & 0xff;
+        int elevens = b & (b >>> 1) & 0x55;
+        if (elevens != 0) {
+          int slot = Integer.numberOfTrailingZeros(elevens) / 2;
+          throw new SerializationException("ternary byte " + (r * bpr + i) + " (row " + r + ", column "
+              + (4 * i + slot) + ") holds the invalid code 11");
+        }
+        if (i == bpr - 1 && tail != 0 && (b >>> (2 * tail)) != 0) {
+          throw new SerializationException("ternary byte " + (r * bpr + i) + " (row " + r
+              + ") has non-zero padding bits after column " + (cols - 1));
+        }
+      }
+    }
+  }
+
+  /**
    * Converts the tritter byte format to the GPU layout.
    *
    * @param packed {@code rows * ceil(cols / 4)} bytes
@@ -139,6 +169,7 @@ public final class GpuTernaryLayout {
    * @param cols columns, at least 1
    * @return {@link #wordCount(int, int)} words (padding trits are 0)
    * @throws ShapeException if the shape or the array length is wrong
+   * @throws SerializationException if a byte holds code 11 or non-zero padding bits
    */
   public static int[] fromTritter(byte[] packed, int rows, int cols) {
     Objects.requireNonNull(packed, "packed");
@@ -152,6 +183,7 @@ public final class GpuTernaryLayout {
     if (n > Integer.MAX_VALUE - 8) {
       throw new ShapeException("matrix " + rows + "x" + cols + " is too large for one Java array; upload it in parts");
     }
+    validateTritter(packed, rows, cols);
     int kb = kBlocks(cols);
     int[] words = new int[(int) n];
     // Every code starts as 01 (trit 0), so padding needs no second pass.

@@ -99,6 +99,16 @@ public final class GpuTernaryMatrix implements AutoCloseable {
   }
 
   /**
+   * Downloads the matrix as an aphelion-tritter {@link dev.aphelion.tritter.ternary.PackedTernary}
+   * (one scale group per row).
+   *
+   * @return the weights on the host
+   */
+  public dev.aphelion.tritter.ternary.PackedTernary toPackedTernary() {
+    return dev.aphelion.tritter.ternary.PackedTernary.fromTritterBytes(toTritterBytes(), rows, cols, rowScales(), cols);
+  }
+
+  /**
    * Downloads the row scales.
    *
    * @return {@code rows} floats

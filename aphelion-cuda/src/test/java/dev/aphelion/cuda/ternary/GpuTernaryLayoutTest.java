@@ -3,7 +3,9 @@ package dev.aphelion.cuda.ternary;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.aphelion.core.error.SerializationException;
 import dev.aphelion.core.error.ShapeException;
 import java.util.HashSet;
 import java.util.Random;
@@ -33,11 +35,14 @@ class GpuTernaryLayoutTest {
   }
 
   @Test
-  void codeElevenReadsAsZero() {
-    // [1, -1, 0, 0, 1] as tritter bytes, with the spare code 11 in slot 2.
-    byte[] packed = {(byte) (0x09 | 0x30), 0x01};
-    int[] words = GpuTernaryLayout.fromTritter(packed, 1, 5);
-    assertArrayEquals(new byte[] {0x09, 0x01}, GpuTernaryLayout.toTritter(words, 1, 5));
+  void rejectsCodeElevenAndPaddingBits() {
+    // [1, -1, 0, 0, 1] as tritter bytes, with the invalid code 11 in slot 2.
+    SerializationException e = assertThrows(
+        SerializationException.class, () -> GpuTernaryLayout.fromTritter(new byte[] {(byte) (0x09 | 0x30), 0x01}, 1, 5));
+    assertTrue(e.getMessage().contains("column 2"), e.getMessage());
+    assertThrows(SerializationException.class, () -> GpuTernaryLayout.fromTritter(new byte[] {0x09, 0x05}, 1, 5));
+    assertArrayEquals(new byte[] {0x09, 0x01},
+        GpuTernaryLayout.toTritter(GpuTernaryLayout.fromTritter(new byte[] {0x09, 0x01}, 1, 5), 1, 5));
   }
 
   @Test

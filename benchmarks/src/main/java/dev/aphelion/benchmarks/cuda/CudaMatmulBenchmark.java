@@ -167,7 +167,18 @@ public final class CudaMatmulBenchmark {
     long l2 = ctx.device().l2CacheBytes();
     int kPad = GpuTernaryLayout.paddedCols(cols);
     byte[] packed = new byte[rows * GpuTernaryLayout.tritterBytesPerRow(cols)];
-    rnd.nextBytes(packed); // codes 00, 11 -> 0; 01 -> +1; 10 -> -1
+    rnd.nextBytes(packed);
+    int tail = cols & 3;
+    int bpr = GpuTernaryLayout.tritterBytesPerRow(cols);
+    for (int i = 0; i < packed.length; i++) {
+      int b = packed[i] & 0xff;
+      int elevens = b & (b >>> 1) & 0x55; // the invalid code 11 becomes 00 (zero): half the trits are 0
+      b &= ~(elevens | (elevens << 1));
+      if (tail != 0 && i % bpr == bpr - 1) {
+        b &= (1 << (2 * tail)) - 1;
+      }
+      packed[i] = (byte) b;
+    }
     float[] scales = new float[rows];
     for (int i = 0; i < rows; i++) {
       scales[i] = 0.5f + rnd.nextFloat();
@@ -369,7 +380,7 @@ public final class CudaMatmulBenchmark {
     out.printf(Locale.ROOT, "%-12s %5d  %-30s %10.1f %9.0f %5.1f%% %8.2fx %8.1f%n",
         shape, batch, method, us, gbps, share, ratio, tops);
     String[] p = shape.split("x");
-    csv.add(String.format(Locale.ROOT, "%s,%s,%d,%s,%.2f,%.1f,%.4f,%.3f,%.2f",
+    csv.add(String.format(Locale.ROOT, "%s,%s,%d,\"%s\",%.2f,%.1f,%.4f,%.3f,%.2f",
         p[0], p[1], batch, method, us, gbps, share / 100, ratio, tops));
   }
 }
