@@ -64,6 +64,9 @@ public final class AccelerationStage implements PipelineStage {
   /** Op type of a ternary linear layer. */
   public static final String OP_TERNARY_LINEAR = "ternary_linear";
 
+  /** Op type of a whole decoder-only transformer (see {@link AcceleratedInference}). */
+  public static final String OP_TRANSFORMER_DECODER = "transformer_decoder";
+
   /** The two modes; a closed set. */
   public sealed interface Mode permits Training, Inference {}
 
@@ -213,6 +216,9 @@ public final class AccelerationStage implements PipelineStage {
                   .attribute(ATTR_QUANTIZATION, "absmean")
                   .attribute(ATTR_ACTIVATIONS, i.int8Activations() ? "int8" : "f32")
                   .build());
+            } else if (n.opType().equals(OP_TRANSFORMER_DECODER)) {
+              // A whole decoder: its projections become ternary when it is built.
+              b.replaceNode(n.toBuilder().attribute(ATTR_QUANTIZATION, "absmean").build());
             }
           }
         }

@@ -35,4 +35,65 @@ public interface WeightSource {
 
   /** Whether a tensor of this name exists (used for optional tensors such as biases). */
   boolean contains(String name);
+
+  /**
+   * A source over in-memory tensors. Shapes are checked by element count only (a map carries
+   * none).
+   *
+   * @param tensors name to row-major values; not copied
+   * @return the source
+   */
+  static WeightSource ofMap(java.util.Map<String, float[]> tensors) {
+    java.util.Objects.requireNonNull(tensors, "tensors");
+    return new WeightSource() {
+      @Override
+      public float[] floats(String name, long... shape) {
+        float[] v = tensors.get(name);
+        if (v == null) {
+          throw new dev.aphelion.core.error.SerializationException("missing tensor '" + name + "' (the map has " + tensors.size() + " tensors)");
+        }
+        long n = 1;
+        for (long d : shape) {
+          n *= d;
+        }
+        if (v.length != n) {
+          throw new dev.aphelion.core.error.ShapeException("tensor '" + name + "' has " + v.length + " values, shape "
+              + java.util.Arrays.toString(shape) + " needs " + n);
+        }
+        return v;
+      }
+
+      @Override
+      public boolean contains(String name) {
+        return tensors.containsKey(name);
+      }
+    };
+  }
+
+  /**
+   * This source with {@code prefix} prepended to every name (for a model stored under a graph
+   * node's id, for example {@code decoder.model.norm.weight}).
+   *
+   * @param prefix the prefix, for example {@code "decoder."}
+   * @return the prefixed view
+   */
+  default WeightSource withPrefix(String prefix) {
+    WeightSource self = this;
+    return new WeightSource() {
+      @Override
+      public float[] floats(String name, long... shape) {
+        return self.floats(prefix + name, shape);
+      }
+
+      @Override
+      public Optional<PackedTernary> packed(String p, int rows, int cols) {
+        return self.packed(prefix + p, rows, cols);
+      }
+
+      @Override
+      public boolean contains(String name) {
+        return self.contains(prefix + name);
+      }
+    };
+  }
 }
