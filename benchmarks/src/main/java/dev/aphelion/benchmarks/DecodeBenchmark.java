@@ -6,6 +6,7 @@ import dev.aphelion.tritter.model.DecoderModel;
 import dev.aphelion.tritter.model.FfnActivation;
 import dev.aphelion.tritter.model.Precision;
 import dev.aphelion.tritter.vector.Vectorization;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -16,7 +17,6 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -30,10 +30,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * on the Vector API. After each step the cache is truncated back to 511 tokens.
  *
  * <p>Config: hidden 1024, 8 layers, 16 heads, 4 KV heads, SwiGLU FFN 2816, vocabulary 8192, tied
- * embeddings: 90.2M projection weights + 8.4M embedding = 98.6M parameters. Setup prints the weight
- * memory of both models.
+ * embeddings: 90.2M projection weights + 8.4M embedding = 98.6M parameters. Setup prints the
+ * model's weight memory next to the f32 size of the same config.
  */
-@State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 2)
@@ -41,68 +40,81 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx3g", "-XX:+UseParallelGC"})
 public class DecodeBenchmark {
 
-  /** Tokens already in the cache when the measured step runs. */
-  @Param({"511"})
-  public int context;
-
-  private DecoderModel ternary;
-  private DecoderModel dense;
-  private KVCache ternaryCache;
-  private KVCache denseCache;
-  private int token;
-
   /** The benchmark configuration (public so that tests and docs can quote it). */
   public static DecoderConfig config() {
     return DecoderConfig.builder().vocabSize(8192).hiddenSize(1024).numLayers(8).numHeads(16).numKvHeads(4)
         .ffnSize(2816).activation(FfnActivation.SWIGLU).tiedEmbeddings(true).build();
   }
 
-  /** Builds both models, pre-fills both caches to {@code context} tokens and prints memory. */
-  @Setup(Level.Trial)
-  public void setup() {
-    DecoderConfig c = config();
-    ternary = DecoderModel.random(c, Precision.TERNARY, 2026);
-    dense = DecoderModel.random(c, Precision.DENSE_F32, 2026);
-    int[] prompt = new int[context];
-    SplittableRandom r = new SplittableRandom(1);
-    for (int i = 0; i < prompt.length; i++) {
-      prompt[i] = r.nextInt(c.vocabSize());
+  /** Tokens already in the cache when the measured step runs (context 512 with the new token). */
+  static final int CONTEXT = 511;
+
+  /**
+   * One model with its cache pre-filled to {@link #CONTEXT} tokens. Each benchmark method has its
+   * own state class, so a fork builds only the model it measures.
+   */
+  abstract static class ModelState {
+    DecoderModel model;
+    KVCache cache;
+    int token;
+
+    void init(Precision precision) {
+      DecoderConfig c = config();
+      model = DecoderModel.random(c, precision, 2026);
+      SplittableRandom r = new SplittableRandom(1);
+      int[] prompt = new int[CONTEXT];
+      for (int i = 0; i < prompt.length; i++) {
+        prompt[i] = r.nextInt(c.vocabSize());
+      }
+      token = r.nextInt(c.vocabSize());
+      cache = model.newCache(1, CONTEXT + 1, KVCache.EvictionPolicy.ERROR, KVCache.Storage.FLOAT32);
+      for (int i = 0; i < prompt.length; i += 64) {
+        model.forward(cache, 0, Arrays.copyOfRange(prompt, i, Math.min(prompt.length, i + 64)), false);
+      }
+      long f32 = 4L * c.parameterCount();
+      System.out.printf(Locale.ROOT,
+          "%n[DecodeBenchmark] %s model: %,d parameters (%,d in projections), kernels %s, cache at %d tokens%n"
+              + "[DecodeBenchmark] weight memory %,d bytes (projections %,d); f32 weights of this config: %,d bytes -> %.2fx less%n",
+          precision, c.parameterCount(), c.projectionParameters(), Vectorization.get(), cache.position(0),
+          model.weightMemoryBytes(), model.projectionMemoryBytes(), f32, (double) f32 / model.weightMemoryBytes());
     }
-    token = r.nextInt(c.vocabSize());
-    ternaryCache = prefill(ternary, prompt);
-    denseCache = prefill(dense, prompt);
-    System.out.printf(Locale.ROOT,
-        "%n[DecodeBenchmark] %s, %,d parameters (%,d in projections); kernels %s%n"
-            + "[DecodeBenchmark] weight memory: ternary %,d bytes (projections %,d), dense f32 %,d bytes (projections %,d); "
-            + "ratio %.2fx overall, %.2fx projections%n",
-        c, c.parameterCount(), c.projectionParameters(), Vectorization.get(),
-        ternary.weightMemoryBytes(), ternary.projectionMemoryBytes(), dense.weightMemoryBytes(), dense.projectionMemoryBytes(),
-        (double) dense.weightMemoryBytes() / ternary.weightMemoryBytes(),
-        (double) dense.projectionMemoryBytes() / ternary.projectionMemoryBytes());
-  }
 
-  private KVCache prefill(DecoderModel m, int[] prompt) {
-    KVCache cache = m.newCache(1, context + 1, KVCache.EvictionPolicy.ERROR, KVCache.Storage.FLOAT32);
-    int chunk = 64;
-    for (int i = 0; i < prompt.length; i += chunk) {
-      m.forward(cache, 0, java.util.Arrays.copyOfRange(prompt, i, Math.min(prompt.length, i + chunk)), false);
+    float[] step() {
+      float[] logits = model.forward(cache, 0, new int[] {token}, false);
+      cache.truncate(0, CONTEXT);
+      return logits;
     }
-    return cache;
   }
 
-  /** One decoding step of the ternary model. */
-  @Benchmark
-  public float[] ternary() {
-    float[] logits = ternary.forward(ternaryCache, 0, new int[] {token}, false);
-    ternaryCache.truncate(0, context);
-    return logits;
+  /** The ternary model (2-bit projections, int8 activations, int8 embedding/head). */
+  @State(Scope.Benchmark)
+  public static class TernaryModel extends ModelState {
+    /** Builds the model and pre-fills its cache. */
+    @Setup(Level.Trial)
+    public void setup() {
+      init(Precision.TERNARY);
+    }
   }
 
-  /** One decoding step of the dense f32 twin. */
+  /** The dense f32 twin (same seed, same code path, f32 weights on the Vector API). */
+  @State(Scope.Benchmark)
+  public static class DenseModel extends ModelState {
+    /** Builds the model and pre-fills its cache. */
+    @Setup(Level.Trial)
+    public void setup() {
+      init(Precision.DENSE_F32);
+    }
+  }
+
+  /** One decoding step of the ternary model at context 512. */
   @Benchmark
-  public float[] denseFloat32() {
-    float[] logits = dense.forward(denseCache, 0, new int[] {token}, false);
-    denseCache.truncate(0, context);
-    return logits;
+  public float[] ternary(TernaryModel m) {
+    return m.step();
+  }
+
+  /** One decoding step of the dense f32 twin at context 512. */
+  @Benchmark
+  public float[] denseFloat32(DenseModel m) {
+    return m.step();
   }
 }
