@@ -26,6 +26,9 @@ public record DemoOptions(
     int workers, double compression, boolean skipBaselines, int trainLimit, long seed,
     boolean tour, boolean help) {
 
+  /** The default gradient compression factor (1 until the compressor is in the build). */
+  public static final double DEFAULT_COMPRESSION = 1;
+
   /** The default number of epochs per run. */
   public static final int DEFAULT_EPOCHS = 10;
 
@@ -45,13 +48,15 @@ public record DemoOptions(
         --batch N           minibatch size (default 128)
         --lr X              peak Adam learning rate (default 0.002)
         --workers N         data-parallel worker threads (default: available cores)
-        --compression R     gradient compression, R times smaller than float32 (default 32)
+        --compression R     gradient compression, R times smaller than float32 (default %s)
         --skip-baselines    train only the compressed ternary model
         --train-limit N     train on the first N training images only
         --seed N            random seed (default 42)
         --tour              run the aphelion-core API tour instead
         --help              this text
-      """.formatted(FashionMnist.DEFAULT_DIR, FashionMnist.DEBIAN_PACKAGE, DEFAULT_EPOCHS);
+      """.formatted(FashionMnist.DEFAULT_DIR, FashionMnist.DEBIAN_PACKAGE, DEFAULT_EPOCHS,
+          new DemoOptions(null, false, null, 1, 1, 1f, 1, DEFAULT_COMPRESSION, false, 0, 0, false,
+              false).compressionLabel().replace("x", ""));
 
   /**
    * Parses command-line arguments.
@@ -68,7 +73,7 @@ public record DemoOptions(
     int batch = 128;
     float lr = 0.002f;
     int workers = Runtime.getRuntime().availableProcessors();
-    double compression = 32;
+    double compression = DEFAULT_COMPRESSION;
     boolean skip = false;
     int limit = 0;
     long seed = 42;

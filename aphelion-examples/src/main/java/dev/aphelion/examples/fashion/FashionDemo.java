@@ -3,6 +3,7 @@ package dev.aphelion.examples.fashion;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.aphelion.core.error.AphelionException;
+import dev.aphelion.core.error.ConfigException;
 import dev.aphelion.core.error.ErrorCode;
 import dev.aphelion.core.backend.Backend;
 import dev.aphelion.core.backend.BackendRegistry;
@@ -119,8 +120,9 @@ public final class FashionDemo {
           new Float32Exchange(options.workers()), train, test));
     }
 
+    Inference inference = measureInference(runs, test);
     double seconds = (System.nanoTime() - t0) / 1e9;
-    Map<String, Object> summary = summary(runs, built, seconds);
+    Map<String, Object> summary = summary(runs, built, inference, seconds);
     writeOutputs(summary, runs);
     printResults(runs, seconds);
     return 0;
@@ -160,41 +162,78 @@ public final class FashionDemo {
     return r;
   }
 
-  /** The gradient exchange for a compression ratio (1 = plain float32). */
-  private GradientExchange exchange(double ratio) {
-    if (ratio == 1) {
+  /**
+   * The gradient exchange for a compression factor: plain float32 for 1. Compressed exchange
+   * needs {@code dev.aphelion.tritter.training.GradientCompressor} (issue 4).
+   */
+  private GradientExchange exchange(double factor) {
+    if (factor == 1) {
       return new Float32Exchange(options.workers());
     }
-    throw new AphelionException(ErrorCode.INVALID_CONFIG,
-        "compressed gradient exchange needs dev.aphelion.tritter.training.GradientCompressor");
+    throw new ConfigException("--compression " + factor + " needs the gradient compressor of"
+        + " dev.aphelion.tritter.training, which this build does not have yet; use --compression 1");
   }
 
   /**
-   * Describes the model as a {@link BuildGraph} and runs the training pipeline over it on the
-   * default backend ({@code -Daphelion.backend=NAME} picks another).
+   * What packing the trained models gave.
    *
-   * @return the pipeline's result: the final graph and its digest
+   * @param ternaryAccuracy test accuracy of the packed ternary model
+   * @param float32Accuracy test accuracy of the float32 model run on library layers (NaN if the
+   *     float32 run was skipped)
+   * @param ternaryImagesPerSecond throughput of the packed ternary model
+   * @param float32ImagesPerSecond throughput of the float32 model
+   * @param ternaryWeightBytes packed weights and scales
+   * @param float32WeightBytes the same weights as float32
+   * @param otherParameterBytes biases and norm gains (float32 in both)
+   * @param batch images per forward call while measuring
    */
-  public PipelineResult buildGraph() {
-    BuildGraph graph = ModelGraph.describe(new MlpLayout(LAYERS, Precision.TERNARY), "fashion-mnist");
-    BackendRegistry.Selection selection = BackendRegistry.load().defaultSelection();
-    try (Backend backend = selection.provider().create()) {
-      BuildPipeline pipeline = BuildPipeline.training();
-      PipelineResult result = pipeline.execute(BuildContext.of(backend), graph);
-      out.printf(Locale.ROOT, "  graph: %d nodes, %d edges; pipeline '%s' on backend '%s':",
-          result.graph().nodeCount(), result.graph().edgeCount(), pipeline.name(),
-          backend.name());
-      for (StageTiming t : result.timings()) {
-        out.printf(Locale.ROOT, " %s %.1f ms,", t.stage(), t.duration().toNanos() / 1e6);
-      }
-      out.println();
-      out.println("  graph digest: " + result.digest().hex());
-      out.println();
-      return result;
-    }
+  public record Inference(
+      double ternaryAccuracy, double float32Accuracy, double ternaryImagesPerSecond,
+      double float32ImagesPerSecond, long ternaryWeightBytes, long float32WeightBytes,
+      long otherParameterBytes, int batch) {}
+
+  /**
+   * Packs the compressed-gradient ternary model into {@code TernaryLayer}s (and the float32 model,
+   * if trained, into {@code DenseLayer}s), checks their test accuracy and measures throughput.
+   *
+   * @param runs the finished runs, the compressed ternary one first
+   * @param test the test images
+   * @return the measurements
+   */
+  public Inference measureInference(List<RunResult> runs, LabeledImages test) {
+    final int batch = 256;
+    out.println("inference with the library's layers (batch " + batch + "):");
+    PackedMlp ternary = PackedMlp.of(runs.getFirst().model());
+    RunResult f32Run = runs.stream().filter(r -> r.key().equals("float32")).findFirst().orElse(null);
+    // without a trained float32 model, time float32 layers holding the ternary model's latent weights
+    Mlp f32Model = f32Run != null ? f32Run.model() : asFloat32(runs.getFirst().model());
+    PackedMlp float32 = PackedMlp.of(f32Model);
+    double ternaryAcc = ternary.accuracy(test, batch);
+    double f32Acc = f32Run != null ? float32.accuracy(test, batch) : Double.NaN;
+    double ternaryIps = ternary.imagesPerSecond(test, batch, 2.0);
+    double f32Ips = float32.imagesPerSecond(test, batch, 2.0);
+    Inference r = new Inference(ternaryAcc, f32Acc, ternaryIps, f32Ips, ternary.weightBytes(),
+        float32.weightBytes(), ternary.otherParameterBytes(), batch);
+    out.printf(Locale.ROOT, "  ternary (TernaryLayer, int8 activations): accuracy %.2f%%, %,.0f images/s,"
+            + " weights %s%n",
+        100 * ternaryAcc, ternaryIps, bytes(r.ternaryWeightBytes()));
+    out.printf(Locale.ROOT, "  float32 (DenseLayer):                     accuracy %s, %,.0f images/s,"
+            + " weights %s%n",
+        f32Run != null ? String.format(Locale.ROOT, "%.2f%%", 100 * f32Acc) : "(not trained)",
+        f32Ips, bytes(r.float32WeightBytes()));
+    out.printf(Locale.ROOT, "  -> %.1fx less weight memory, %.2fx the float32 throughput%n%n",
+        (double) r.float32WeightBytes() / r.ternaryWeightBytes(), ternaryIps / f32Ips);
+    return r;
   }
 
-  private Map<String, Object> summary(List<RunResult> runs, PipelineResult built, double seconds) {
+  private static Mlp asFloat32(Mlp ternary) {
+    Mlp m = new Mlp(new MlpLayout(ternary.layout().sizes(), Precision.FLOAT32), 0);
+    m.load(ternary.parameters());
+    return m;
+  }
+
+  private Map<String, Object> summary(
+      List<RunResult> runs, PipelineResult built, Inference inf, double seconds) {
     Map<String, Object> accuracy = new LinkedHashMap<>();
     for (String k : List.of("float32", "ternary", "ternaryCompressed")) {
       accuracy.put(k, runs.stream().filter(r -> r.key().equals(k)).findFirst()
@@ -229,6 +268,21 @@ public final class FashionDemo {
     Map<String, Object> s = new LinkedHashMap<>();
     s.put("accuracy", accuracy);
     s.put("compression", compression);
+    Map<String, Object> inference = new LinkedHashMap<>();
+    inference.put("ternaryImagesPerSecond", inf.ternaryImagesPerSecond());
+    inference.put("float32ImagesPerSecond", inf.float32ImagesPerSecond());
+    inference.put("speedup", inf.ternaryImagesPerSecond() / inf.float32ImagesPerSecond());
+    inference.put("batch", inf.batch());
+    inference.put("ternaryPackedAccuracy", inf.ternaryAccuracy());
+    inference.put("float32LayersAccuracy",
+        Double.isNaN(inf.float32Accuracy()) ? null : inf.float32Accuracy());
+    Map<String, Object> memory = new LinkedHashMap<>();
+    memory.put("ternaryWeightBytes", inf.ternaryWeightBytes());
+    memory.put("float32WeightBytes", inf.float32WeightBytes());
+    memory.put("ratio", (double) inf.float32WeightBytes() / inf.ternaryWeightBytes());
+    memory.put("otherParameterBytes", inf.otherParameterBytes());
+    s.put("inference", inference);
+    s.put("memory", memory);
     s.put("seconds", seconds);
     s.put("graph", Map.of(
         "digest", built.digest().hex(),

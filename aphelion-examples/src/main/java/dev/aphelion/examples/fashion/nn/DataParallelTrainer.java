@@ -16,7 +16,8 @@ import java.util.concurrent.Future;
  * Synchronous data-parallel training of an {@link Mlp} on worker threads.
  *
  * <p>Each step the minibatch is cut into one contiguous shard per worker; every worker runs the
- * forward and backward pass on its shard with its own buffers and hands its gradient to the
+ * forward and backward pass on its shard with its own buffers and hands its shard's mean gradient
+ * to the
  * {@link GradientExchange} (which may compress it, with error feedback); the combined gradient
  * then drives one Adam step on the shared parameters, and the effective (ternary) weights are
  * re-derived for the next step. Workers only read the parameters, so no locks are needed: the
@@ -127,7 +128,6 @@ public final class DataParallelTrainer implements AutoCloseable {
 
   private Worker.Result step(LabeledImages data, int[] order, int start, int batch) {
     int n = workers.length;
-    float scale = 1f / batch;
     List<Callable<Worker.Result>> tasks = new ArrayList<>(n);
     for (int w = 0; w < n; w++) {
       final int id = w;
@@ -135,7 +135,7 @@ public final class DataParallelTrainer implements AutoCloseable {
       final int to = start + (int) ((long) batch * (w + 1) / n);
       tasks.add(() -> {
         Worker.Result r = workers[id].run(
-            mlp, snapshot, data.pixels(), data.labels(), order, from, to, grads[id], scale);
+            mlp, snapshot, data.pixels(), data.labels(), order, from, to, grads[id], 1f / (to - from));
         exchange.send(id, grads[id]);
         return r;
       });

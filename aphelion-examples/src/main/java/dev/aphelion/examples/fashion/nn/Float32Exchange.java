@@ -3,7 +3,7 @@ package dev.aphelion.examples.fashion.nn;
 import dev.aphelion.core.error.ShapeException;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** The uncompressed exchange: every worker sends its float32 gradient, the sum is exact. */
+/** The uncompressed exchange: every worker sends its float32 gradient, the mean is exact. */
 public final class Float32Exchange implements GradientExchange {
   private final float[][] received;
   private final AtomicLong bytes = new AtomicLong();
@@ -31,6 +31,7 @@ public final class Float32Exchange implements GradientExchange {
   @Override
   public void combine(float[] out) {
     java.util.Arrays.fill(out, 0f);
+    int n = 0;
     for (int w = 0; w < received.length; w++) {
       float[] g = received[w];
       if (g == null) {
@@ -43,6 +44,13 @@ public final class Float32Exchange implements GradientExchange {
         out[i] += g[i];
       }
       received[w] = null;
+      n++;
+    }
+    if (n > 1) {
+      float inv = 1f / n;
+      for (int i = 0; i < out.length; i++) {
+        out[i] *= inv;
+      }
     }
   }
 

@@ -4,10 +4,9 @@ package dev.aphelion.examples.fashion.nn;
  * How data-parallel workers combine their gradients each step: the in-process stand-in for an
  * all-reduce between machines, with an honest count of the bytes that would cross the wire.
  *
- * <p>Each step every worker calls {@link #send} from its own thread with its gradient (already
- * scaled by its share of the minibatch, so the combined gradient is the sum); then one thread
- * calls {@link #combine}, which writes the sum of what the receivers can reconstruct.
- * Implementations may keep per-worker state (error feedback) between steps.
+ * <p>Each step every worker calls {@link #send} from its own thread with the mean gradient of its
+ * shard; then one thread calls {@link #combine}, which writes the mean over workers of what the
+ * receivers reconstruct. Implementations may keep per-worker state (error feedback) between steps.
  */
 public interface GradientExchange {
 
@@ -25,7 +24,7 @@ public interface GradientExchange {
   void send(int worker, float[] gradient);
 
   /**
-   * Writes the combined gradient of this step (the sum over workers of what each sent, as the
+   * Writes the combined gradient of this step (the mean over workers of what each sent, as the
    * receivers decode it) and ends the step.
    *
    * @param out receives the combined gradient

@@ -1,6 +1,9 @@
 package dev.aphelion.examples.fashion.nn;
 
 import dev.aphelion.core.error.ShapeException;
+import dev.aphelion.tritter.quant.Quantization;
+import dev.aphelion.tritter.quant.TernaryQuantized;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -8,7 +11,8 @@ import java.util.SplittableRandom;
  * A multilayer perceptron's trainable state: its {@link MlpLayout} and one flat vector of latent
  * float parameters. For a {@link Precision#TERNARY} model the weights here are the latent
  * full-precision weights of quantization-aware training; {@link #snapshot()} derives the ternary
- * weights that the forward pass actually uses.
+ * weights that the forward pass actually uses, with the library's absmean quantizer
+ * ({@link Quantization#absmean}, one scale per output row).
  */
 public final class Mlp {
   private final MlpLayout layout;
@@ -33,7 +37,7 @@ public final class Mlp {
         params[s.weight() + i] = (float) (gaussian(rnd) * std);
       }
       if (s.hasGain()) {
-        java.util.Arrays.fill(params, s.gain(), s.gain() + s.in(), 1f);
+        Arrays.fill(params, s.gain(), s.gain() + s.in(), 1f);
       }
     }
   }
@@ -91,12 +95,14 @@ public final class Mlp {
     final float[][] rows;
     final float[][] transposed;
     final float[][] scales;
+    final TernaryQuantized[] quantized;
     final Precision precision;
 
     private Snapshot(int layers, Precision precision) {
       this.rows = new float[layers][];
       this.transposed = new float[layers][];
       this.scales = new float[layers][];
+      this.quantized = new TernaryQuantized[layers];
       this.precision = precision;
     }
 
@@ -121,13 +127,38 @@ public final class Mlp {
           scales[l] = new float[slot.out()];
         }
         if (precision == Precision.TERNARY) {
-          Quantizer.ternarizeRows(mlp.params, slot.weight(), slot.out(), slot.in(), rows[l], scales[l]);
+          // the library's absmean, so that packing the model later gives exactly these trits
+          TernaryQuantized q = Quantization.absmean(
+              Arrays.copyOfRange(mlp.params, slot.weight(), slot.weight() + n),
+              slot.out(), slot.in(), slot.in());
+          quantized[l] = q;
+          byte[] t = q.trits();
+          float[] r = rows[l];
+          for (int i = 0; i < n; i++) {
+            r[i] = t[i];
+          }
+          System.arraycopy(q.scales(), 0, scales[l], 0, slot.out());
         } else {
           System.arraycopy(mlp.params, slot.weight(), rows[l], 0, n);
-          java.util.Arrays.fill(scales[l], 1f);
+          Arrays.fill(scales[l], 1f);
         }
         Gemm.transpose(rows[l], 0, slot.out(), slot.in(), transposed[l], 0);
       }
+    }
+
+    /**
+     * One ternary layer's trits and scales as the library's absmean quantizer produced them (ready
+     * for {@link TernaryQuantized#toPacked()}).
+     *
+     * @param layer the layer index
+     * @return the quantized weights
+     * @throws IllegalStateException for a float32 model
+     */
+    public TernaryQuantized quantized(int layer) {
+      if (quantized[layer] == null) {
+        throw new IllegalStateException("a " + precision + " model has no ternary weights");
+      }
+      return quantized[layer];
     }
 
     /** The precision these weights were derived for. */

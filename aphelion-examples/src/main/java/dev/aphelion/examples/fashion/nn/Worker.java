@@ -1,6 +1,8 @@
 package dev.aphelion.examples.fashion.nn;
 
 import dev.aphelion.core.error.ShapeException;
+import dev.aphelion.tritter.quant.Int8Activations;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -8,7 +10,8 @@ import java.util.List;
  * own activation buffers (so workers share nothing but the read-only weights).
  *
  * <p>For each layer: {@code n = RMSNorm(h)·g}; for a ternary model {@code n} is quantized per row
- * to int8 ({@code x = round(n / s_x)}, {@code s_x = max|n|/127}) and multiplied by the ternary
+ * to int8 by the library's {@link Int8Activations} ({@code x = round(n / s_x)},
+ * {@code s_x = max|n|/127}) and multiplied by the ternary
  * weights {@code q ∈ {-1,0,1}} as an exact integer product, then rescaled:
  * {@code z = (x · qᵀ) · s_x · s_w + b}. The backward pass is the straight-through estimator: the
  * gradient with respect to the dequantized weights {@code q·s_w} is applied to the latent float
@@ -16,8 +19,6 @@ import java.util.List;
  * to {@code n} unchanged.
  */
 public final class Worker {
-  private static final float NORM_EPS = 1e-5f;
-
   private final MlpLayout layout;
   private final List<MlpLayout.Slot> slots;
   private final int maxRows;
@@ -84,7 +85,7 @@ public final class Worker {
    * @param from first position in {@code order}
    * @param to one past the last position
    * @param grad receives the gradient, or null for a forward pass only
-   * @param gradScale factor for the gradient, typically {@code 1 / global batch size}
+   * @param gradScale factor for the gradient, typically {@code 1 / (to - from)} for the shard mean
    * @return the shard's summed loss and correct count
    */
   public Result run(
@@ -168,23 +169,11 @@ public final class Worker {
       float[] h = act[l];
       float[] n = norm[l];
       for (int r = 0; r < rows; r++) {
-        int base = r * in;
-        float ss = 0f;
-        for (int i = 0; i < in; i++) {
-          ss += h[base + i] * h[base + i];
-        }
-        float ri = (float) (1.0 / Math.sqrt(ss / in + NORM_EPS));
-        rinv[l][r] = ri;
-        if (s.hasGain()) {
-          for (int i = 0; i < in; i++) {
-            n[base + i] = h[base + i] * ri * p[s.gain() + i];
-          }
-        } else {
-          for (int i = 0; i < in; i++) {
-            n[base + i] = h[base + i] * ri;
-          }
-        }
-        xscale[l][r] = ternary ? Quantizer.quantizeActivationRow(n, base, in) : 1f;
+        rinv[l][r] = RmsNorm.apply(h, r * in, in, s.hasGain() ? p : null, s.gain(), n, r * in);
+        xscale[l][r] = 1f;
+      }
+      if (ternary) {
+        quantizeActivations(n, rows, in, xscale[l]);
       }
       float[] z = l == last ? logits : act[l + 1];
       Gemm.matmul(n, 0, snap.transposed[l], 0, z, 0, rows, in, out, false);
@@ -207,6 +196,22 @@ public final class Worker {
           }
         }
       }
+    }
+  }
+
+  /**
+   * Replaces {@code rows × in} normalized activations by their int8 values (as floats) with the
+   * library's per-token quantizer, the one {@code TernaryLayer} uses at inference time.
+   */
+  private static void quantizeActivations(float[] n, int rows, int in, float[] scales) {
+    float[] x = n.length == rows * in ? n : Arrays.copyOf(n, rows * in);
+    Int8Activations q = Int8Activations.quantize(x, rows, in);
+    byte[] v = q.values();
+    for (int i = 0; i < rows * in; i++) {
+      n[i] = v[i];
+    }
+    for (int r = 0; r < rows; r++) {
+      scales[r] = q.scale(r);
     }
   }
 

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.aphelion.core.error.ShapeException;
+import dev.aphelion.tritter.quant.Int8Activations;
+import dev.aphelion.tritter.quant.Quantization;
+import dev.aphelion.tritter.quant.TernaryQuantized;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -88,10 +91,16 @@ class WorkerTest {
       for (int i = 0; i < s.in(); i++) {
         n[i] = h[i] * ri * (s.hasGain() ? p[s.gain() + i] : 1f);
       }
-      float xs = Quantizer.quantizeActivationRow(n, 0, s.in());
-      float[] q = new float[s.in() * s.out()];
-      float[] ws = new float[s.out()];
-      Quantizer.ternarizeRows(p, s.weight(), s.out(), s.in(), q, ws);
+      Int8Activations qa = Int8Activations.quantize(n, 1, s.in());
+      float xs = qa.scale(0);
+      for (int i = 0; i < s.in(); i++) {
+        n[i] = qa.value(0, i);
+      }
+      TernaryQuantized tq = Quantization.absmean(
+          java.util.Arrays.copyOfRange(p, s.weight(), s.weight() + s.in() * s.out()),
+          s.out(), s.in(), s.in());
+      byte[] q = tq.trits();
+      float[] ws = tq.scales();
       float[] z = new float[s.out()];
       for (int o = 0; o < s.out(); o++) {
         long acc = 0;
