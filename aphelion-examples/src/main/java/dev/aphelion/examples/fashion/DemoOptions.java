@@ -55,8 +55,7 @@ public record DemoOptions(
         --tour              run the aphelion-core API tour instead
         --help              this text
       """.formatted(FashionMnist.DEFAULT_DIR, FashionMnist.DEBIAN_PACKAGE, DEFAULT_EPOCHS,
-          new DemoOptions(null, false, null, 1, 1, 1f, 1, DEFAULT_COMPRESSION, false, 0, 0, false,
-              false).compressionLabel().replace("x", ""));
+          factorLabel(DEFAULT_COMPRESSION).replace("x", ""));
 
   /**
    * Parses command-line arguments.
@@ -152,10 +151,14 @@ public record DemoOptions(
     }
   }
 
-  /** The compression ratio as text, for example {@code 32x}. */
+  /** The compression factor as text, for example {@code 32x}. */
   public String compressionLabel() {
-    return compression == Math.rint(compression)
-        ? String.format(Locale.ROOT, "%dx", (long) compression)
-        : String.format(Locale.ROOT, "%.1fx", compression);
+    return factorLabel(compression);
+  }
+
+  private static String factorLabel(double factor) {
+    return factor == Math.rint(factor)
+        ? String.format(Locale.ROOT, "%dx", (long) factor)
+        : String.format(Locale.ROOT, "%.1fx", factor);
   }
 }

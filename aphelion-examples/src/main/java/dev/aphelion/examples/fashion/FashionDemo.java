@@ -13,6 +13,7 @@ import dev.aphelion.core.pipeline.BuildPipeline;
 import dev.aphelion.core.pipeline.PipelineResult;
 import dev.aphelion.core.pipeline.StageTiming;
 import dev.aphelion.examples.fashion.nn.DataParallelTrainer;
+import dev.aphelion.tritter.accel.AccelerationStage;
 import dev.aphelion.examples.fashion.nn.EpochStats;
 import dev.aphelion.examples.fashion.nn.Float32Exchange;
 import dev.aphelion.examples.fashion.nn.GradientExchange;
@@ -20,6 +21,7 @@ import dev.aphelion.examples.fashion.nn.Mlp;
 import dev.aphelion.examples.fashion.nn.MlpLayout;
 import dev.aphelion.examples.fashion.nn.Precision;
 import dev.aphelion.examples.fashion.nn.TrainOptions;
+import dev.aphelion.examples.fashion.nn.Worker;
 import dev.aphelion.tritter.vector.Vectorization;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -108,11 +110,11 @@ public final class FashionDemo {
         new MlpLayout(LAYERS, Precision.TERNARY).parameterCount(), options.epochs(),
         options.batchSize(), options.workers());
 
-    PipelineResult built = buildGraph();
+    Builds builds = buildGraph();
     List<RunResult> runs = new ArrayList<>();
     runs.add(train("ternaryCompressed",
         "ternary, " + options.compressionLabel() + " gradients", Precision.TERNARY,
-        exchange(options.compression()), train, test));
+        exchange(builds.mode()), train, test));
     if (!options.skipBaselines()) {
       runs.add(train("ternary", "ternary, f32 gradients", Precision.TERNARY,
           new Float32Exchange(options.workers()), train, test));
@@ -121,8 +123,10 @@ public final class FashionDemo {
     }
 
     Inference inference = measureInference(runs, test);
+    builds = buildInference(builds, inference.batch());
+    out.println();
     double seconds = (System.nanoTime() - t0) / 1e9;
-    Map<String, Object> summary = summary(runs, built, inference, seconds);
+    Map<String, Object> summary = summary(runs, builds, inference, seconds);
     writeOutputs(summary, runs);
     printResults(runs, seconds);
     return 0;
@@ -163,15 +167,84 @@ public final class FashionDemo {
   }
 
   /**
-   * The gradient exchange for a compression factor: plain float32 for 1. Compressed exchange
-   * needs {@code dev.aphelion.tritter.training.GradientCompressor} (issue 4).
+   * The gradient exchange for the training settings the pipeline recorded: plain float32 for a
+   * compression ratio of 1. Compressed exchange needs
+   * {@code dev.aphelion.tritter.training.GradientCompressor} (issue 4).
    */
-  private GradientExchange exchange(double factor) {
-    if (factor == 1) {
+  private GradientExchange exchange(AccelerationStage.Training mode) {
+    double factor = 1.0 / mode.compressionRatio();
+    if (mode.compressionRatio() == 1) {
       return new Float32Exchange(options.workers());
     }
     throw new ConfigException("--compression " + factor + " needs the gradient compressor of"
         + " dev.aphelion.tritter.training, which this build does not have yet; use --compression 1");
+  }
+
+  /**
+   * The training and inference builds of the model graph.
+   *
+   * @param training the training pipeline's result (its graph records the compression settings)
+   * @param mode the training settings the acceleration stage put into the build context
+   * @param inference the inference pipeline's result ({@code linear} nodes turned
+   *     {@code ternary_linear}), or null before it ran
+   */
+  public record Builds(
+      PipelineResult training, AccelerationStage.Training mode, PipelineResult inference) {}
+
+  /**
+   * Describes the model as a {@link BuildGraph} and runs the training pipeline over it on the
+   * default backend ({@code -Daphelion.backend=NAME} picks another): the standard stages plus the
+   * {@link AccelerationStage} in training mode, which records the gradient compression settings
+   * in the graph (so they change its digest) and in the build context, where the trainer reads
+   * them.
+   *
+   * @return the pipeline's result and the training settings
+   */
+  public Builds buildGraph() {
+    BuildGraph graph = ModelGraph.describe(new MlpLayout(LAYERS, Precision.TERNARY), "fashion-mnist");
+    BackendRegistry.Selection selection = BackendRegistry.load().defaultSelection();
+    try (Backend backend = selection.provider().create()) {
+      BuildPipeline pipeline = BuildPipeline.training().toBuilder()
+          .addStageBefore("hashing",
+              AccelerationStage.training(1.0 / options.compression(), options.seed(), false))
+          .build();
+      BuildContext ctx = BuildContext.of(backend);
+      PipelineResult result = pipeline.execute(ctx, graph);
+      AccelerationStage.Training mode =
+          (AccelerationStage.Training) ctx.require(AccelerationStage.MODE_KEY);
+      out.printf(Locale.ROOT, "  graph: %d nodes, %d edges; pipeline '%s' on backend '%s':",
+          result.graph().nodeCount(), result.graph().edgeCount(), pipeline.name(),
+          backend.name());
+      for (StageTiming t : result.timings()) {
+        out.printf(Locale.ROOT, " %s %.1f ms,", t.stage(), t.duration().toNanos() / 1e6);
+      }
+      out.println();
+      out.println("  training graph digest:  " + result.digest().hex());
+      out.println();
+      return new Builds(result, mode, null);
+    }
+  }
+
+  /**
+   * Runs the inference pipeline (the {@link AccelerationStage} in inference mode) over the
+   * trained graph.
+   *
+   * @param builds the training build
+   * @param batch the inference batch size
+   * @return the builds with the inference result
+   */
+  public Builds buildInference(Builds builds, int batch) {
+    try (Backend backend = BackendRegistry.load().openDefault()) {
+      BuildPipeline pipeline = BuildPipeline.inference().toBuilder()
+          .addStageBefore("hashing", AccelerationStage.inference(batch))
+          .build();
+      PipelineResult result = pipeline.execute(BuildContext.of(backend), builds.training().graph());
+      long ternary = result.graph().nodes().stream()
+          .filter(n -> n.opType().equals(AccelerationStage.OP_TERNARY_LINEAR)).count();
+      out.println("  inference graph digest: " + result.digest().hex() + " (" + ternary
+          + " ternary_linear nodes)");
+      return new Builds(builds.training(), builds.mode(), result);
+    }
   }
 
   /**
@@ -186,11 +259,13 @@ public final class FashionDemo {
    * @param float32WeightBytes the same weights as float32
    * @param otherParameterBytes biases and norm gains (float32 in both)
    * @param batch images per forward call while measuring
+   * @param float32GemmImagesPerSecond the float32 model on the trainer's own blocked GEMM, one
+   *     thread: a reference for how fast float32 can be here
    */
   public record Inference(
       double ternaryAccuracy, double float32Accuracy, double ternaryImagesPerSecond,
       double float32ImagesPerSecond, long ternaryWeightBytes, long float32WeightBytes,
-      long otherParameterBytes, int batch) {}
+      long otherParameterBytes, int batch, double float32GemmImagesPerSecond) {}
 
   /**
    * Packs the compressed-gradient ternary model into {@code TernaryLayer}s (and the float32 model,
@@ -212,8 +287,9 @@ public final class FashionDemo {
     double f32Acc = f32Run != null ? float32.accuracy(test, batch) : Double.NaN;
     double ternaryIps = ternary.imagesPerSecond(test, batch, 2.0);
     double f32Ips = float32.imagesPerSecond(test, batch, 2.0);
+    double gemmIps = trainerForwardImagesPerSecond(f32Model, test, batch, 2.0);
     Inference r = new Inference(ternaryAcc, f32Acc, ternaryIps, f32Ips, ternary.weightBytes(),
-        float32.weightBytes(), ternary.otherParameterBytes(), batch);
+        float32.weightBytes(), ternary.otherParameterBytes(), batch, gemmIps);
     out.printf(Locale.ROOT, "  ternary (TernaryLayer, int8 activations): accuracy %.2f%%, %,.0f images/s,"
             + " weights %s%n",
         100 * ternaryAcc, ternaryIps, bytes(r.ternaryWeightBytes()));
@@ -221,9 +297,40 @@ public final class FashionDemo {
             + " weights %s%n",
         f32Run != null ? String.format(Locale.ROOT, "%.2f%%", 100 * f32Acc) : "(not trained)",
         f32Ips, bytes(r.float32WeightBytes()));
-    out.printf(Locale.ROOT, "  -> %.1fx less weight memory, %.2fx the float32 throughput%n%n",
-        (double) r.float32WeightBytes() / r.ternaryWeightBytes(), ternaryIps / f32Ips);
+    out.printf(Locale.ROOT, "  float32 (the trainer's blocked GEMM, 1 thread):          %,.0f images/s%n",
+        gemmIps);
+    out.printf(Locale.ROOT, "  -> %.1fx less weight memory; ternary runs at %.2fx DenseLayer's and"
+            + " %.2fx the trainer GEMM's float32 throughput%n%n",
+        (double) r.float32WeightBytes() / r.ternaryWeightBytes(), ternaryIps / f32Ips,
+        ternaryIps / gemmIps);
     return r;
+  }
+
+  /** Images per second of a float32 model's forward pass on the trainer's {@code Gemm}. */
+  private static double trainerForwardImagesPerSecond(
+      Mlp model, LabeledImages data, int batch, double minSeconds) {
+    Worker worker = new Worker(model.layout(), batch);
+    Mlp.Snapshot snap = model.snapshot();
+    float[] logits = new float[batch * model.layout().outputs()];
+    Runnable pass = () -> {
+      for (int s = 0; s < data.count(); s += batch) {
+        worker.logits(model, snap, data.pixels(), s * data.features(),
+            Math.min(batch, data.count() - s), logits);
+      }
+    };
+    long w0 = System.nanoTime();
+    do {
+      pass.run();
+    } while (System.nanoTime() - w0 < minSeconds * 0.5e9);
+    long images = 0;
+    long t0 = System.nanoTime();
+    long t;
+    do {
+      pass.run();
+      images += data.count();
+      t = System.nanoTime();
+    } while (t - t0 < minSeconds * 1e9);
+    return images / ((t - t0) / 1e9);
   }
 
   private static Mlp asFloat32(Mlp ternary) {
@@ -233,7 +340,7 @@ public final class FashionDemo {
   }
 
   private Map<String, Object> summary(
-      List<RunResult> runs, PipelineResult built, Inference inf, double seconds) {
+      List<RunResult> runs, Builds builds, Inference inf, double seconds) {
     Map<String, Object> accuracy = new LinkedHashMap<>();
     for (String k : List.of("float32", "ternary", "ternaryCompressed")) {
       accuracy.put(k, runs.stream().filter(r -> r.key().equals(k)).findFirst()
@@ -271,6 +378,7 @@ public final class FashionDemo {
     Map<String, Object> inference = new LinkedHashMap<>();
     inference.put("ternaryImagesPerSecond", inf.ternaryImagesPerSecond());
     inference.put("float32ImagesPerSecond", inf.float32ImagesPerSecond());
+    inference.put("float32GemmOneThreadImagesPerSecond", inf.float32GemmImagesPerSecond());
     inference.put("speedup", inf.ternaryImagesPerSecond() / inf.float32ImagesPerSecond());
     inference.put("batch", inf.batch());
     inference.put("ternaryPackedAccuracy", inf.ternaryAccuracy());
@@ -284,11 +392,14 @@ public final class FashionDemo {
     s.put("inference", inference);
     s.put("memory", memory);
     s.put("seconds", seconds);
-    s.put("graph", Map.of(
-        "digest", built.digest().hex(),
-        "nodes", built.graph().nodeCount(),
-        "edges", built.graph().edgeCount(),
-        "stages", built.stagesRun()));
+    Map<String, Object> graph = new LinkedHashMap<>();
+    graph.put("digest", builds.training().digest().hex());
+    graph.put("inferenceDigest", builds.inference().digest().hex());
+    graph.put("nodes", builds.training().graph().nodeCount());
+    graph.put("edges", builds.training().graph().edgeCount());
+    graph.put("trainingStages", builds.training().stagesRun());
+    graph.put("inferenceStages", builds.inference().stagesRun());
+    s.put("graph", graph);
     s.put("training", training);
     s.put("machine", Map.of(
         "cores", Runtime.getRuntime().availableProcessors(),

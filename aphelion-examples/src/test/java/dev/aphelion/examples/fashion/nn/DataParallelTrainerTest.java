@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.aphelion.core.error.ConfigException;
 import dev.aphelion.core.error.ShapeException;
 import dev.aphelion.examples.fashion.LabeledImages;
+import dev.aphelion.examples.fashion.SyntheticImages;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -1,16 +1,15 @@
-package dev.aphelion.examples.fashion.nn;
+package dev.aphelion.examples.fashion;
 
-import dev.aphelion.examples.fashion.LabeledImages;
 import java.util.SplittableRandom;
 
 /**
  * A small stand-in for Fashion-MNIST that needs no files: each class is a random prototype
  * image; examples are a prototype at a random brightness plus Gaussian noise, clipped to [0, 1].
  */
-final class SyntheticImages {
+public final class SyntheticImages {
   private SyntheticImages() {}
 
-  static LabeledImages make(int count, int side, int classes, double noise, long seed) {
+  public static LabeledImages make(int count, int side, int classes, double noise, long seed) {
     SplittableRandom protoRnd = new SplittableRandom(12345);
     int d = side * side;
     float[][] proto = new float[classes][d];
