@@ -1,0 +1,42 @@
+package dev.aphelion.tritter.training;
+
+/**
+ * The data-parallel passes of gradient compression. Obtain an implementation with {@code
+ * Vectorization.get().select(CompressionKernels.class, ScalarCompressionKernels::new,
+ * "dev.aphelion.tritter.training.PanamaCompressionKernels")}. {@link #addScaled} and {@link
+ * #collectAbove} give identical results on every path; {@link #sumOfSquares} may differ in rounding
+ * (relative 1e-5 for finite inputs).
+ */
+public interface CompressionKernels {
+
+  /**
+   * The sum of squares of {@code a[0..n)}, non-finite if any element is NaN or infinite.
+   *
+   * @param a the values
+   * @param n how many
+   * @return the sum of squares
+   */
+  double sumOfSquares(float[] a, int n);
+
+  /**
+   * {@code acc[i] = acc[i] + c * g[i]} for {@code i < n}, each as one float multiply then one float add.
+   *
+   * @param acc the accumulator
+   * @param g the addend
+   * @param c the factor
+   * @param n how many
+   */
+  void addScaled(float[] acc, float[] g, float c, int n);
+
+  /**
+   * Writes, in increasing order, the indices {@code i < n} with {@code |a[i]| > threshold} into
+   * {@code out} until it is full, and counts all of them.
+   *
+   * @param a the values
+   * @param n how many
+   * @param threshold the strict lower bound on magnitudes, at least 0
+   * @param out receives indices
+   * @return the total number of such indices (more than {@code out.length} if it overflowed)
+   */
+  int collectAbove(float[] a, int n, float threshold, int[] out);
+}

@@ -1,0 +1,248 @@
+package dev.aphelion.tritter.training;
+
+import dev.aphelion.core.error.SerializationException;
+import dev.aphelion.core.error.ShapeException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.zip.CRC32C;
+
+/**
+ * One worker's compressed gradient for one step, as the exact bytes that go on the wire (format in
+ * {@code docs/formats.md}, "Compressed gradient wire format"): a header, one f32 scale per
+ * magnitude class, a bit stream of Rice-coded index gaps with a sign (and class) per entry, and a
+ * CRC32C. The decoded gradient is ternary per class: entry {@code i} decodes to {@code ±scale[class]},
+ * every other coordinate to 0.
+ *
+ * <p>Instances are immutable and were validated when built: {@link #fromBytes} checks length,
+ * magic, version, checksum and every header field, so decoding only has to guard the bit stream.
+ */
+public final class TernaryCompressedGradient {
+  /** The four magic bytes {@code "APGC"} that start every message. */
+  static final int MAGIC = 0x43475041; // "APGC" read little-endian
+  /** The format version written and accepted. */
+  public static final int VERSION = 1;
+  /** Encoding id 1: sparse ternary heavy hitters with Rice-coded gaps. */
+  static final int ENCODING_SPARSE_TERNARY = 1;
+  /** Bytes before the scales. */
+  static final int HEADER_BYTES = 36;
+  /** Bytes of the trailing checksum. */
+  static final int CRC_BYTES = 4;
+
+  private final byte[] bytes;
+  private final int dimension;
+  private final long step;
+  private final long seedFingerprint;
+  private final int valueBits;
+  private final int riceParam;
+  private final int count;
+  private final float[] scales;
+  private final int payloadOffset;
+  private final int payloadLength;
+
+  private TernaryCompressedGradient(byte[] bytes, int dimension, long step, long seedFingerprint, int valueBits,
+      int riceParam, int count, float[] scales, int payloadOffset, int payloadLength) {
+    this.bytes = bytes;
+    this.dimension = dimension;
+    this.step = step;
+    this.seedFingerprint = seedFingerprint;
+    this.valueBits = valueBits;
+    this.riceParam = riceParam;
+    this.count = count;
+    this.scales = scales;
+    this.payloadOffset = payloadOffset;
+    this.payloadLength = payloadLength;
+  }
+
+  /**
+   * Parses and validates a message (the array is copied).
+   *
+   * @param wire the bytes received
+   * @return the gradient
+   * @throws SerializationException if the bytes are truncated, corrupt (checksum), of another
+   *     format or version, or hold out-of-range fields
+   */
+  public static TernaryCompressedGradient fromBytes(byte[] wire) {
+    Objects.requireNonNull(wire, "wire");
+    return parse(wire.clone());
+  }
+
+  static TernaryCompressedGradient parse(byte[] b) {
+    if (b.length < HEADER_BYTES + CRC_BYTES) {
+      throw new SerializationException("compressed gradient truncated: " + b.length + " bytes, the header alone needs "
+          + (HEADER_BYTES + CRC_BYTES));
+    }
+    ByteBuffer h = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+    if (h.getInt(0) != MAGIC) {
+      throw new SerializationException("not a compressed gradient: bad magic 0x" + Integer.toHexString(h.getInt(0))
+          + " (expected the bytes APGC)");
+    }
+    int version = b[4] & 0xFF;
+    if (version != VERSION) {
+      throw new SerializationException("unsupported compressed gradient version " + version + " (this reader knows " + VERSION + ")");
+    }
+    int payloadLength = h.getInt(32);
+    int valueBits = b[6] & 0xFF;
+    int groups = valueBits >= 1 && valueBits <= GradientCompressor.MAX_VALUE_BITS ? 1 << (valueBits - 1) : 0;
+    long expected = (long) HEADER_BYTES + 4L * groups + (payloadLength & 0xFFFFFFFFL) + CRC_BYTES;
+    if (groups > 0 && b.length < expected) {
+      throw new SerializationException("compressed gradient truncated: " + b.length + " bytes, its header announces " + expected);
+    }
+    CRC32C crc = new CRC32C();
+    crc.update(b, 0, b.length - CRC_BYTES);
+    int stored = h.getInt(b.length - CRC_BYTES);
+    if ((int) crc.getValue() != stored) {
+      throw new SerializationException("compressed gradient checksum mismatch (CRC32C 0x" + Integer.toHexString((int) crc.getValue())
+          + " != stored 0x" + Integer.toHexString(stored) + "): corrupted or truncated in transit");
+    }
+    int encoding = b[5] & 0xFF;
+    if (encoding != ENCODING_SPARSE_TERNARY) {
+      throw new SerializationException("unknown compressed gradient encoding " + encoding);
+    }
+    if (groups == 0) {
+      throw new SerializationException("value bits must be 1 to " + GradientCompressor.MAX_VALUE_BITS + ", got " + valueBits);
+    }
+    if (b.length != expected) {
+      throw new SerializationException("compressed gradient length " + b.length + " != " + expected + " announced by its header");
+    }
+    int riceParam = b[7] & 0xFF;
+    if (riceParam > 30) {
+      throw new SerializationException("Rice parameter must be 0 to 30, got " + riceParam);
+    }
+    int dimension = h.getInt(8);
+    if (dimension < 1) {
+      throw new SerializationException("dimension must be positive, got " + (dimension & 0xFFFFFFFFL));
+    }
+    int count = h.getInt(28);
+    if (count < 0 || count > dimension) {
+      throw new SerializationException("entry count " + (count & 0xFFFFFFFFL) + " outside [0, dimension " + dimension + "]");
+    }
+    long minBits = (long) count * (1 + riceParam + valueBits);
+    if (minBits > 8L * payloadLength) {
+      throw new SerializationException("payload of " + payloadLength + " bytes cannot hold " + count + " entries");
+    }
+    float[] scales = new float[groups];
+    for (int g = 0; g < groups; g++) {
+      float s = h.getFloat(HEADER_BYTES + 4 * g);
+      if (!(s >= 0f) || Float.isInfinite(s)) {
+        throw new SerializationException("scale " + g + " is " + s + ", expected a finite value >= 0");
+      }
+      scales[g] = s;
+    }
+    return new TernaryCompressedGradient(b, dimension, h.getLong(12), h.getLong(20), valueBits, riceParam, count, scales,
+        HEADER_BYTES + 4 * groups, payloadLength);
+  }
+
+  /**
+   * Decodes into {@code out}: {@code out[i] = out[i] + weight * decoded[i]} when {@code add}, else
+   * {@code out[i] = weight * decoded[i]}.
+   *
+   * @throws SerializationException if the bit stream is inconsistent with the header
+   */
+  void decodeInto(float[] out, float weight, boolean add) {
+    if (out.length < dimension) {
+      throw new ShapeException("output holds " + out.length + " values, the gradient has dimension " + dimension);
+    }
+    if (!add) {
+      Arrays.fill(out, 0, dimension, 0f);
+    }
+    int groups = scales.length;
+    int classBits = valueBits - 1;
+    float[] pos = new float[groups], neg = new float[groups];
+    for (int g = 0; g < groups; g++) {
+      pos[g] = weight * scales[g];
+      neg[g] = -pos[g];
+    }
+    BitStream.Reader r = new BitStream.Reader(bytes, payloadOffset, payloadOffset + payloadLength);
+    long index = -1;
+    int rp = riceParam;
+    long maxQ = ((long) dimension >>> rp) + 1;
+    for (int e = 0; e < count; e++) {
+      long q = r.readUnary(maxQ);
+      long gap = (q << rp) | r.read(rp);
+      long signAndClass = r.read(1 + classBits);
+      index += gap + 1;
+      if (index >= dimension) {
+        throw new SerializationException("entry " + e + " points at index " + index + " beyond dimension " + dimension + " (corrupt payload)");
+      }
+      int cls = (int) (signAndClass >>> 1);
+      int i = (int) index;
+      out[i] += (signAndClass & 1) != 0 ? neg[cls] : pos[cls];
+    }
+    if (r.remainingBits() >= 8 || r.peekRemaining() != 0) {
+      throw new SerializationException("compressed gradient payload has " + r.remainingBits() + " unexpected trailing bits (corrupt)");
+    }
+  }
+
+  /** The number of coordinates of the original gradient. */
+  public int dimension() {
+    return dimension;
+  }
+
+  /** The sender's step counter (0 for its first compressed gradient). */
+  public long step() {
+    return step;
+  }
+
+  /** A 64-bit fingerprint of the job seed (the first SplitMix64 output of the seed). */
+  public long seedFingerprint() {
+    return seedFingerprint;
+  }
+
+  /** The number of non-zero coordinates carried. */
+  public int nonZeroCount() {
+    return count;
+  }
+
+  /** Bits per entry spent on the value: 1 (sign only) to 8 (sign and one of 128 magnitude classes). */
+  public int valueBits() {
+    return valueBits;
+  }
+
+  /** The per-class magnitudes (a copy), smallest class first. */
+  public float[] scales() {
+    return scales.clone();
+  }
+
+  /** The exact size on the wire in bytes, header, scales and checksum included. */
+  public int wireSize() {
+    return bytes.length;
+  }
+
+  /** A copy of the wire bytes. */
+  public byte[] toBytes() {
+    return bytes.clone();
+  }
+
+  /** The f32 size of the uncompressed gradient in bytes. */
+  public long originalBytes() {
+    return 4L * dimension;
+  }
+
+  /** Wire bytes over f32 bytes, for example 0.03 for a gradient sent 33x smaller. */
+  public double compressionRatio() {
+    return (double) bytes.length / originalBytes();
+  }
+
+  /** f32 bytes over wire bytes, for example 33.3; the inverse of {@link #compressionRatio()}. */
+  public double compressionFactor() {
+    return originalBytes() / (double) bytes.length;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof TernaryCompressedGradient t && Arrays.equals(t.bytes, bytes);
+  }
+
+  @Override
+  public int hashCode() {
+    return Arrays.hashCode(bytes);
+  }
+
+  @Override
+  public String toString() {
+    return "TernaryCompressedGradient[dimension=" + dimension + ", step=" + step + ", entries=" + count
+        + ", valueBits=" + valueBits + ", wireBytes=" + bytes.length + String.format(", factor=%.1fx]", compressionFactor());
+  }
+}
