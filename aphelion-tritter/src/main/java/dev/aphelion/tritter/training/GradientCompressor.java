@@ -253,7 +253,7 @@ public final class GradientCompressor {
     int[] counts = new int[groups];
     for (int j = 0; j < selected; j++) {
       float a = Math.abs(e[candidates[j]]);
-      int cls = classOf(a, bounds);
+      int cls = groups == 1 ? 0 : classOf(a, bounds);
       sums[cls] += a;
       counts[cls]++;
     }
@@ -287,11 +287,11 @@ public final class GradientCompressor {
       long gap = (long) i - prev - 1;
       prev = i;
       w.writeUnary(gap >>> rp);
-      w.write(gap & lowMask, rp);
       float v = e[i];
-      int cls = classOf(Math.abs(v), bounds);
+      int cls = groups == 1 ? 0 : classOf(Math.abs(v), bounds);
       boolean negative = v < 0;
-      w.write((negative ? 1 : 0) | ((long) cls << 1), vb);
+      // low gap bits, sign and class in one write: at most 30 + 8 bits
+      w.write((gap & lowMask) | (((negative ? 1L : 0L) | ((long) cls << 1)) << rp), rp + vb);
       // error feedback: keep exactly what the receiver will not see
       e[i] = v - (negative ? -scales[cls] : scales[cls]);
     }

@@ -160,8 +160,9 @@ public final class TernaryCompressedGradient {
     long maxQ = ((long) dimension >>> rp) + 1;
     for (int e = 0; e < count; e++) {
       long q = r.readUnary(maxQ);
-      long gap = (q << rp) | r.read(rp);
-      long signAndClass = r.read(1 + classBits);
+      long tail = r.read(rp + 1 + classBits);
+      long gap = (q << rp) | (tail & ((1L << rp) - 1));
+      long signAndClass = tail >>> rp;
       index += gap + 1;
       if (index >= dimension) {
         throw new SerializationException("entry " + e + " points at index " + index + " beyond dimension " + dimension + " (corrupt payload)");
