@@ -350,8 +350,8 @@ public final class GradientCompressor {
     double k = Math.min(n, payloadBits / (vb + 2.0));
     for (int it = 0; it < 12; it++) {
       int rp = riceParam(n, (int) Math.max(1, k));
-      double mean = n / Math.max(1.0, k);
-      double perEntry = vb + rp + 1 + mean / (1L << rp);
+      double meanGap = n / Math.max(1.0, k) - 1; // gaps count the skipped coordinates
+      double perEntry = vb + rp + 1 + meanGap / (1L << rp);
       k = Math.min(n, payloadBits / perEntry);
     }
     return (int) Math.floor(k);
@@ -442,40 +442,37 @@ public final class GradientCompressor {
     return out;
   }
 
-  /** The k-th largest of {@code a[0..n)} (1-based k), by deterministic quickselect; reorders {@code a}. */
+  /**
+   * The k-th largest (1-based) of the non-negative values {@code a[0..n)}, by radix selection on
+   * their IEEE bits (monotonic for non-negative floats): three histogram passes over bits 30..20,
+   * 19..9 and 8..0, each narrowing to the bucket that holds the k-th value. Exact and O(n).
+   */
   static float kthLargest(float[] a, int n, int k) {
-    int target = n - k; // ascending position
-    int lo = 0, hi = n - 1;
-    while (lo < hi) {
-      int mid = (lo + hi) >>> 1;
-      // median of three as pivot
-      float x = a[lo], y = a[mid], z = a[hi];
-      float pivot = Math.max(Math.min(x, y), Math.min(Math.max(x, y), z));
-      int i = lo, j = hi;
-      while (i <= j) {
-        while (a[i] < pivot) {
-          i++;
-        }
-        while (a[j] > pivot) {
-          j--;
-        }
-        if (i <= j) {
-          float t = a[i];
-          a[i] = a[j];
-          a[j] = t;
-          i++;
-          j--;
+    int prefix = 0, prefixMask = 0, remaining = k;
+    int[] hist = new int[2048];
+    int[][] passes = {{20, 11}, {9, 11}, {0, 9}};
+    for (int[] pass : passes) {
+      int shift = pass[0], buckets = 1 << pass[1], mask = buckets - 1;
+      Arrays.fill(hist, 0, buckets, 0);
+      for (int i = 0; i < n; i++) {
+        int bits = Float.floatToRawIntBits(a[i]);
+        if ((bits & prefixMask) == prefix) {
+          hist[(bits >>> shift) & mask]++;
         }
       }
-      if (target <= j) {
-        hi = j;
-      } else if (target >= i) {
-        lo = i;
-      } else {
-        return a[target];
+      int above = 0, chosen = 0;
+      for (int h = mask; h >= 0; h--) {
+        if (above + hist[h] >= remaining) {
+          chosen = h;
+          break;
+        }
+        above += hist[h];
       }
+      remaining -= above;
+      prefix |= chosen << shift;
+      prefixMask |= mask << shift;
     }
-    return a[target];
+    return Float.intBitsToFloat(prefix);
   }
 
   /**
