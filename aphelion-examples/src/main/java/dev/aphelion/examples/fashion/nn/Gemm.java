@@ -49,6 +49,26 @@ public final class Gemm {
   }
 
   /**
+   * Absmean ternarization of each row (see {@link GemmKernel#ternarizeRows}).
+   *
+   * @param w weights, row-major {@code rows × cols} from {@code off}
+   * @param off offset of the matrix
+   * @param rows rows
+   * @param cols columns
+   * @param q receives {@code rows × cols} values in {-1, 0, 1}
+   * @param scales receives one scale per row
+   * @throws ShapeException if a slice does not fit its array
+   */
+  public static void ternarizeRows(float[] w, int off, int rows, int cols, float[] q, float[] scales) {
+    if (rows < 0 || cols <= 0 || off < 0 || off + (long) rows * cols > w.length
+        || (long) rows * cols > q.length || rows > scales.length) {
+      throw new ShapeException("ternarize " + rows + "×" + cols + " from " + off
+          + " does not fit arrays of " + w.length + ", " + q.length + " and " + scales.length);
+    }
+    Holder.KERNEL.ternarizeRows(w, off, rows, cols, q, scales);
+  }
+
+  /**
    * Checks that a product's slices fit their arrays.
    *
    * @param a left matrix

@@ -23,4 +23,19 @@ public interface GemmKernel {
   void matmul(
       float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
       int m, int k, int n, boolean accumulate);
+
+  /**
+   * BitNet b1.58 absmean ternarization of each row, with exactly the arithmetic of the library's
+   * {@code Quantization.absmean}: {@code scale} = float sum of {@code |w|} in column order divided
+   * by {@code cols} (1 for an all-zero row); {@code q = 1} where {@code w/scale >= 0.5},
+   * {@code -1} where {@code <= -0.5}, else 0. Implementations must give identical results.
+   *
+   * @param w weights, row-major {@code rows × cols} from {@code off}
+   * @param off offset of the matrix
+   * @param rows rows
+   * @param cols columns
+   * @param q receives {@code rows × cols} values in {-1, 0, 1}
+   * @param scales receives one scale per row
+   */
+  void ternarizeRows(float[] w, int off, int rows, int cols, float[] q, float[] scales);
 }

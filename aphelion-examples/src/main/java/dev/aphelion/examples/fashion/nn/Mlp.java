@@ -11,7 +11,7 @@ import java.util.SplittableRandom;
  * A multilayer perceptron's trainable state: its {@link MlpLayout} and one flat vector of latent
  * float parameters. For a {@link Precision#TERNARY} model the weights here are the latent
  * full-precision weights of quantization-aware training; {@link #snapshot()} derives the ternary
- * weights that the forward pass actually uses, with the library's absmean quantizer
+ * weights that the forward pass actually uses, with the library's absmean rule
  * ({@link Quantization#absmean}, one scale per output row).
  */
 public final class Mlp {
@@ -95,14 +95,12 @@ public final class Mlp {
     final float[][] rows;
     final float[][] transposed;
     final float[][] scales;
-    final TernaryQuantized[] quantized;
     final Precision precision;
 
     private Snapshot(int layers, Precision precision) {
       this.rows = new float[layers][];
       this.transposed = new float[layers][];
       this.scales = new float[layers][];
-      this.quantized = new TernaryQuantized[layers];
       this.precision = precision;
     }
 
@@ -127,17 +125,9 @@ public final class Mlp {
           scales[l] = new float[slot.out()];
         }
         if (precision == Precision.TERNARY) {
-          // the library's absmean, so that packing the model later gives exactly these trits
-          TernaryQuantized q = Quantization.absmean(
-              Arrays.copyOfRange(mlp.params, slot.weight(), slot.weight() + n),
-              slot.out(), slot.in(), slot.in());
-          quantized[l] = q;
-          byte[] t = q.trits();
-          float[] r = rows[l];
-          for (int i = 0; i < n; i++) {
-            r[i] = t[i];
-          }
-          System.arraycopy(q.scales(), 0, scales[l], 0, slot.out());
+          // the library's absmean rule, written straight into the trainer's buffers (it runs after
+          // every optimizer step, where the library call's copies would cost more than the work)
+          Gemm.ternarizeRows(mlp.params, slot.weight(), slot.out(), slot.in(), rows[l], scales[l]);
         } else {
           System.arraycopy(mlp.params, slot.weight(), rows[l], 0, n);
           Arrays.fill(scales[l], 1f);
@@ -147,18 +137,24 @@ public final class Mlp {
     }
 
     /**
-     * One ternary layer's trits and scales as the library's absmean quantizer produced them (ready
-     * for {@link TernaryQuantized#toPacked()}).
+     * One ternary layer's trits and scales in the library's form, ready for
+     * {@link TernaryQuantized#toPacked()}: exactly the values this snapshot's forward pass uses.
      *
      * @param layer the layer index
      * @return the quantized weights
      * @throws IllegalStateException for a float32 model
      */
     public TernaryQuantized quantized(int layer) {
-      if (quantized[layer] == null) {
+      if (precision != Precision.TERNARY) {
         throw new IllegalStateException("a " + precision + " model has no ternary weights");
       }
-      return quantized[layer];
+      float[] r = rows[layer];
+      byte[] trits = new byte[r.length];
+      for (int i = 0; i < r.length; i++) {
+        trits[i] = (byte) r[i];
+      }
+      int out = scales[layer].length;
+      return new TernaryQuantized(trits, out, r.length / out, scales[layer].clone(), r.length / out);
     }
 
     /** The precision these weights were derived for. */

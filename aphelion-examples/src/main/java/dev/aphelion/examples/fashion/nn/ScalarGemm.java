@@ -15,6 +15,30 @@ public final class ScalarGemm implements GemmKernel {
     columns(a, aOff, b, bOff, c, cOff, m, k, n, 0, accumulate);
   }
 
+  @Override
+  public void ternarizeRows(float[] w, int off, int rows, int cols, float[] q, float[] scales) {
+    for (int r = 0; r < rows; r++) {
+      int base = off + r * cols;
+      float scale = absmeanScale(w, base, cols);
+      scales[r] = scale;
+      int qb = r * cols;
+      for (int c = 0; c < cols; c++) {
+        float v = w[base + c] / scale;
+        q[qb + c] = v >= 0.5f ? 1f : v <= -0.5f ? -1f : 0f;
+      }
+    }
+  }
+
+  /** The float sum of |w| in column order over the row length; 1 for an all-zero row. */
+  static float absmeanScale(float[] w, int base, int cols) {
+    float sum = 0f;
+    for (int c = 0; c < cols; c++) {
+      sum += Math.abs(w[base + c]);
+    }
+    float scale = sum / cols;
+    return scale == 0f ? 1f : scale;
+  }
+
   /** The reference loop over columns {@code j0..n} only (the vector kernel's column tail). */
   static void columns(
       float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,

@@ -47,6 +47,32 @@ public final class VectorGemm implements GemmKernel {
     }
   }
 
+  @Override
+  public void ternarizeRows(float[] w, int off, int rows, int cols, float[] q, float[] scales) {
+    FloatVector one = FloatVector.broadcast(S, 1f);
+    FloatVector minusOne = FloatVector.broadcast(S, -1f);
+    FloatVector zero = FloatVector.zero(S);
+    for (int r = 0; r < rows; r++) {
+      int base = off + r * cols;
+      // the sum stays scalar and in column order, as the library computes it
+      float scale = ScalarGemm.absmeanScale(w, base, cols);
+      scales[r] = scale;
+      int qb = r * cols;
+      int c = 0;
+      for (; c + L <= cols; c += L) {
+        // lanewise division is IEEE division, so v equals the scalar w / scale exactly
+        FloatVector v = FloatVector.fromArray(S, w, base + c).div(scale);
+        zero.blend(one, v.compare(VectorOperators.GE, 0.5f))
+            .blend(minusOne, v.compare(VectorOperators.LE, -0.5f))
+            .intoArray(q, qb + c);
+      }
+      for (; c < cols; c++) {
+        float v = w[base + c] / scale;
+        q[qb + c] = v >= 0.5f ? 1f : v <= -0.5f ? -1f : 0f;
+      }
+    }
+  }
+
   private static void block4x2(
       float[] a, int a0, float[] b, int b0, float[] c, int c0, int k, int n, boolean acc) {
     FloatVector c00, c01, c10, c11, c20, c21, c30, c31;

@@ -80,6 +80,37 @@ class GemmTest {
   }
 
   @Test
+  void ternarizeVectorMatchesScalarAndTheLibrary() {
+    SplittableRandom r = new SplittableRandom(4);
+    for (int cols : new int[] {1, 3, 15, 16, 17, 63, 64, 65, 784}) {
+      int rows = 5;
+      float[] w = random(r, rows * cols + 2, false);
+      // exact ties at ±0.5·scale: a row of {1, -1, 0.5... } has scale known in advance
+      for (int c = 0; c < cols; c++) {
+        w[2 + c] = c % 2 == 0 ? 1f : -1f;
+      }
+      for (int c = 0; c < cols; c++) {
+        w[2 + cols + c] = 0f; // all-zero row: scale 1
+      }
+      float[] q1 = new float[rows * cols];
+      float[] q2 = new float[rows * cols];
+      float[] s1 = new float[rows];
+      float[] s2 = new float[rows];
+      VECTOR.ternarizeRows(w, 2, rows, cols, q1, s1);
+      SCALAR.ternarizeRows(w, 2, rows, cols, q2, s2);
+      assertArrayEquals(q2, q1, "cols " + cols);
+      assertArrayEquals(s2, s1, "cols " + cols);
+      var lib = dev.aphelion.tritter.quant.Quantization.absmean(
+          java.util.Arrays.copyOfRange(w, 2, 2 + rows * cols), rows, cols, cols);
+      assertArrayEquals(lib.scales(), s1);
+      byte[] t = lib.trits();
+      for (int i = 0; i < t.length; i++) {
+        assertEquals(t[i], (int) q1[i], "cols " + cols + " i " + i);
+      }
+    }
+  }
+
+  @Test
   void smallExample() {
     float[] a = {1, 2, 3, 4, 5, 6}; // 2×3
     float[] b = {1, 0, 0, 1, 1, 1}; // 3×2
