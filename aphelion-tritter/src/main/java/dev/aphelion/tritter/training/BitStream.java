@@ -101,7 +101,8 @@ final class BitStream {
         } else {
           int z = Long.numberOfTrailingZeros(buffer);
           q += z;
-          buffer >>>= z + 1;
+          // z + 1 can be 64, and a shift by 64 is a shift by 0 in Java
+          buffer = z == 63 ? 0 : buffer >>> (z + 1);
           available -= z + 1;
           break;
         }
