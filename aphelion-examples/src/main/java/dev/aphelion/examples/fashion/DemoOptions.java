@@ -26,8 +26,8 @@ public record DemoOptions(
     int workers, double compression, boolean skipBaselines, int trainLimit, long seed,
     boolean tour, boolean help) {
 
-  /** The default gradient compression factor (1 until the compressor is in the build). */
-  public static final double DEFAULT_COMPRESSION = 1;
+  /** The default gradient compression factor. */
+  public static final double DEFAULT_COMPRESSION = 32;
 
   /** The default number of epochs per run. */
   public static final int DEFAULT_EPOCHS = 10;
@@ -92,8 +92,8 @@ public record DemoOptions(
         case "--workers" -> workers = positiveInt(a, value(args, i++));
         case "--compression" -> {
           compression = positiveDouble(a, value(args, i++));
-          if (compression < 1) {
-            throw new ConfigException("--compression must be at least 1 (1 = no compression): "
+          if (compression < 1 || compression > 100) {
+            throw new ConfigException("--compression must be between 1 (no compression) and 100: "
                 + compression);
           }
         }

@@ -3,7 +3,6 @@ package dev.aphelion.examples.fashion;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.aphelion.core.error.AphelionException;
-import dev.aphelion.core.error.ConfigException;
 import dev.aphelion.core.error.ErrorCode;
 import dev.aphelion.core.backend.Backend;
 import dev.aphelion.core.backend.BackendRegistry;
@@ -12,8 +11,11 @@ import dev.aphelion.core.pipeline.BuildContext;
 import dev.aphelion.core.pipeline.BuildPipeline;
 import dev.aphelion.core.pipeline.PipelineResult;
 import dev.aphelion.core.pipeline.StageTiming;
+import dev.aphelion.examples.fashion.nn.CompressedExchange;
 import dev.aphelion.examples.fashion.nn.DataParallelTrainer;
 import dev.aphelion.tritter.accel.AccelerationStage;
+import dev.aphelion.tritter.training.GradientCompressionHook;
+import dev.aphelion.tritter.training.TrainingConfig;
 import dev.aphelion.examples.fashion.nn.EpochStats;
 import dev.aphelion.examples.fashion.nn.Float32Exchange;
 import dev.aphelion.examples.fashion.nn.GradientExchange;
@@ -114,7 +116,7 @@ public final class FashionDemo {
     List<RunResult> runs = new ArrayList<>();
     runs.add(train("ternaryCompressed",
         "ternary, " + options.compressionLabel() + " gradients", Precision.TERNARY,
-        exchange(builds.mode()), train, test));
+        exchange(builds), train, test));
     if (!options.skipBaselines()) {
       runs.add(train("ternary", "ternary, f32 gradients", Precision.TERNARY,
           new Float32Exchange(options.workers()), train, test));
@@ -168,16 +170,15 @@ public final class FashionDemo {
 
   /**
    * The gradient exchange for the training settings the pipeline recorded: plain float32 for a
-   * compression ratio of 1. Compressed exchange needs
-   * {@code dev.aphelion.tritter.training.GradientCompressor} (issue 4).
+   * compression ratio of 1, otherwise the compressors the {@link GradientCompressionHook}
+   * published, one per worker, each with its own error-feedback residual.
    */
-  private GradientExchange exchange(AccelerationStage.Training mode) {
-    double factor = 1.0 / mode.compressionRatio();
-    if (mode.compressionRatio() == 1) {
+  private GradientExchange exchange(Builds builds) {
+    if (builds.mode().compressionRatio() == 1) {
       return new Float32Exchange(options.workers());
     }
-    throw new ConfigException("--compression " + factor + " needs the gradient compressor of"
-        + " dev.aphelion.tritter.training, which this build does not have yet; use --compression 1");
+    return new CompressedExchange(builds.compressors().forWorkers(
+        new MlpLayout(LAYERS, Precision.TERNARY).parameterCount(), options.workers()));
   }
 
   /**
@@ -185,18 +186,21 @@ public final class FashionDemo {
    *
    * @param training the training pipeline's result (its graph records the compression settings)
    * @param mode the training settings the acceleration stage put into the build context
+   * @param compressors the per-worker gradient compressors the compression hook published
    * @param inference the inference pipeline's result ({@code linear} nodes turned
    *     {@code ternary_linear}), or null before it ran
    */
   public record Builds(
-      PipelineResult training, AccelerationStage.Training mode, PipelineResult inference) {}
+      PipelineResult training, AccelerationStage.Training mode,
+      GradientCompressionHook.CompressorFactory compressors, PipelineResult inference) {}
 
   /**
    * Describes the model as a {@link BuildGraph} and runs the training pipeline over it on the
    * default backend ({@code -Daphelion.backend=NAME} picks another): the standard stages plus the
    * {@link AccelerationStage} in training mode, which records the gradient compression settings
-   * in the graph (so they change its digest) and in the build context, where the trainer reads
-   * them.
+   * in the graph (so they change its digest) and in the build context, and the
+   * {@link GradientCompressionHook}, which checks that the graph agrees with its settings and
+   * publishes the per-worker compressors the trainer uses.
    *
    * @return the pipeline's result and the training settings
    */
@@ -204,9 +208,15 @@ public final class FashionDemo {
     BuildGraph graph = ModelGraph.describe(new MlpLayout(LAYERS, Precision.TERNARY), "fashion-mnist");
     BackendRegistry.Selection selection = BackendRegistry.load().defaultSelection();
     try (Backend backend = selection.provider().create()) {
+      TrainingConfig compression = TrainingConfig.builder()
+          .compressionFactor(options.compression())
+          .seed(options.seed())
+          .errorFeedback(true)
+          .build();
       BuildPipeline pipeline = BuildPipeline.training().toBuilder()
-          .addStageBefore("hashing",
-              AccelerationStage.training(1.0 / options.compression(), options.seed(), false))
+          .addStageBefore("hashing", AccelerationStage.training(
+              compression.compressionRatio(), options.seed(), false))
+          .hook(new GradientCompressionHook(compression))
           .build();
       BuildContext ctx = BuildContext.of(backend);
       PipelineResult result = pipeline.execute(ctx, graph);
@@ -221,7 +231,7 @@ public final class FashionDemo {
       out.println();
       out.println("  training graph digest:  " + result.digest().hex());
       out.println();
-      return new Builds(result, mode, null);
+      return new Builds(result, mode, ctx.require(GradientCompressionHook.COMPRESSORS), null);
     }
   }
 
@@ -243,7 +253,7 @@ public final class FashionDemo {
           .filter(n -> n.opType().equals(AccelerationStage.OP_TERNARY_LINEAR)).count();
       out.println("  inference graph digest: " + result.digest().hex() + " (" + ternary
           + " ternary_linear nodes)");
-      return new Builds(builds.training(), builds.mode(), result);
+      return new Builds(builds.training(), builds.mode(), builds.compressors(), result);
     }
   }
 

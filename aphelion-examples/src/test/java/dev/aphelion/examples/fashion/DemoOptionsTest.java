@@ -45,6 +45,7 @@ class DemoOptionsTest {
     assertTrue(e.getMessage().contains("--epochs needs an integer, got 'zero'"), e.getMessage());
     assertThrows(ConfigException.class, () -> DemoOptions.parse("--epochs", "0"));
     assertThrows(ConfigException.class, () -> DemoOptions.parse("--compression", "0.5"));
+    assertThrows(ConfigException.class, () -> DemoOptions.parse("--compression", "150"));
     assertThrows(ConfigException.class, () -> DemoOptions.parse("--frobnicate"));
     var m = assertThrows(ConfigException.class, () -> DemoOptions.parse("--data"));
     assertTrue(m.getMessage().contains("--data needs a value"), m.getMessage());

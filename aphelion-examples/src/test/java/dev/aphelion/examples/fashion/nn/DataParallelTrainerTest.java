@@ -8,6 +8,7 @@ import dev.aphelion.core.error.ConfigException;
 import dev.aphelion.core.error.ShapeException;
 import dev.aphelion.examples.fashion.LabeledImages;
 import dev.aphelion.examples.fashion.SyntheticImages;
+import dev.aphelion.tritter.training.TrainingConfig;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -30,6 +31,29 @@ class DataParallelTrainerTest {
     // chance is 0.10; the task's noise leaves a few examples ambiguous
     assertTrue(h.getLast().testAccuracy() >= 0.90, h.toString());
     assertTrue(h.getLast().trainLoss() < h.getFirst().trainLoss(), h.toString());
+  }
+
+  @Test
+  void compressedGradientsTrainAlmostAsWellAtAThirtySecondOfTheBytes() {
+    double[] acc = new double[2];
+    double ratio = 0;
+    for (int k = 0; k < 2; k++) {
+      Mlp mlp = new Mlp(new MlpLayout(new int[] {144, 64, 32, 10}, Precision.TERNARY), 3);
+      TrainOptions opts = new TrainOptions(4, 50, 3e-3f, 20, 0f, 2, 4);
+      GradientExchange ex = k == 0
+          ? new Float32Exchange(2)
+          : new CompressedExchange(TrainingConfig.builder().compressionFactor(32).seed(4).build(),
+              mlp.layout().parameterCount(), 2);
+      try (var t = new DataParallelTrainer(mlp, opts, ex)) {
+        acc[k] = t.fit(TRAIN, TEST, TrainingListener.NONE).getLast().testAccuracy();
+        if (k == 1) {
+          ratio = t.exchange().wireRatio();
+        }
+      }
+    }
+    // bytes really serialized per message: the codec fills, but never exceeds, its budget
+    assertTrue(ratio >= 32 && ratio < 36, "wire ratio " + ratio);
+    assertTrue(acc[1] >= acc[0] - 0.03, "uncompressed " + acc[0] + ", 32x " + acc[1]);
   }
 
   @Test
