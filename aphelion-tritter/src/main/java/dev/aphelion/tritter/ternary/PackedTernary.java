@@ -22,7 +22,9 @@ import java.util.Objects;
  * a group is padded with zero weights, so a quad never straddles two groups); and for each (row
  * block, quad) there are {@value #BLOCK_ROWS} consecutive bytes, one per row, holding the +1 mask of
  * the quad's 4 weights in the low nibble and the -1 mask in the high nibble (bit {@code j} of a
- * nibble is column {@code 4*quad + j} of the group). Scales are stored per (row block, group) as
+ * nibble is column {@code 4*quad + j} of the group). These 32-byte pieces are ordered span by span
+ * ({@value #SPAN_BLOCKS} row blocks), within a span chunk by chunk ({@value #CHUNK_QUADS} quads),
+ * within a chunk block by block, then quad by quad. Scales are stored per (row block, group) as
  * {@value #BLOCK_ROWS} consecutive floats. Rows past {@code rows} are padding with zero weights and
  * zero scales. See {@code docs/formats.md}, "Packed ternary weights".
  */
@@ -30,6 +32,10 @@ public final class PackedTernary {
 
   /** Rows per interleaved row block of the internal layout. */
   public static final int BLOCK_ROWS = 32;
+  /** Row blocks per span of the internal layout (kernels split rows across threads by span). */
+  static final int SPAN_BLOCKS = 8;
+  /** Quads per column chunk of the internal layout: 128 quads of int8 tables are 8 KiB. */
+  static final int CHUNK_QUADS = 128;
 
   private final int rows;
   private final int cols;
@@ -179,7 +185,23 @@ public final class PackedTernary {
   }
 
   private int nibbleIndex(int r, int quad) {
-    return ((r / BLOCK_ROWS) * quadsPerRow + quad) * BLOCK_ROWS + (r % BLOCK_ROWS);
+    return quadOffset(r / BLOCK_ROWS, quad) + (r % BLOCK_ROWS);
+  }
+
+  /**
+   * Where the {@value #BLOCK_ROWS} bytes of (row block, quad) start: spans of {@value #SPAN_BLOCKS}
+   * row blocks, each cut into chunks of {@value #CHUNK_QUADS} quads, each chunk holding its blocks
+   * one after the other. A kernel that walks a span chunk by chunk (so that one chunk's activation
+   * tables stay in L1 for all the span's blocks) then reads the weights strictly sequentially.
+   */
+  int quadOffset(int blk, int quad) {
+    int span = blk / SPAN_BLOCKS;
+    int blockInSpan = blk - span * SPAN_BLOCKS;
+    int blocksInSpan = Math.min(SPAN_BLOCKS, rowBlocks - span * SPAN_BLOCKS);
+    int chunk = quad / CHUNK_QUADS;
+    int quadInChunk = quad - chunk * CHUNK_QUADS;
+    int chunkLen = Math.min(CHUNK_QUADS, quadsPerRow - chunk * CHUNK_QUADS);
+    return (span * SPAN_BLOCKS * quadsPerRow + chunk * CHUNK_QUADS * blocksInSpan + blockInSpan * chunkLen + quadInChunk) * BLOCK_ROWS;
   }
 
   /** Number of rows (output features). */
@@ -310,6 +332,10 @@ public final class PackedTernary {
 
   int rowBlocks() {
     return rowBlocks;
+  }
+
+  int spans() {
+    return ceilDiv(rowBlocks, SPAN_BLOCKS);
   }
 
   /** The quads of group {@code g}: full groups have {@link #quadsPerGroup()}, the last may have fewer. */

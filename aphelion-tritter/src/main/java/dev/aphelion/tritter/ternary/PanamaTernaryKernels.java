@@ -40,6 +40,10 @@ public final class PanamaTernaryKernels implements TernaryKernels {
   private static final int BR = PackedTernary.BLOCK_ROWS;
   /** Quads summed in a short before widening: 64 * 508 < 32768. */
   private static final int WIDEN_EVERY = 64;
+  /** Quads per column chunk: 128 quads of tables are 8 KiB, well inside L1. */
+  private static final int CHUNK = 128;
+  /** Row blocks that share one pass over a column chunk (their partial sums are kept in between). */
+  private static final int SPAN = 4;
   /** Tokens whose tables are built and used together in a GEMM. */
   private static final int TOKEN_TILE = 4;
 
@@ -104,11 +108,11 @@ public final class PanamaTernaryKernels implements TernaryKernels {
       } else {
         buildShortTables(w, q, (long) first * w.cols(), tables[0]);
       }
-      pool.forRange(w.rowBlocks(), TernaryKernels.minBlocksPerTask(w), (b0, b1) -> {
-        for (int blk = b0; blk < b1; blk++) {
-          for (int t = 0; t < n; t++) {
-            int token = first + t;
-            int8Block(w, tables[t], blk, xScales[token], bias, y, token * w.rows());
+      pool.forRange(w.spans(), TernaryKernels.minSpansPerTask(w), (sp0, sp1) -> {
+        for (int t = 0; t < n; t++) {
+          int token = first + t;
+          for (int sp = sp0; sp < sp1; sp++) {
+            int8Span(w, tables[t], sp, xScales[token], bias, y, token * w.rows());
           }
         }
       });
@@ -133,37 +137,67 @@ public final class PanamaTernaryKernels implements TernaryKernels {
     }
   }
 
-  private static void int8Block(PackedTernary w, short[] tbl, int blk, float xScale, float[] bias, float[] y, int yOff) {
+  /**
+   * Rows of blocks {@code [b0, b1)} for one token. Columns are walked in chunks of {@value PackedTernary#CHUNK_QUADS}
+   * quads, and each chunk is applied to every block of the span before the next chunk, so that the
+   * chunk's tables (64 bytes a quad) stay in L1 while the weights stream through; the per-block
+   * partial sums live in small arrays between chunks. The order of the integer and float operations
+   * per row is the same as without chunking (groups in order), so results are exact.
+   */
+  private static void int8Span(PackedTernary w, short[] tbl, int span, float xScale, float[] bias, float[] y, int yOff) {
+    int b0 = span * PackedTernary.SPAN_BLOCKS;
+    int b1 = Math.min(w.rowBlocks(), b0 + PackedTernary.SPAN_BLOCKS);
     byte[] nib = w.nibbles();
     float[] bs = w.blockScales();
     int qpr = w.quadsPerRow();
+    int qpg = w.quadsPerGroup();
     int groups = w.groupsPerRow();
-    int wBase = blk * qpr * BR;
-    int sBase = blk * groups * BR;
-    FloatVector s0 = FloatVector.zero(F);
-    FloatVector s1 = FloatVector.zero(F);
-    int quad = 0;
-    for (int g = 0; g < groups; g++) {
-      int end = quad + w.quadsInGroup(g);
-      IntVector a0 = IntVector.zero(I);
-      IntVector a1 = IntVector.zero(I);
-      while (quad < end) {
-        int stop = Math.min(end, quad + WIDEN_EVERY);
-        ShortVector acc = ShortVector.zero(S);
-        for (; quad < stop; quad++) {
-          ShortVector idx = (ShortVector) ByteVector.fromArray(B256, nib, wBase + quad * BR).convertShape(VectorOperators.B2S, S, 0);
-          ShortVector t = ShortVector.fromArray(S, tbl, quad * BR);
-          acc = acc.add(idx.selectFrom(t)).sub(idx.lanewise(VectorOperators.LSHR, 4).selectFrom(t));
+    int nb = b1 - b0;
+    int[] accI = new int[nb * BR];
+    float[] accF = new float[nb * BR];
+    for (int c0 = 0; c0 < qpr; c0 += PackedTernary.CHUNK_QUADS) {
+      int c1 = Math.min(qpr, c0 + PackedTernary.CHUNK_QUADS);
+      for (int blk = b0; blk < b1; blk++) {
+        int st = (blk - b0) * BR;
+        // the chunk's weights of this block start here; quad q of the chunk is at wBase + (q - c0) * BR
+        int wBase = w.quadOffset(blk, c0) - c0 * BR;
+        int sBase = blk * groups * BR;
+        IntVector a0 = IntVector.fromArray(I, accI, st);
+        IntVector a1 = IntVector.fromArray(I, accI, st + 16);
+        FloatVector s0 = FloatVector.fromArray(F, accF, st);
+        FloatVector s1 = FloatVector.fromArray(F, accF, st + 16);
+        int quad = c0;
+        while (quad < c1) {
+          int g = quad / qpg;
+          int groupEnd = Math.min(qpr, (g + 1) * qpg);
+          int stop = Math.min(Math.min(c1, groupEnd), quad + WIDEN_EVERY);
+          ShortVector acc = ShortVector.zero(S);
+          for (; quad < stop; quad++) {
+            ShortVector idx = (ShortVector) ByteVector.fromArray(B256, nib, wBase + quad * BR).convertShape(VectorOperators.B2S, S, 0);
+            ShortVector t = ShortVector.fromArray(S, tbl, quad * BR);
+            acc = acc.add(idx.selectFrom(t)).sub(idx.lanewise(VectorOperators.LSHR, 4).selectFrom(t));
+          }
+          a0 = a0.add((IntVector) acc.convertShape(VectorOperators.S2I, I, 0));
+          a1 = a1.add((IntVector) acc.convertShape(VectorOperators.S2I, I, 1));
+          if (quad == groupEnd) {
+            FloatVector f0 = (FloatVector) a0.convert(VectorOperators.I2F, 0);
+            FloatVector f1 = (FloatVector) a1.convert(VectorOperators.I2F, 0);
+            s0 = s0.add(f0.mul(FloatVector.fromArray(F, bs, sBase + g * BR)));
+            s1 = s1.add(f1.mul(FloatVector.fromArray(F, bs, sBase + g * BR + 16)));
+            a0 = IntVector.zero(I);
+            a1 = IntVector.zero(I);
+          }
         }
-        a0 = a0.add((IntVector) acc.convertShape(VectorOperators.S2I, I, 0));
-        a1 = a1.add((IntVector) acc.convertShape(VectorOperators.S2I, I, 1));
+        a0.intoArray(accI, st);
+        a1.intoArray(accI, st + 16);
+        s0.intoArray(accF, st);
+        s1.intoArray(accF, st + 16);
       }
-      FloatVector f0 = (FloatVector) a0.convert(VectorOperators.I2F, 0);
-      FloatVector f1 = (FloatVector) a1.convert(VectorOperators.I2F, 0);
-      s0 = s0.add(f0.mul(FloatVector.fromArray(F, bs, sBase + g * BR)));
-      s1 = s1.add(f1.mul(FloatVector.fromArray(F, bs, sBase + g * BR + 16)));
     }
-    store(s0.mul(xScale), s1.mul(xScale), blk, w.rows(), bias, y, yOff);
+    for (int blk = b0; blk < b1; blk++) {
+      int st = (blk - b0) * BR;
+      store(FloatVector.fromArray(F, accF, st).mul(xScale), FloatVector.fromArray(F, accF, st + 16).mul(xScale), blk, w.rows(), bias, y, yOff);
+    }
   }
 
   /** Adds the bias and stores the 32 rows of a block, clipped to {@code rows}. */
@@ -207,11 +241,11 @@ public final class PanamaTernaryKernels implements TernaryKernels {
       } else {
         buildFloatTables(w, x, first * w.cols(), tables[0]);
       }
-      pool.forRange(w.rowBlocks(), TernaryKernels.minBlocksPerTask(w), (b0, b1) -> {
-        for (int blk = b0; blk < b1; blk++) {
-          for (int t = 0; t < n; t++) {
-            int token = first + t;
-            floatBlock(w, tables[t], blk, bias, y, token * w.rows());
+      pool.forRange(w.spans(), TernaryKernels.minSpansPerTask(w), (sp0, sp1) -> {
+        for (int t = 0; t < n; t++) {
+          int token = first + t;
+          for (int sp = sp0; sp < sp1; sp++) {
+            floatSpan(w, tables[t], sp, bias, y, token * w.rows());
           }
         }
       });
@@ -235,32 +269,58 @@ public final class PanamaTernaryKernels implements TernaryKernels {
     }
   }
 
-  private static void floatBlock(PackedTernary w, int[] tbl, int blk, float[] bias, float[] y, int yOff) {
+  /** Rows of blocks {@code [b0, b1)} for one token, chunked over columns like {@link #int8Span}. */
+  private static void floatSpan(PackedTernary w, int[] tbl, int span, float[] bias, float[] y, int yOff) {
+    int b0 = span * PackedTernary.SPAN_BLOCKS;
+    int b1 = Math.min(w.rowBlocks(), b0 + PackedTernary.SPAN_BLOCKS);
     byte[] nib = w.nibbles();
     float[] bs = w.blockScales();
     int qpr = w.quadsPerRow();
+    int qpg = w.quadsPerGroup();
     int groups = w.groupsPerRow();
-    int wBase = blk * qpr * BR;
-    int sBase = blk * groups * BR;
-    FloatVector s0 = FloatVector.zero(F);
-    FloatVector s1 = FloatVector.zero(F);
-    int quad = 0;
-    for (int g = 0; g < groups; g++) {
-      int end = quad + w.quadsInGroup(g);
-      FloatVector a0 = FloatVector.zero(F);
-      FloatVector a1 = FloatVector.zero(F);
-      for (; quad < end; quad++) {
-        IntVector t = IntVector.fromArray(I, tbl, quad * 16);
-        int off = wBase + quad * BR;
-        IntVector i0 = (IntVector) ByteVector.fromArray(B128, nib, off).convertShape(VectorOperators.B2I, I, 0);
-        IntVector i1 = (IntVector) ByteVector.fromArray(B128, nib, off + 16).convertShape(VectorOperators.B2I, I, 0);
-        a0 = a0.add(i0.selectFrom(t).reinterpretAsFloats()).sub(i0.lanewise(VectorOperators.ASHR, 4).selectFrom(t).reinterpretAsFloats());
-        a1 = a1.add(i1.selectFrom(t).reinterpretAsFloats()).sub(i1.lanewise(VectorOperators.ASHR, 4).selectFrom(t).reinterpretAsFloats());
+    int nb = b1 - b0;
+    float[] accG = new float[nb * BR];
+    float[] accF = new float[nb * BR];
+    for (int c0 = 0; c0 < qpr; c0 += PackedTernary.CHUNK_QUADS) {
+      int c1 = Math.min(qpr, c0 + PackedTernary.CHUNK_QUADS);
+      for (int blk = b0; blk < b1; blk++) {
+        int st = (blk - b0) * BR;
+        int wBase = w.quadOffset(blk, c0) - c0 * BR;
+        int sBase = blk * groups * BR;
+        FloatVector a0 = FloatVector.fromArray(F, accG, st);
+        FloatVector a1 = FloatVector.fromArray(F, accG, st + 16);
+        FloatVector s0 = FloatVector.fromArray(F, accF, st);
+        FloatVector s1 = FloatVector.fromArray(F, accF, st + 16);
+        int quad = c0;
+        while (quad < c1) {
+          int g = quad / qpg;
+          int groupEnd = Math.min(qpr, (g + 1) * qpg);
+          int stop = Math.min(c1, groupEnd);
+          for (; quad < stop; quad++) {
+            IntVector t = IntVector.fromArray(I, tbl, quad * 16);
+            int off = wBase + quad * BR;
+            IntVector i0 = (IntVector) ByteVector.fromArray(B128, nib, off).convertShape(VectorOperators.B2I, I, 0);
+            IntVector i1 = (IntVector) ByteVector.fromArray(B128, nib, off + 16).convertShape(VectorOperators.B2I, I, 0);
+            a0 = a0.add(i0.selectFrom(t).reinterpretAsFloats()).sub(i0.lanewise(VectorOperators.ASHR, 4).selectFrom(t).reinterpretAsFloats());
+            a1 = a1.add(i1.selectFrom(t).reinterpretAsFloats()).sub(i1.lanewise(VectorOperators.ASHR, 4).selectFrom(t).reinterpretAsFloats());
+          }
+          if (quad == groupEnd) {
+            s0 = s0.add(a0.mul(FloatVector.fromArray(F, bs, sBase + g * BR)));
+            s1 = s1.add(a1.mul(FloatVector.fromArray(F, bs, sBase + g * BR + 16)));
+            a0 = FloatVector.zero(F);
+            a1 = FloatVector.zero(F);
+          }
+        }
+        a0.intoArray(accG, st);
+        a1.intoArray(accG, st + 16);
+        s0.intoArray(accF, st);
+        s1.intoArray(accF, st + 16);
       }
-      s0 = s0.add(a0.mul(FloatVector.fromArray(F, bs, sBase + g * BR)));
-      s1 = s1.add(a1.mul(FloatVector.fromArray(F, bs, sBase + g * BR + 16)));
     }
-    store(s0, s1, blk, w.rows(), bias, y, yOff);
+    for (int blk = b0; blk < b1; blk++) {
+      int st = (blk - b0) * BR;
+      store(FloatVector.fromArray(F, accF, st), FloatVector.fromArray(F, accF, st + 16), blk, w.rows(), bias, y, yOff);
+    }
   }
 
   // ---------------------------------------------------------------- dot

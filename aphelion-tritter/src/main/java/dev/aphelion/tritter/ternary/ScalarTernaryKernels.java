@@ -68,7 +68,7 @@ final class ScalarTernaryKernels implements TernaryKernels {
   private static int trit(PackedTernary w, int r, int c, int c0, int g) {
     int within = c - c0;
     int quad = g * w.quadsPerGroup() + (within >>> 2);
-    int v = w.nibbles()[((r / PackedTernary.BLOCK_ROWS) * w.quadsPerRow() + quad) * PackedTernary.BLOCK_ROWS + r % PackedTernary.BLOCK_ROWS];
+    int v = w.nibbles()[w.quadOffset(r / PackedTernary.BLOCK_ROWS, quad) + r % PackedTernary.BLOCK_ROWS];
     int bit = within & 3;
     return ((v >>> bit) & 1) - ((v >>> (bit + 4)) & 1);
   }

@@ -60,4 +60,10 @@ interface TernaryKernels {
     long perBlock = (long) PackedTernary.BLOCK_ROWS * w.cols();
     return (int) Math.max(1, (1L << 19) / perBlock);
   }
+
+  /** Spans per chunk worth handing to another thread: about half a million weights. */
+  static int minSpansPerTask(PackedTernary w) {
+    long perSpan = (long) PackedTernary.SPAN_BLOCKS * PackedTernary.BLOCK_ROWS * w.cols();
+    return (int) Math.max(1, (1L << 19) / perSpan);
+  }
 }
