@@ -109,16 +109,33 @@ public final class PanamaDenseKernels implements DenseKernels {
       a32 = m.fma(v2, a32);
       a33 = m.fma(v3, a33);
     }
-    FloatVector[] acc = {a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33};
-    for (int i = 0; i < 4; i++) {
-      for (int t = 0; t < 4; t++) {
-        float s = acc[i * 4 + t].reduceLanes(VectorOperators.ADD);
-        for (int cc = c; cc < k1; cc++) {
-          s += w[(r + i) * cols + cc] * x[(b + t) * cols + cc];
-        }
-        y[(b + t) * rows + r + i] += s;
-      }
+    // reduce without collecting the accumulators in an array, which would box them
+    int tail = c;
+    y[b * rows + r] += finish(a00, w, w0, x, x0, tail, k1);
+    y[(b + 1) * rows + r] += finish(a01, w, w0, x, x1, tail, k1);
+    y[(b + 2) * rows + r] += finish(a02, w, w0, x, x2, tail, k1);
+    y[(b + 3) * rows + r] += finish(a03, w, w0, x, x3, tail, k1);
+    y[b * rows + r + 1] += finish(a10, w, w1, x, x0, tail, k1);
+    y[(b + 1) * rows + r + 1] += finish(a11, w, w1, x, x1, tail, k1);
+    y[(b + 2) * rows + r + 1] += finish(a12, w, w1, x, x2, tail, k1);
+    y[(b + 3) * rows + r + 1] += finish(a13, w, w1, x, x3, tail, k1);
+    y[b * rows + r + 2] += finish(a20, w, w2, x, x0, tail, k1);
+    y[(b + 1) * rows + r + 2] += finish(a21, w, w2, x, x1, tail, k1);
+    y[(b + 2) * rows + r + 2] += finish(a22, w, w2, x, x2, tail, k1);
+    y[(b + 3) * rows + r + 2] += finish(a23, w, w2, x, x3, tail, k1);
+    y[b * rows + r + 3] += finish(a30, w, w3, x, x0, tail, k1);
+    y[(b + 1) * rows + r + 3] += finish(a31, w, w3, x, x1, tail, k1);
+    y[(b + 2) * rows + r + 3] += finish(a32, w, w3, x, x2, tail, k1);
+    y[(b + 3) * rows + r + 3] += finish(a33, w, w3, x, x3, tail, k1);
+  }
+
+  /** Sum of an accumulator's lanes plus the scalar tail {@code [c, k1)}. */
+  private static float finish(FloatVector acc, float[] w, int wo, float[] x, int xo, int c, int k1) {
+    float s = acc.reduceLanes(VectorOperators.ADD);
+    for (; c < k1; c++) {
+      s += w[wo + c] * x[xo + c];
     }
+    return s;
   }
 
   private static void tile4x1(float[] w, int rows, int cols, float[] x, int r, int b, int k0, int k1, float[] y) {

@@ -44,6 +44,8 @@ public final class PanamaTernaryKernels implements TernaryKernels {
   private static final int CHUNK = 128;
   /** Row blocks that share one pass over a column chunk (their partial sums are kept in between). */
   private static final int SPAN = 4;
+  /** Quads of tables worth building on another thread. */
+  private static final int TABLE_QUADS_PER_TASK = 512;
   /** Tokens whose tables are built and used together in a GEMM. */
   private static final int TOKEN_TILE = 4;
 
@@ -99,15 +101,14 @@ public final class PanamaTernaryKernels implements TernaryKernels {
     for (int t0 = 0; t0 < batch; t0 += tile) {
       int n = Math.min(tile, batch - t0);
       int first = t0;
-      if (n > 1) {
-        pool.forRange(n, 1, (a, b) -> {
-          for (int t = a; t < b; t++) {
-            buildShortTables(w, q, (long) (first + t) * w.cols(), tables[t]);
-          }
-        });
-      } else {
-        buildShortTables(w, q, (long) first * w.cols(), tables[0]);
-      }
+      // one bulk copy of the tile's activations instead of a checked segment read per value
+      byte[] xs = new byte[n * w.cols()];
+      MemorySegment.copy(q, ValueLayout.JAVA_BYTE, (long) first * w.cols(), xs, 0, xs.length);
+      pool.forRange(qpr, TABLE_QUADS_PER_TASK, (qa, qb) -> {
+        for (int t = 0; t < n; t++) {
+          buildShortTables(w, xs, t * w.cols(), tables[t], qa, qb);
+        }
+      });
       pool.forRange(w.spans(), TernaryKernels.minSpansPerTask(w), (sp0, sp1) -> {
         for (int t = 0; t < n; t++) {
           int token = first + t;
@@ -119,20 +120,32 @@ public final class PanamaTernaryKernels implements TernaryKernels {
     }
   }
 
-  /** The 16 subset sums of every quad of one token, duplicated to 32 lanes. */
-  private static void buildShortTables(PackedTernary w, MemorySegment q, long base, short[] tbl) {
-    int quad = 0;
-    for (int g = 0; g < w.groupsPerRow(); g++) {
-      int c0 = g * w.groupSize();
+  /** The 16 subset sums of quads {@code [qa, qb)} of one token, duplicated to 32 lanes. */
+  private static void buildShortTables(PackedTernary w, byte[] x, int base, short[] tbl, int qa, int qb) {
+    VectorMask<Short> m0 = SHORT_SUBSET[0];
+    VectorMask<Short> m1 = SHORT_SUBSET[1];
+    VectorMask<Short> m2 = SHORT_SUBSET[2];
+    VectorMask<Short> m3 = SHORT_SUBSET[3];
+    ShortVector zero = ShortVector.zero(S);
+    int qpg = w.quadsPerGroup();
+    for (int quad = qa; quad < qb; quad++) {
+      int g = quad / qpg;
+      int k = (quad - g * qpg) * 4;
       int len = w.colsInGroup(g);
-      for (int k = 0; k < len; k += 4) {
-        ShortVector t = ShortVector.zero(S);
-        for (int j = 0; j < 4 && k + j < len; j++) {
-          short v = q.get(ValueLayout.JAVA_BYTE, base + c0 + k + j);
-          t = t.add(ShortVector.broadcast(S, v), SHORT_SUBSET[j]);
-        }
-        t.intoArray(tbl, quad * S.length());
-        quad++;
+      int c = base + g * w.groupSize() + k;
+      if (k + 4 <= len) {
+        zero.add(ShortVector.broadcast(S, x[c]), m0)
+            .add(ShortVector.broadcast(S, x[c + 1]), m1)
+            .add(ShortVector.broadcast(S, x[c + 2]), m2)
+            .add(ShortVector.broadcast(S, x[c + 3]), m3)
+            .intoArray(tbl, quad * S.length());
+      } else { // ragged last quad of a group: missing activations are 0
+        short x1 = k + 1 < len ? x[c + 1] : 0;
+        short x2 = k + 2 < len ? x[c + 2] : 0;
+        zero.add(ShortVector.broadcast(S, x[c]), m0)
+            .add(ShortVector.broadcast(S, x1), m1)
+            .add(ShortVector.broadcast(S, x2), m2)
+            .intoArray(tbl, quad * S.length());
       }
     }
   }
@@ -232,15 +245,11 @@ public final class PanamaTernaryKernels implements TernaryKernels {
     for (int t0 = 0; t0 < batch; t0 += tile) {
       int n = Math.min(tile, batch - t0);
       int first = t0;
-      if (n > 1) {
-        pool.forRange(n, 1, (a, b) -> {
-          for (int t = a; t < b; t++) {
-            buildFloatTables(w, x, (first + t) * w.cols(), tables[t]);
-          }
-        });
-      } else {
-        buildFloatTables(w, x, first * w.cols(), tables[0]);
-      }
+      pool.forRange(qpr, TABLE_QUADS_PER_TASK, (qa, qb) -> {
+        for (int t = 0; t < n; t++) {
+          buildFloatTables(w, x, (first + t) * w.cols(), tables[t], qa, qb);
+        }
+      });
       pool.forRange(w.spans(), TernaryKernels.minSpansPerTask(w), (sp0, sp1) -> {
         for (int t = 0; t < n; t++) {
           int token = first + t;
@@ -252,19 +261,34 @@ public final class PanamaTernaryKernels implements TernaryKernels {
     }
   }
 
-  /** The 16 subset sums of every quad of one token as float bits (for int-indexed lookups). */
-  private static void buildFloatTables(PackedTernary w, float[] x, int base, int[] tbl) {
-    int quad = 0;
-    for (int g = 0; g < w.groupsPerRow(); g++) {
-      int c0 = base + g * w.groupSize();
+  /** The 16 subset sums of quads {@code [qa, qb)} of one token as float bits (for int-indexed lookups). */
+  private static void buildFloatTables(PackedTernary w, float[] x, int base, int[] tbl, int qa, int qb) {
+    VectorMask<Float> m0 = FLOAT_SUBSET[0];
+    VectorMask<Float> m1 = FLOAT_SUBSET[1];
+    VectorMask<Float> m2 = FLOAT_SUBSET[2];
+    VectorMask<Float> m3 = FLOAT_SUBSET[3];
+    FloatVector zero = FloatVector.zero(F);
+    int qpg = w.quadsPerGroup();
+    for (int quad = qa; quad < qb; quad++) {
+      int g = quad / qpg;
+      int k = (quad - g * qpg) * 4;
       int len = w.colsInGroup(g);
-      for (int k = 0; k < len; k += 4) {
-        FloatVector t = FloatVector.zero(F);
-        for (int j = 0; j < 4 && k + j < len; j++) {
-          t = t.add(FloatVector.broadcast(F, x[c0 + k + j]), FLOAT_SUBSET[j]);
-        }
-        t.reinterpretAsInts().intoArray(tbl, quad * F.length());
-        quad++;
+      int c = base + g * w.groupSize() + k;
+      if (k + 4 <= len) {
+        zero.add(FloatVector.broadcast(F, x[c]), m0)
+            .add(FloatVector.broadcast(F, x[c + 1]), m1)
+            .add(FloatVector.broadcast(F, x[c + 2]), m2)
+            .add(FloatVector.broadcast(F, x[c + 3]), m3)
+            .reinterpretAsInts()
+            .intoArray(tbl, quad * F.length());
+      } else { // ragged last quad of a group: missing activations are 0
+        float x1 = k + 1 < len ? x[c + 1] : 0f;
+        float x2 = k + 2 < len ? x[c + 2] : 0f;
+        zero.add(FloatVector.broadcast(F, x[c]), m0)
+            .add(FloatVector.broadcast(F, x1), m1)
+            .add(FloatVector.broadcast(F, x2), m2)
+            .reinterpretAsInts()
+            .intoArray(tbl, quad * F.length());
       }
     }
   }
