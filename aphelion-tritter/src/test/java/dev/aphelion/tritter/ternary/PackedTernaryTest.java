@@ -52,7 +52,7 @@ class PackedTernaryTest {
   @Test
   void roundTripsOddShapesAndGroups() {
     Random rnd = new Random(7);
-    int[][] shapes = {{1, 1}, {3, 17}, {33, 63}, {31, 64}, {65, 65}, {5, 1021}, {2, 4099}};
+    int[][] shapes = {{1, 1}, {3, 17}, {33, 63}, {31, 64}, {65, 65}, {5, 1021}, {2, 4099}, {300, 700}};
     for (int[] s : shapes) {
       int rows = s[0];
       int cols = s[1];
