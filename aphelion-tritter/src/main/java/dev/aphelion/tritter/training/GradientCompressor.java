@@ -53,6 +53,11 @@ public final class GradientCompressor {
   private final TrainingConfig config;
   private final int dimension;
   private final CompressionKernels kernels;
+  private final SketchKernels sketchKernels;
+  private final int sketchDimension;
+  private float[] buckets;
+  private float[] decodedBuckets;
+  private long[] keyWords;
   private final long seedFingerprint;
   private final float[] residual;
   private float[] scratch;
@@ -91,8 +96,11 @@ public final class GradientCompressor {
     this.dimension = dimension;
     this.kernels = vectorization.select(CompressionKernels.class, ScalarCompressionKernels::new,
         "dev.aphelion.tritter.training.PanamaCompressionKernels");
+    this.sketchKernels = vectorization.select(SketchKernels.class, ScalarSketchKernels::new,
+        "dev.aphelion.tritter.training.PanamaSketchKernels");
     this.seedFingerprint = fingerprint(config.seed());
     this.residual = new float[dimension];
+    this.sketchDimension = VsaSketch.dimension(dimension, config.compressionRatio());
   }
 
   /**
@@ -193,7 +201,30 @@ public final class GradientCompressor {
       Arrays.fill(e, 0f);
     }
     kernels.addScaled(e, g, c, n);
+    byte[] wire = config.encoding() == GradientEncoding.VSA_SKETCH ? encodeSketch(e) : encodeHeavyHitters(e);
+    originalBytes += 4L * n;
+    wireBytes += wire.length;
+    lastWire = wire.length;
+    step++;
+    return TernaryCompressedGradient.parse(wire);
+  }
 
+  private byte[] encodeSketch(float[] e) {
+    int n = dimension, m = sketchDimension;
+    sketchScratch(m);
+    byte[] out = VsaSketch.encode(sketchKernels, e, n, m, config.seed(), step, seedFingerprint, buckets, keyWords);
+    float scale = java.nio.ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN).getFloat(32);
+    lastNonZeros = VsaSketch.countNonZero(out, VsaSketch.HEADER_BYTES, 0, m);
+    if (config.errorFeedback()) {
+      // e -= decode(message): keep exactly what the receiver will not see
+      sketchKernels.expand(out, VsaSketch.HEADER_BYTES, m, scale, decodedBuckets);
+      VsaSketch.unbindAll(sketchKernels, decodedBuckets, n, m, config.seed(), step, keyWords, e, SketchKernels.SUBTRACT);
+    }
+    return out;
+  }
+
+  private byte[] encodeHeavyHitters(float[] e) {
+    final int n = dimension;
     long budget = (long) Math.floor(config.compressionRatio() * 4.0 * n);
     float[] sample = sample(e);
     int nonZeroSample = 0;
@@ -299,13 +330,8 @@ public final class GradientCompressor {
     CRC32C crc = new CRC32C();
     crc.update(out, 0, size - TernaryCompressedGradient.CRC_BYTES);
     h.putInt(size - TernaryCompressedGradient.CRC_BYTES, (int) crc.getValue());
-
-    originalBytes += 4L * n;
-    wireBytes += size;
-    lastWire = size;
     lastNonZeros = selected;
-    step++;
-    return TernaryCompressedGradient.parse(out);
+    return out;
   }
 
   /** The number of bounds that are {@code <= a} (bounds ascending). */
@@ -523,7 +549,31 @@ public final class GradientCompressor {
    */
   public void decompressInto(TernaryCompressedGradient gradient, float[] out) {
     check(gradient);
-    gradient.decodeInto(out, 1f, false);
+    if (out.length < dimension) {
+      throw new ShapeException("output holds " + out.length + " values, the gradient has dimension " + dimension);
+    }
+    if (gradient.encoding() == GradientEncoding.VSA_SKETCH) {
+      int m = gradient.sketchDimension();
+      float[] d = sketchScratch(m);
+      sketchKernels.expand(gradient.rawBytes(), gradient.payloadOffset(), m, gradient.scaleOfSketch(), d);
+      VsaSketch.unbindAll(sketchKernels, d, dimension, m, config.seed(), gradient.step(), keyWords, out, SketchKernels.SET);
+    } else {
+      gradient.decodeInto(out, 1f, false);
+    }
+  }
+
+  /** A scratch array of at least m buckets, and key words for m. */
+  private float[] sketchScratch(int m) {
+    if (decodedBuckets == null || decodedBuckets.length < m) {
+      decodedBuckets = new float[Math.max(m, sketchDimension)];
+    }
+    if (keyWords == null || keyWords.length < (m + 63) / 64 + 1) {
+      keyWords = new long[(Math.max(m, sketchDimension) + 63) / 64 + 1];
+    }
+    if (buckets == null || buckets.length < m) {
+      buckets = new float[Math.max(m, sketchDimension)];
+    }
+    return decodedBuckets;
   }
 
   /**
@@ -554,15 +604,36 @@ public final class GradientCompressor {
     if (out.length < dimension) {
       throw new ShapeException("output holds " + out.length + " values, the gradient has dimension " + dimension);
     }
-    long s = gradients.get(0).step();
+    TernaryCompressedGradient first = gradients.get(0);
+    long s = first.step();
     for (TernaryCompressedGradient g : gradients) {
       check(g);
       if (g.step() != s) {
         throw new ShapeException("aggregate mixes steps " + s + " and " + g.step() + "; combine one synchronous step at a time");
       }
+      if (g.encoding() != first.encoding() || g.sketchDimension() != first.sketchDimension()) {
+        throw new ShapeException("aggregate mixes encodings or sketch sizes (" + first + " and " + g
+            + "); all workers of a job must use the same TrainingConfig");
+      }
+    }
+    float w = 1f / gradients.size();
+    if (first.encoding() == GradientEncoding.VSA_SKETCH) {
+      // every worker used the same keys and rotations (same seed and step), so unbinding is linear
+      // in the bucket values: average the decoded buckets, then unbind once
+      int m = first.sketchDimension();
+      float[] d = sketchScratch(m);
+      float[] acc = buckets;
+      Arrays.fill(acc, 0, m, 0f);
+      for (TernaryCompressedGradient g : gradients) {
+        sketchKernels.expand(g.rawBytes(), g.payloadOffset(), m, w * g.scaleOfSketch(), d);
+        for (int u = 0; u < m; u++) {
+          acc[u] = acc[u] + d[u];
+        }
+      }
+      VsaSketch.unbindAll(sketchKernels, acc, dimension, m, config.seed(), s, keyWords, out, SketchKernels.SET);
+      return;
     }
     Arrays.fill(out, 0, dimension, 0f);
-    float w = 1f / gradients.size();
     for (TernaryCompressedGradient g : gradients) {
       g.decodeInto(out, w, true);
     }

@@ -10,10 +10,13 @@ import java.util.zip.CRC32C;
 
 /**
  * One worker's compressed gradient for one step, as the exact bytes that go on the wire (format in
- * {@code docs/formats.md}, "Compressed gradient wire format"): a header, one f32 scale per
- * magnitude class, a bit stream of Rice-coded index gaps with a sign (and class) per entry, and a
- * CRC32C. The decoded gradient is ternary per class: entry {@code i} decodes to {@code ±scale[class]},
- * every other coordinate to 0.
+ * {@code docs/formats.md}, "Compressed gradient wire format"), in one of two encodings ({@link
+ * #encoding()}). {@link GradientEncoding#HEAVY_HITTERS}: a header, one f32 scale per magnitude
+ * class, a bit stream of Rice-coded index gaps with a sign (and class) per entry, and a CRC32C;
+ * entry {@code i} decodes to {@code ±scale[class]}, every other coordinate to 0. {@link
+ * GradientEncoding#VSA_SKETCH}: a header, one f32 scale, m packed trits (the ternarized
+ * hypervector) and a CRC32C; decoding unbinds with the job's seeded keys, so it needs the
+ * {@link GradientCompressor} of the job.
  *
  * <p>Instances are immutable and were validated when built: {@link #fromBytes} checks length,
  * magic, version, checksum and every header field, so decoding only has to guard the bit stream.
@@ -21,8 +24,8 @@ import java.util.zip.CRC32C;
 public final class TernaryCompressedGradient {
   /** The four magic bytes {@code "APGC"} that start every message. */
   static final int MAGIC = 0x43475041; // "APGC" read little-endian
-  /** The format version written and accepted. */
-  public static final int VERSION = 1;
+  /** The format version written; version 1 (heavy hitters only, same layout) is still read. */
+  public static final int VERSION = 2;
   /** Encoding id 1: sparse ternary heavy hitters with Rice-coded gaps. */
   static final int ENCODING_SPARSE_TERNARY = 1;
   /** Bytes before the scales. */
@@ -31,6 +34,8 @@ public final class TernaryCompressedGradient {
   static final int CRC_BYTES = 4;
 
   private final byte[] bytes;
+  private final GradientEncoding encoding;
+  private final int sketchDimension;
   private final int dimension;
   private final long step;
   private final long seedFingerprint;
@@ -41,9 +46,12 @@ public final class TernaryCompressedGradient {
   private final int payloadOffset;
   private final int payloadLength;
 
-  private TernaryCompressedGradient(byte[] bytes, int dimension, long step, long seedFingerprint, int valueBits,
-      int riceParam, int count, float[] scales, int payloadOffset, int payloadLength) {
+  private TernaryCompressedGradient(byte[] bytes, GradientEncoding encoding, int sketchDimension, int dimension,
+      long step, long seedFingerprint, int valueBits, int riceParam, int count, float[] scales, int payloadOffset,
+      int payloadLength) {
     this.bytes = bytes;
+    this.encoding = encoding;
+    this.sketchDimension = sketchDimension;
     this.dimension = dimension;
     this.step = step;
     this.seedFingerprint = seedFingerprint;
@@ -79,8 +87,11 @@ public final class TernaryCompressedGradient {
           + " (expected the bytes APGC)");
     }
     int version = b[4] & 0xFF;
-    if (version != VERSION) {
-      throw new SerializationException("unsupported compressed gradient version " + version + " (this reader knows " + VERSION + ")");
+    if (version != 1 && version != VERSION) {
+      throw new SerializationException("unsupported compressed gradient version " + version + " (this reader knows 1 and " + VERSION + ")");
+    }
+    if (version == VERSION && (b[5] & 0xFF) == GradientEncoding.VSA_SKETCH.wireId()) {
+      return parseSketch(b, h);
     }
     int payloadLength = h.getInt(32);
     int valueBits = b[6] & 0xFF;
@@ -98,7 +109,8 @@ public final class TernaryCompressedGradient {
     }
     int encoding = b[5] & 0xFF;
     if (encoding != ENCODING_SPARSE_TERNARY) {
-      throw new SerializationException("unknown compressed gradient encoding " + encoding);
+      throw new SerializationException("unknown compressed gradient encoding " + encoding + " for version " + version
+          + " (known: 1 = heavy hitters" + (version == VERSION ? ", 2 = VSA sketch)" : ")"));
     }
     if (groups == 0) {
       throw new SerializationException("value bits must be 1 to " + GradientCompressor.MAX_VALUE_BITS + ", got " + valueBits);
@@ -130,8 +142,73 @@ public final class TernaryCompressedGradient {
       }
       scales[g] = s;
     }
-    return new TernaryCompressedGradient(b, dimension, h.getLong(12), h.getLong(20), valueBits, riceParam, count, scales,
-        HEADER_BYTES + 4 * groups, payloadLength);
+    return new TernaryCompressedGradient(b, GradientEncoding.HEAVY_HITTERS, 0, dimension, h.getLong(12), h.getLong(20),
+        valueBits, riceParam, count, scales, HEADER_BYTES + 4 * groups, payloadLength);
+  }
+
+  private static TernaryCompressedGradient parseSketch(byte[] b, ByteBuffer h) {
+    checkCrc(b, h);
+    if (b[6] != 0 || b[7] != 0) {
+      throw new SerializationException("VSA sketch header bytes 6 and 7 must be zero, got " + (b[6] & 0xFF) + " and " + (b[7] & 0xFF));
+    }
+    int dimension = h.getInt(8);
+    if (dimension < 1) {
+      throw new SerializationException("dimension must be positive, got " + (dimension & 0xFFFFFFFFL));
+    }
+    int m = h.getInt(28);
+    if (m < 1 || m > dimension) {
+      throw new SerializationException("hypervector dimension " + (m & 0xFFFFFFFFL) + " outside [1, dimension " + dimension + "]");
+    }
+    int tritBytes = (m + 3) >>> 2;
+    long expected = (long) VsaSketch.OVERHEAD_BYTES + tritBytes;
+    if (b.length != expected) {
+      throw new SerializationException("compressed gradient length " + b.length + " != " + expected
+          + " for a VSA sketch of " + m + " buckets (truncated or corrupt)");
+    }
+    float scale = h.getFloat(32);
+    if (!(scale >= 0f) || Float.isInfinite(scale)) {
+      throw new SerializationException("scale is " + scale + ", expected a finite value >= 0");
+    }
+    int nnz = 0;
+    int off = VsaSketch.HEADER_BYTES;
+    for (int i = 0; i < tritBytes; i++) {
+      int v = b[off + i] & 0xFF;
+      if ((v & (v >>> 1) & 0x55) != 0) {
+        throw new SerializationException("trit code 11 in byte " + i + " of the VSA sketch (corrupt payload)");
+      }
+      nnz += Integer.bitCount((v | (v >>> 1)) & 0x55);
+    }
+    int padTrits = 4 * tritBytes - m;
+    if (padTrits > 0 && ((b[off + tritBytes - 1] & 0xFF) >>> (2 * (4 - padTrits))) != 0) {
+      throw new SerializationException("VSA sketch padding bits after trit " + m + " are not zero (corrupt payload)");
+    }
+    return new TernaryCompressedGradient(b, GradientEncoding.VSA_SKETCH, m, dimension, h.getLong(12), h.getLong(20),
+        2, 0, nnz, new float[] {scale}, off, tritBytes);
+  }
+
+  private static void checkCrc(byte[] b, ByteBuffer h) {
+    CRC32C crc = new CRC32C();
+    crc.update(b, 0, b.length - CRC_BYTES);
+    int stored = h.getInt(b.length - CRC_BYTES);
+    if ((int) crc.getValue() != stored) {
+      throw new SerializationException("compressed gradient checksum mismatch (CRC32C 0x" + Integer.toHexString((int) crc.getValue())
+          + " != stored 0x" + Integer.toHexString(stored) + "): corrupted or truncated in transit");
+    }
+  }
+
+  /** The VSA sketch's scale (the decoded magnitude of a non-zero trit). */
+  float scaleOfSketch() {
+    return scales[0];
+  }
+
+  /** The wire bytes (not copied; never modify). */
+  byte[] rawBytes() {
+    return bytes;
+  }
+
+  /** The offset of the payload (Rice-coded entries or packed trits). */
+  int payloadOffset() {
+    return payloadOffset;
   }
 
   /**
@@ -141,6 +218,9 @@ public final class TernaryCompressedGradient {
    * @throws SerializationException if the bit stream is inconsistent with the header
    */
   void decodeInto(float[] out, float weight, boolean add) {
+    if (encoding != GradientEncoding.HEAVY_HITTERS) {
+      throw new IllegalStateException("the VSA sketch decodes through GradientCompressor (it needs the job seed)");
+    }
     if (out.length < dimension) {
       throw new ShapeException("output holds " + out.length + " values, the gradient has dimension " + dimension);
     }
@@ -176,6 +256,16 @@ public final class TernaryCompressedGradient {
     }
   }
 
+  /** How this message is encoded. */
+  public GradientEncoding encoding() {
+    return encoding;
+  }
+
+  /** The VSA sketch's hypervector dimension m (number of buckets); 0 for heavy hitters. */
+  public int sketchDimension() {
+    return sketchDimension;
+  }
+
   /** The number of coordinates of the original gradient. */
   public int dimension() {
     return dimension;
@@ -191,17 +281,20 @@ public final class TernaryCompressedGradient {
     return seedFingerprint;
   }
 
-  /** The number of non-zero coordinates carried. */
+  /** The number of non-zero entries carried (heavy hitters) or non-zero trits (VSA sketch). */
   public int nonZeroCount() {
     return count;
   }
 
-  /** Bits per entry spent on the value: 1 (sign only) to 8 (sign and one of 128 magnitude classes). */
+  /**
+   * Bits per entry spent on the value: 1 (sign only) to 8 (sign and one of 128 magnitude classes)
+   * for heavy hitters; 2 (bits per trit) for the VSA sketch.
+   */
   public int valueBits() {
     return valueBits;
   }
 
-  /** The per-class magnitudes (a copy), smallest class first. */
+  /** The per-class magnitudes (a copy), smallest class first; the VSA sketch has one. */
   public float[] scales() {
     return scales.clone();
   }
@@ -243,7 +336,8 @@ public final class TernaryCompressedGradient {
 
   @Override
   public String toString() {
-    return "TernaryCompressedGradient[dimension=" + dimension + ", step=" + step + ", entries=" + count
+    return "TernaryCompressedGradient[" + encoding + (encoding == GradientEncoding.VSA_SKETCH ? ", m=" + sketchDimension : "")
+        + ", dimension=" + dimension + ", step=" + step + ", entries=" + count
         + ", valueBits=" + valueBits + ", wireBytes=" + bytes.length + String.format(", factor=%.1fx]", compressionFactor());
   }
 }

@@ -14,8 +14,11 @@ import java.util.OptionalDouble;
  *     before compression; 0 means no clipping
  * @param errorFeedback whether each compressor keeps what the codec dropped and adds it to the next
  *     step's gradient (on by default; turning it off makes compression lossy without recovery)
+ * @param encoding how gradients are encoded (see {@link GradientEncoding}); all workers of a job
+ *     must use the same one
  */
-public record TrainingConfig(double compressionRatio, long seed, double clipNorm, boolean errorFeedback) {
+public record TrainingConfig(double compressionRatio, long seed, double clipNorm, boolean errorFeedback,
+    GradientEncoding encoding) {
 
   /** The smallest accepted compression ratio (100x). */
   public static final double MIN_RATIO = 0.01;
@@ -23,9 +26,13 @@ public record TrainingConfig(double compressionRatio, long seed, double clipNorm
   /**
    * Validates the settings.
    *
-   * @throws ConfigException if the ratio is outside [0.01, 1] or the clip norm is negative or not finite
+   * @throws ConfigException if the ratio is outside [0.01, 1], the clip norm is negative or not
+   *     finite, or the encoding is null
    */
   public TrainingConfig {
+    if (encoding == null) {
+      throw new ConfigException("encoding must be set (HEAVY_HITTERS or VSA_SKETCH)");
+    }
     if (!(compressionRatio >= MIN_RATIO && compressionRatio <= 1.0)) {
       throw new ConfigException("compressionRatio must be in [0.01, 1] (fraction of f32 bytes; 0.03 = 33x), got " + compressionRatio);
     }
@@ -34,7 +41,10 @@ public record TrainingConfig(double compressionRatio, long seed, double clipNorm
     }
   }
 
-  /** Defaults: ratio 0.1 (10x), seed 0, no clipping, error feedback on. */
+  /** The encoding used when none is set: {@link GradientEncoding#HEAVY_HITTERS}. */
+  public static final GradientEncoding DEFAULT_ENCODING = GradientEncoding.HEAVY_HITTERS;
+
+  /** Defaults: ratio 0.1 (10x), seed 0, no clipping, error feedback on, {@link #DEFAULT_ENCODING}. */
   public static TrainingConfig defaults() {
     return builder().build();
   }
@@ -60,6 +70,7 @@ public record TrainingConfig(double compressionRatio, long seed, double clipNorm
     private long seed;
     private double clipNorm;
     private boolean errorFeedback = true;
+    private GradientEncoding encoding = DEFAULT_ENCODING;
 
     private Builder() {}
 
@@ -122,13 +133,24 @@ public record TrainingConfig(double compressionRatio, long seed, double clipNorm
     }
 
     /**
+     * Sets the encoding (default {@link TrainingConfig#DEFAULT_ENCODING}).
+     *
+     * @param encoding heavy hitters or the VSA sketch
+     * @return this builder
+     */
+    public Builder encoding(GradientEncoding encoding) {
+      this.encoding = encoding;
+      return this;
+    }
+
+    /**
      * Builds and validates the configuration.
      *
      * @return the configuration
      * @throws ConfigException if a value is out of range
      */
     public TrainingConfig build() {
-      return new TrainingConfig(compressionRatio, seed, clipNorm, errorFeedback);
+      return new TrainingConfig(compressionRatio, seed, clipNorm, errorFeedback, encoding);
     }
   }
 }
