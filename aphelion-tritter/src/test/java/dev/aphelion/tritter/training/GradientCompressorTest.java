@@ -205,14 +205,61 @@ class GradientCompressorTest {
 
   @Test
   void wrongSeedDimensionTruncationAndCorruptionAreReported() {
+    for (GradientEncoding enc : GradientEncoding.values()) {
+      wrongInputs(enc);
+    }
+  }
+
+  @Test
+  void versionOneHeavyHitterMessagesAreStillRead() {
     int n = 3000;
-    GradientCompressor c = new GradientCompressor(TrainingConfig.builder().seed(1).build(), n);
+    GradientCompressor c = new GradientCompressor(TrainingConfig.builder().encoding(GradientEncoding.HEAVY_HITTERS).build(), n);
+    TernaryCompressedGradient t = c.compress(heavyTailed(n, 3));
+    byte[] v1 = t.toBytes();
+    assertEquals(TernaryCompressedGradient.VERSION, v1[4]);
+    v1[4] = 1;
+    fixCrc(v1);
+    assertArrayEquals(c.decompress(t), c.decompress(c.read(v1)));
+    byte[] sketchV1 = new GradientCompressor(TrainingConfig.builder().encoding(GradientEncoding.VSA_SKETCH).build(), n)
+        .compress(heavyTailed(n, 3)).toBytes();
+    sketchV1[4] = 1;
+    fixCrc(sketchV1);
+    assertThrows(SerializationException.class, () -> c.read(sketchV1), "version 1 had no VSA sketch");
+  }
+
+  @Test
+  void sketchAggregateIsTheMeanOfDecodedWorkers() {
+    int n = 9001;
+    TrainingConfig cfg = TrainingConfig.builder().compressionFactor(32).seed(5).encoding(GradientEncoding.VSA_SKETCH).build();
+    List<GradientCompressor> workers = GradientCompressor.forWorkers(cfg, n, 3);
+    List<TernaryCompressedGradient> msgs = new java.util.ArrayList<>();
+    float[] expected = new float[n];
+    for (int w = 0; w < 3; w++) {
+      TernaryCompressedGradient t = workers.get(w).compress(heavyTailed(n, 40 + w));
+      msgs.add(t);
+      float[] d = workers.get(0).decompress(t);
+      for (int i = 0; i < n; i++) {
+        expected[i] += d[i] / 3;
+      }
+    }
+    float[] mean = workers.get(1).aggregate(msgs);
+    for (int i = 0; i < n; i++) {
+      assertEquals(expected[i], mean[i], 1e-6f * (1 + Math.abs(expected[i])), "i=" + i);
+    }
+    GradientCompressor hh = new GradientCompressor(TrainingConfig.builder().compressionFactor(32).seed(5).build(), n);
+    TernaryCompressedGradient other = hh.compress(heavyTailed(n, 1));
+    assertThrows(ShapeException.class, () -> workers.get(0).aggregate(List.of(msgs.get(0), other)));
+  }
+
+  static void wrongInputs(GradientEncoding enc) {
+    int n = 3000;
+    GradientCompressor c = new GradientCompressor(TrainingConfig.builder().seed(1).encoding(enc).build(), n);
     byte[] wire = c.compress(heavyTailed(n, 3)).toBytes();
     SerializationException seed = assertThrows(SerializationException.class,
-        () -> new GradientCompressor(TrainingConfig.builder().seed(2).build(), n).read(wire));
+        () -> new GradientCompressor(TrainingConfig.builder().seed(2).encoding(enc).build(), n).read(wire));
     assertTrue(seed.getMessage().contains("another seed"), seed.getMessage());
     ShapeException dim = assertThrows(ShapeException.class,
-        () -> new GradientCompressor(TrainingConfig.builder().seed(1).build(), n + 1).read(wire));
+        () -> new GradientCompressor(TrainingConfig.builder().seed(1).encoding(enc).build(), n + 1).read(wire));
     assertTrue(dim.getMessage().contains("dimension 3000"), dim.getMessage());
     for (int len : new int[] {0, 1, 10, 39, wire.length - 1}) {
       SerializationException t = assertThrows(SerializationException.class,
@@ -235,8 +282,13 @@ class GradientCompressorTest {
 
   @Test
   void fuzzedInputOnlyRaisesAphelionExceptions() {
+    fuzz(GradientEncoding.HEAVY_HITTERS, 0.2);
+    fuzz(GradientEncoding.VSA_SKETCH, 0.05);
+  }
+
+  static void fuzz(GradientEncoding encoding, double ratio) {
     int n = 777;
-    GradientCompressor c = new GradientCompressor(TrainingConfig.builder().compressionRatio(0.2).build(), n);
+    GradientCompressor c = new GradientCompressor(TrainingConfig.builder().compressionRatio(ratio).encoding(encoding).build(), n);
     byte[] valid = c.compress(heavyTailed(n, 4)).toBytes();
     SplittableRandom r = new SplittableRandom(2026);
     float[] out = new float[n];
@@ -278,6 +330,7 @@ class GradientCompressorTest {
       }
     }
     assertTrue(accepted < 20_000);
+    assertTrue(accepted > 0, "some mutations stay valid messages");
   }
 
   static void fixCrc(byte[] b) {
