@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates the committed kernel image of aphelion-cuda from src/main/cuda:
-#   src/main/resources/dev/aphelion/cuda/aphelion_kernels.fatbin  (SASS sm_80 + sm_90, PTX compute_80)
+#   src/main/resources/dev/aphelion/cuda/aphelion_kernels.fatbin  (SASS sm_80 + sm_90a, PTX compute_80)
 #   src/main/resources/dev/aphelion/cuda/aphelion_kernels.sha256  (hash of the sources, see below)
 # The Maven build never runs nvcc; KernelSourceHashTest fails when the sources (or this script)
 # changed without running it again. Needs nvcc 13.0 or newer on the PATH (or NVCC=/path/to/nvcc).
@@ -16,7 +16,7 @@ mkdir -p "$out"
 "$nvcc" --version | tail -n 2
 "$nvcc" -fatbin -std=c++17 -O3 -Xptxas -v \
   -gencode arch=compute_80,code=sm_80 \
-  -gencode arch=compute_90,code=sm_90 \
+  -gencode arch=compute_90a,code=sm_90a \
   -gencode arch=compute_80,code=compute_80 \
   -o "$out/aphelion_kernels.fatbin" src/main/cuda/aphelion_kernels.cu 2> build-kernels.log || { cat build-kernels.log >&2; exit 1; }
 grep -E 'error|warning' build-kernels.log >&2 || true

@@ -10,6 +10,7 @@
 // for bit. The float-activation paths sum in a different order than a scalar loop; their error
 // bound is stated in docs/formats.md and checked by the tests.
 #include "ternary_layout.cuh"
+#include "wgmma_s8.cuh"
 
 // ---------------------------------------------------------------------------------------------
 // Small PTX helpers.
@@ -261,6 +262,108 @@ extern "C" __global__ void aph_quantize_act_bf16(const unsigned short* __restric
                                                  int* __restrict__ xsum,
                                                  float* __restrict__ xscale) {
   aph_quantize_act<true>(x, ldx, K, tokens, kPad, layout, q, xsum, xscale);
+}
+
+// Single-pass quantizer for rows whose length and stride are multiples of 4 (16-byte aligned
+// float rows, 8-byte aligned bf16 rows) and K <= 256 * 4 * APH_Q1_VEC: 256 threads per token, each
+// keeping its APH_Q1_VEC four-column vectors in registers between the max and the quantization,
+// so the token is read from memory once, with all of a thread's loads in flight together.
+// Same arithmetic as aph_quantize_act, so the same bits.
+#define APH_Q1_VEC 16
+template <bool BF16>
+__device__ __forceinline__ float4 aph_load4(const void* x, size_t i) {
+  if (BF16) {
+    uint2 raw = __ldg(reinterpret_cast<const uint2*>(reinterpret_cast<const unsigned short*>(x) + i));
+    return make_float4(__int_as_float(raw.x << 16), __int_as_float(raw.x & 0xffff0000u),
+                       __int_as_float(raw.y << 16), __int_as_float(raw.y & 0xffff0000u));
+  }
+  return __ldg(reinterpret_cast<const float4*>(reinterpret_cast<const float*>(x) + i));
+}
+
+__device__ __forceinline__ unsigned aph_q1(float v, float scale, int& sum) {
+  float r = roundf(__fdiv_rn(v, scale));
+  int iv = r != r ? 0 : (int)fminf(fmaxf(r, -127.0f), 127.0f);
+  sum += iv;
+  return (unsigned)(iv & 0xff);
+}
+
+template <bool BF16>
+__device__ void aph_quantize_act1(const void* __restrict__ x, int ldx, int K, int tokens, int kPad,
+                                  int layout, signed char* __restrict__ q, int* __restrict__ xsum,
+                                  float* __restrict__ xscale) {
+  __shared__ float redf[8];
+  __shared__ int redi[8];
+  int t = blockIdx.x, tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+  unsigned* qrow = reinterpret_cast<unsigned*>(q + (size_t)t * kPad);
+  if (t >= tokens) {
+    for (int g = tid; g < (kPad >> 2); g += 256) qrow[g] = 0u;
+    if (tid == 0) {
+      xsum[t] = 0;
+      xscale[t] = 1.0f;
+    }
+    return;
+  }
+  size_t base = (size_t)t * ldx;
+  int nVec = K >> 2;
+  float4 v[APH_Q1_VEC];
+#pragma unroll
+  for (int i = 0; i < APH_Q1_VEC; ++i) {
+    int g = tid + 256 * i;
+    v[i] = g < nVec ? aph_load4<BF16>(x, base + 4 * (size_t)g) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+  }
+  float m = 0.0f;
+#pragma unroll
+  for (int i = 0; i < APH_Q1_VEC; ++i) {
+    m = fmaxf(m, fmaxf(fmaxf(fabsf(v[i].x), fabsf(v[i].y)), fmaxf(fabsf(v[i].z), fabsf(v[i].w))));
+  }
+  m = aph_warp_max(m);
+  if (lane == 0) redf[warp] = m;
+  __syncthreads();
+  m = redf[0];
+#pragma unroll
+  for (int i = 1; i < 8; ++i) m = fmaxf(m, redf[i]);
+  float scale = m == 0.0f ? 1.0f : __fdiv_rn(m, 127.0f);
+  int sum = 0;
+#pragma unroll
+  for (int i = 0; i < APH_Q1_VEC; ++i) {
+    int g = tid + 256 * i;
+    if (g < nVec) {
+      int k = g << 2;
+      unsigned word = aph_q1(v[i].x, scale, sum) | (aph_q1(v[i].y, scale, sum) << 8) |
+                      (aph_q1(v[i].z, scale, sum) << 16) | (aph_q1(v[i].w, scale, sum) << 24);
+      int pos = layout == APH_LAYOUT_LANE ? ((k & ~255) | aph_lane_pos(k & 255)) : k;
+      qrow[pos >> 2] = word;
+    }
+  }
+  // Padding columns K..kPad are zero in both layouts (the lane layout permutes within 256 blocks,
+  // and K is a multiple of 4, so a padding word holds padding only).
+  for (int g = nVec + tid; g < (kPad >> 2); g += 256) {
+    int k = g << 2;
+    int pos = layout == APH_LAYOUT_LANE ? ((k & ~255) | aph_lane_pos(k & 255)) : k;
+    qrow[pos >> 2] = 0u;
+  }
+  sum = aph_warp_sum(sum);
+  if (lane == 0) redi[warp] = sum;
+  __syncthreads();
+  if (tid == 0) {
+    int s = 0;
+#pragma unroll
+    for (int i = 0; i < 8; ++i) s += redi[i];
+    xsum[t] = s;
+    xscale[t] = scale;
+  }
+}
+
+extern "C" __global__ void __launch_bounds__(256) aph_quantize_act1_f32(
+    const float* __restrict__ x, int ldx, int K, int tokens, int kPad, int layout,
+    signed char* __restrict__ q, int* __restrict__ xsum, float* __restrict__ xscale) {
+  aph_quantize_act1<false>(x, ldx, K, tokens, kPad, layout, q, xsum, xscale);
+}
+
+extern "C" __global__ void __launch_bounds__(256) aph_quantize_act1_bf16(
+    const unsigned short* __restrict__ x, int ldx, int K, int tokens, int kPad, int layout,
+    signed char* __restrict__ q, int* __restrict__ xsum, float* __restrict__ xscale) {
+  aph_quantize_act1<true>(x, ldx, K, tokens, kPad, layout, q, xsum, xscale);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -538,6 +641,146 @@ APH_TC(aph_gemm_s8_tc_128x128n, 2, 8, 4, 2, 3)
 APH_TC(aph_gemm_s8_tc_128x256s4, 4, 8, 2, 4, 4)
 // 256 x 128 tile, warp tile 64 x 64.
 APH_TC(aph_gemm_s8_tc_256x128, 4, 8, 4, 2, 3)
+
+// ---------------------------------------------------------------------------------------------
+// W1.58A8 GEMM on Hopper warpgroup MMA (wgmma, sm_90a only). The weights are the A operand in
+// registers: each warp reads its two 8-row tiles of a 256-wide k block straight from global memory
+// (one k block ahead) and aph_chunk turns them into u8 fragments, so the 2-bit weights never pass
+// through shared memory. The tokens are the B operand: s8 rows in the natural layout, staged by
+// cp.async into a STAGES-deep ring of 128-byte-swizzled tiles (two 128-column halves of BN rows
+// per k block). Block = WG warpgroups of 64 weight rows each, all on the same BN tokens.
+// Grid: (token blocks, row blocks), as the mma.sync kernels. Accumulation is int32 (exact).
+// ---------------------------------------------------------------------------------------------
+template <int WG, int BN, int STAGES>
+__device__ __forceinline__ void aph_gemm_s8_wg(const unsigned* __restrict__ W,
+                                               const signed char* __restrict__ q,
+                                               const int* __restrict__ xsum,
+                                               const float* __restrict__ xscale,
+                                               const float* __restrict__ wscale,
+                                               float* __restrict__ y, int rows, int rowGroups,
+                                               int ldy, int kBlocks, int tokens) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  constexpr int NTHREADS = WG * 128;
+  constexpr int HALF = BN * 128;          // one 128-column half of a stage
+  constexpr int STAGE = 2 * HALF;         // BN tokens x 256 columns
+  constexpr int NACC = BN / 2;            // int32 accumulators per thread
+  extern __shared__ unsigned char aph_smem_raw[];
+  // The swizzle atoms must start on 1024-byte boundaries (the host asks for 1 KiB extra).
+  unsigned rawAddr = aph_smem_u32(aph_smem_raw);
+  unsigned char* smem = aph_smem_raw + (((rawAddr + 1023u) & ~1023u) - rawAddr);
+  unsigned sBase = aph_smem_u32(smem);
+
+  int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+  int n0 = blockIdx.x * BN;
+  // Row group pair of this warp; a block past the last group re-reads it and stores nothing.
+  int pair = blockIdx.y * (WG * 8) + warp * 2;
+  int g0 = min(pair, rowGroups - 2);
+  size_t kPad = (size_t)kBlocks * APH_KBLOCK;
+  const unsigned* w0p = W + (size_t)g0 * kBlocks * APH_TILE_WORDS + lane;
+  const unsigned* w1p = w0p + (size_t)kBlocks * APH_TILE_WORDS;
+
+  auto loadStage = [&](int stage, int kb) {
+#pragma unroll
+    for (int c = tid; c < BN * 16; c += NTHREADS) {
+      int row = c >> 4, ch = c & 15;
+      const signed char* src = q + (size_t)(n0 + row) * kPad + (size_t)kb * APH_KBLOCK + ch * 16;
+      unsigned dst = sBase + stage * STAGE + (ch >> 3) * HALF + row * 128 + (((ch & 7) ^ (row & 7)) << 4);
+      aph_cp_async16(dst, src);
+    }
+  };
+
+  int acc[NACC];
+#pragma unroll
+  for (int i = 0; i < NACC; ++i) acc[i] = 0;
+
+#pragma unroll
+  for (int st = 0; st < STAGES - 1; ++st) {
+    if (st < kBlocks) loadStage(st, st);
+    aph_cp_async_commit();
+  }
+  unsigned A0[4], A1[4];
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    A0[i] = __ldg(w0p + 32 * i);
+    A1[i] = __ldg(w1p + 32 * i);
+  }
+
+  for (int kb = 0; kb < kBlocks; ++kb) {
+    aph_cp_async_wait<STAGES - 2>();
+    aph_fence_proxy_async();
+    __syncthreads();
+    int nk = kb + STAGES - 1;
+    if (nk < kBlocks) loadStage(nk % STAGES, nk);
+    aph_cp_async_commit();
+
+    unsigned a[8][4];
+#pragma unroll
+    for (int s = 0; s < 8; ++s) {
+      int wi = s >> 1, j = 2 * (s & 1);
+      a[s][0] = aph_chunk(A0[wi], j);
+      a[s][1] = aph_chunk(A1[wi], j);
+      a[s][2] = aph_chunk(A0[wi], j + 1);
+      a[s][3] = aph_chunk(A1[wi], j + 1);
+    }
+    // Next k block's weights load while the tensor cores work on this one.
+    if (kb + 1 < kBlocks) {
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        A0[i] = __ldg(w0p + (size_t)(kb + 1) * APH_TILE_WORDS + 32 * i);
+        A1[i] = __ldg(w1p + (size_t)(kb + 1) * APH_TILE_WORDS + 32 * i);
+      }
+    }
+    unsigned stageAddr = sBase + (kb % STAGES) * STAGE;
+    aph_wgmma_fence();
+#pragma unroll
+    for (int s = 0; s < 8; ++s) {
+      unsigned long long desc = aph_wgmma_desc(stageAddr + (s >> 2) * HALF + (s & 3) * 32);
+      if constexpr (BN == 128) {
+        aph_wgmma_n128(acc, a[s], desc);
+      } else {
+        aph_wgmma_n256(acc, a[s], desc);
+      }
+    }
+    aph_wgmma_commit();
+    // The stage and a[] are reused next iteration: wait for this k block's MMAs.
+    aph_wgmma_wait<0>();
+  }
+  aph_cp_async_wait<0>();
+
+  if (pair >= rowGroups) return;
+  int rowA = pair * 8 + (lane >> 2);
+#pragma unroll
+  for (int i = 0; i < BN / 8; ++i) {
+#pragma unroll
+    for (int r = 0; r < 4; ++r) {
+      int token = n0 + 8 * i + 2 * (lane & 3) + (r & 1);
+      int row = rowA + 8 * (r >> 1);
+      if (token < tokens && row < rows) {
+        y[(size_t)token * ldy + row] = aph_dequant(acc[4 * i + r] - xsum[token], xscale[token], wscale[row]);
+      }
+    }
+  }
+#else
+  // Only the sm_90a image has wgmma; the host never launches this kernel on other devices.
+  __trap();
+#endif
+}
+
+#define APH_WG(NAME, WG, BN, ST, MINB)                                                           \
+  extern "C" __global__ void __launch_bounds__(WG * 128, MINB) NAME(                               \
+      const unsigned* __restrict__ W, const signed char* __restrict__ q,                         \
+      const int* __restrict__ xsum, const float* __restrict__ xscale,                            \
+      const float* __restrict__ wscale, float* __restrict__ y, int rows, int rowGroups, int ldy, \
+      int kBlocks, int tokens) {                                                                 \
+    aph_gemm_s8_wg<WG, BN, ST>(W, q, xsum, xscale, wscale, y, rows, rowGroups, ldy, kBlocks,     \
+                               tokens);                                                          \
+  }
+// 128 tokens x 128 rows (two warpgroups), 3 stages, two blocks per SM.
+APH_WG(aph_gemm_s8_wg_128x128, 2, 128, 3, 2)
+// 256 tokens x 128 rows (two warpgroups), 3 stages.
+APH_WG(aph_gemm_s8_wg_256x128, 2, 256, 3, 1)
+// 128 tokens x 256 rows (four warpgroups), 4 stages.
+APH_WG(aph_gemm_s8_wg_128x256, 4, 128, 4, 1)
 
 // ---------------------------------------------------------------------------------------------
 // Float-activation GEMV / small GEMM: y[t][row] = wScale[row] * sum_k w[row][k] * x[t][k], with

@@ -31,6 +31,8 @@ public final class CudaTernaryKernels implements AutoCloseable {
 
   private static final int THREADS = 256;
   private static final int QUANT_THREADS = 1024;
+  /** 256 threads x 16 vectors of 4 (APH_Q1_VEC in the kernel source). */
+  private static final int SINGLE_PASS_MAX_COLS = 256 * 16 * 4;
   private static final int LAYOUT_NATURAL = 0;
   private static final int LAYOUT_LANE = 1;
 
@@ -44,6 +46,8 @@ public final class CudaTernaryKernels implements AutoCloseable {
   private final CudaKernel absmeanPack;
   private final CudaKernel quantF32;
   private final CudaKernel quantBf16;
+  private final CudaKernel quant1F32;
+  private final CudaKernel quant1Bf16;
   private final CudaKernel gemvS8;
   private final CudaKernel[] skinny = new CudaKernel[4];
   private final CudaKernel[] gemvF32 = new CudaKernel[4];
@@ -63,6 +67,8 @@ public final class CudaTernaryKernels implements AutoCloseable {
       absmeanPack = m.kernel("aph_absmean_pack");
       quantF32 = m.kernel("aph_quantize_act_f32");
       quantBf16 = m.kernel("aph_quantize_act_bf16");
+      quant1F32 = m.kernel("aph_quantize_act1_f32");
+      quant1Bf16 = m.kernel("aph_quantize_act1_bf16");
       gemvS8 = m.kernel("aph_gemv_s8");
       for (int i = 0; i < 4; i++) {
         int nt = 1 << i;
@@ -71,8 +77,10 @@ public final class CudaTernaryKernels implements AutoCloseable {
         gemvBf16[i] = m.kernel("aph_gemv_bf16_" + nt);
       }
       int optin = context.device().maxSharedPerBlockOptin();
+      // The wgmma kernels exist as machine code only for sm_90a (compute capability 9.0 exactly).
+      boolean hopper = context.device().computeCapability() == 90;
       for (Int8Kernel k : Int8Kernel.values()) {
-        if (k.tiled() && k.sharedBytes() <= optin) {
+        if (k.tiled() && k.sharedBytes() <= optin && (hopper || !k.hopperOnly())) {
           CudaKernel f = m.kernel(k.symbol());
           f.setMaxDynamicSharedMemory(k.sharedBytes());
           tiled.put(k, f);
@@ -131,7 +139,8 @@ public final class CudaTernaryKernels implements AutoCloseable {
   }
 
   /**
-   * Whether a tiled tensor-core kernel can run on this device (enough shared memory per block).
+   * Whether a tiled tensor-core kernel can run on this device (enough shared memory per block;
+   * compute capability 9.0 for the {@code WG_*} kernels).
    *
    * @param kernel a {@code TC_*} kernel
    * @return true if it was loaded
@@ -492,9 +501,10 @@ public final class CudaTernaryKernels implements AutoCloseable {
   }
 
   /**
-   * The kernel AUTO runs: GEMV for one token, the skinny kernel up to 64, and above that the
-   * 128 x 256 tiles where they fill every multiprocessor at least once, else 128 x 128 (measured
-   * on an H100: docs/performance.md, "GPU kernels").
+   * The kernel AUTO runs: GEMV for one token, the skinny kernel up to 64, and above that on
+   * compute capability 9.0 the wgmma kernels (128 x 256 where they fill every multiprocessor at
+   * least once, else 128 x 128), elsewhere the mma.sync 128 x 256 tiles where they fill every
+   * multiprocessor, else 128 x 128 (measured on an H100: docs/performance.md, "GPU kernels").
    */
   Int8Kernel choose(GpuTernaryMatrix w, int batch) {
     if (batch == 1) {
@@ -504,20 +514,35 @@ public final class CudaTernaryKernels implements AutoCloseable {
       return Int8Kernel.SKINNY;
     }
     int sms = Math.max(1, context.device().multiprocessors());
+    if (supports(Int8Kernel.WG_128X256) && tiles(w, batch, Int8Kernel.WG_128X256) >= sms) {
+      return Int8Kernel.WG_128X256;
+    }
+    if (supports(Int8Kernel.WG_128X128)) {
+      return Int8Kernel.WG_128X128;
+    }
     Int8Kernel big = Int8Kernel.TC_128X256;
-    long tiles = (long) ((batch + big.blockTokens() - 1) / big.blockTokens())
-        * ((w.rowGroups() + big.blockRows() / 8 - 1) / (big.blockRows() / 8));
-    if (supports(big) && tiles >= sms) {
+    if (supports(big) && tiles(w, batch, big) >= sms) {
       return big;
     }
     return supports(Int8Kernel.TC_128X128) ? Int8Kernel.TC_128X128 : Int8Kernel.SKINNY;
   }
 
+  private static long tiles(GpuTernaryMatrix w, int batch, Int8Kernel k) {
+    return (long) ((batch + k.blockTokens() - 1) / k.blockTokens())
+        * ((w.rowGroups() + k.blockRows() / 8 - 1) / (k.blockRows() / 8));
+  }
+
   void quantizeActivations(Int8Matmul mm, DeviceBuffer x, int ldx, boolean bf16) {
     GpuTernaryMatrix w = mm.weights();
     int kPad = w.kBlocks() * GpuTernaryLayout.K_BLOCK;
-    (bf16 ? quantBf16 : quantF32).launch(
-        stream, new int[] {mm.qRows()}, new int[] {QUANT_THREADS}, 0,
+    // Single pass (the token stays in registers) when rows are whole 4-column vectors, aligned,
+    // and short enough; else the two-pass kernel re-reads each token.
+    int align = bf16 ? 8 : 16;
+    boolean single = w.cols() % 4 == 0 && ldx % 4 == 0 && x.address() % align == 0
+        && w.cols() <= SINGLE_PASS_MAX_COLS;
+    CudaKernel kernel = single ? (bf16 ? quant1Bf16 : quant1F32) : (bf16 ? quantBf16 : quantF32);
+    kernel.launch(
+        stream, new int[] {mm.qRows()}, new int[] {single ? THREADS : QUANT_THREADS}, 0,
         x, ldx, w.cols(), mm.batch(), kPad, mm.naturalLayout() ? LAYOUT_NATURAL : LAYOUT_LANE,
         mm.q(), mm.xsum(), mm.xscale());
   }
@@ -548,7 +573,7 @@ public final class CudaTernaryKernels implements AutoCloseable {
         int gx = (batch + k.blockTokens() - 1) / k.blockTokens();
         int gy = (w.rowGroups() + k.blockRows() / 8 - 1) / (k.blockRows() / 8);
         tiled.get(k).launch(
-            stream, new int[] {gx, gy}, block(), k.sharedBytes(),
+            stream, new int[] {gx, gy}, new int[] {k.threads()}, k.sharedBytes(),
             w.words(), mm.q(), mm.xsum(), mm.xscale(), w.scales(), y,
             w.rows(), w.rowGroups(), ldy, w.kBlocks(), batch);
       }

@@ -20,18 +20,33 @@ public enum Int8Kernel {
   /** Tiled tensor-core GEMM, 128 tokens by 128 rows per block (warp tile 64 x 32). */
   TC_128X128("aph_gemm_s8_tc_128x128", 128, 128, 3),
   /** Tiled tensor-core GEMM, 128 tokens by 128 rows per block (warp tile 32 x 64). */
-  TC_128X128N("aph_gemm_s8_tc_128x128n", 128, 128, 3);
+  TC_128X128N("aph_gemm_s8_tc_128x128n", 128, 128, 3),
+  /**
+   * Hopper warpgroup-MMA (wgmma) GEMM, 128 tokens by 128 rows per block (two warpgroups), 3-stage
+   * pipeline; compute capability 9.0 only.
+   */
+  WG_128X128("aph_gemm_s8_wg_128x128", 128, 128, 3, 2),
+  /** Hopper wgmma GEMM, 256 tokens by 128 rows per block (two warpgroups); compute capability 9.0 only. */
+  WG_256X128("aph_gemm_s8_wg_256x128", 256, 128, 3, 2),
+  /** Hopper wgmma GEMM, 128 tokens by 256 rows per block (four warpgroups); compute capability 9.0 only. */
+  WG_128X256("aph_gemm_s8_wg_128x256", 128, 256, 4, 4);
 
   private final String symbol;
   private final int blockTokens;
   private final int blockRows;
   private final int stages;
+  private final int warpgroups;
 
   Int8Kernel(String symbol, int blockTokens, int blockRows, int stages) {
+    this(symbol, blockTokens, blockRows, stages, 0);
+  }
+
+  Int8Kernel(String symbol, int blockTokens, int blockRows, int stages, int warpgroups) {
     this.symbol = symbol;
     this.blockTokens = blockTokens;
     this.blockRows = blockRows;
     this.stages = stages;
+    this.warpgroups = warpgroups;
   }
 
   String symbol() {
@@ -47,6 +62,20 @@ public enum Int8Kernel {
     return blockTokens > 0;
   }
 
+  /**
+   * Whether this kernel uses Hopper warpgroup MMA (sm_90a), so runs only on compute capability 9.0.
+   *
+   * @return true for the {@code WG_*} constants
+   */
+  public boolean hopperOnly() {
+    return warpgroups > 0;
+  }
+
+  /** Threads per block of a tiled kernel. */
+  int threads() {
+    return warpgroups > 0 ? warpgroups * 128 : 256;
+  }
+
   int blockTokens() {
     return blockTokens;
   }
@@ -55,8 +84,14 @@ public enum Int8Kernel {
     return blockRows;
   }
 
-  /** Dynamic shared memory of a tiled kernel: stages x (activation tile + weight tile). */
+  /**
+   * Dynamic shared memory of a tiled kernel: stages x (activation tile + weight tile); the wgmma
+   * kernels stage only activations and need 1 KiB more to align their swizzle atoms.
+   */
   int sharedBytes() {
+    if (warpgroups > 0) {
+      return stages * blockTokens * GpuTernaryLayout.K_BLOCK + 1024;
+    }
     return stages * (blockTokens * GpuTernaryLayout.K_BLOCK + blockRows / 8 * GpuTernaryLayout.TILE_WORDS * 4);
   }
 }

@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * The committed kernel image: one fatbin ({@value #FATBIN}) with SASS for sm_80 and sm_90 and PTX
+ * The committed kernel image: one fatbin ({@value #FATBIN}) with SASS for sm_80 and sm_90a (Hopper, with the wgmma kernels) and PTX
  * for compute_80, built from {@code aphelion-cuda/src/main/cuda} by {@code build-kernels.sh},
  * and the SHA-256 of those sources ({@value #HASH}) recorded when it was built.
  */

@@ -121,7 +121,8 @@ class CudaTernaryKernelsTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"1,1", "1,4", "3,17", "2,63", "5,257", "9,1021", "130,300"})
+  @CsvSource({"1,1", "1,4", "3,17", "2,63", "5,257", "9,1021", "130,300", "5,8", "3,1024", "4,4100",
+      "3,16384", "3,16388"})
   void activationQuantizationMatchesTheCpu(int batch, int cols) {
     GpuTest.assumeGpu();
     Random rnd = new Random(batch * 1009L + cols);
@@ -147,10 +148,42 @@ class CudaTernaryKernelsTest {
     }
   }
 
+  /** Bfloat16 activations through both quantizer kernels (cols % 4 == 0 takes the single pass). */
+  @ParameterizedTest
+  @CsvSource({"3,17", "3,64", "4,1021", "3,4096", "2,16388"})
+  void bf16ActivationQuantizationMatchesTheCpu(int batch, int cols) {
+    GpuTest.assumeGpu();
+    Random rnd = new Random(batch * 7L + cols);
+    float[] x = randomActivations(rnd, batch, cols);
+    short[] xb = new short[x.length];
+    for (int i = 0; i < x.length; i++) {
+      xb[i] = (short) (Float.floatToRawIntBits(x[i]) >>> 16);
+      x[i] = Float.intBitsToFloat(xb[i] << 16); // bf16 -> float is exact
+    }
+    try (GpuTernaryMatrix shape = k.upload(new byte[16 * GpuTernaryLayout.tritterBytesPerRow(cols)], new float[16], 16, cols);
+        Int8Matmul mm = k.prepareInt8(shape, batch, Int8Kernel.GEMV);
+        DeviceBuffer xd = k.context().allocate(2L * xb.length)) {
+      xd.write(xb, 0);
+      mm.quantizeBf16(xd, cols);
+      QuantizedActivations g = mm.readQuantized();
+      byte[] q = new byte[batch * cols];
+      for (int t = 0; t < batch; t++) {
+        float s = ScalarReference.quantizeToken(x, t * cols, cols, q, t * cols);
+        assertEquals(s, g.scales()[t], "scale of token " + t);
+        int sum = 0;
+        for (int c = 0; c < cols; c++) {
+          sum += q[t * cols + c];
+        }
+        assertEquals(sum, g.sums()[t], "sum of token " + t);
+      }
+      assertArrayEquals(q, g.values());
+    }
+  }
+
   static Stream<Arguments> int8Cases() {
     int[][] shapes = {
       {1, 1, 1}, {3, 17, 1}, {17, 63, 2}, {63, 64, 3}, {64, 65, 8}, {65, 1021, 9},
-      {2, 5, 17}, {130, 257, 33}, {16, 512, 64}, {40, 260, 65}, {20, 100, 130}, {257, 300, 129}, {33, 513, 200}
+      {2, 5, 17}, {130, 257, 33}, {16, 512, 64}, {40, 260, 65}, {20, 100, 130}, {257, 300, 129}, {33, 513, 200}, {520, 1024, 260}
     };
     List<Arguments> out = new ArrayList<>();
     for (Int8Kernel kernel : Int8Kernel.values()) {

@@ -254,7 +254,8 @@ public final class CudaMatmulBenchmark {
       } else if (batch <= 64) {
         variants.add(Int8Kernel.GEMV);
       } else {
-        for (Int8Kernel v : new Int8Kernel[] {Int8Kernel.TC_128X256, Int8Kernel.TC_128X256S4, Int8Kernel.TC_256X128, Int8Kernel.TC_128X128, Int8Kernel.SKINNY}) {
+        for (Int8Kernel v : new Int8Kernel[] {Int8Kernel.WG_128X256, Int8Kernel.WG_256X128, Int8Kernel.WG_128X128,
+            Int8Kernel.TC_128X256, Int8Kernel.TC_128X256S4, Int8Kernel.TC_256X128, Int8Kernel.TC_128X128, Int8Kernel.SKINNY}) {
           if (k.supports(v)) {
             variants.add(v);
           }
@@ -276,6 +277,8 @@ public final class CudaMatmulBenchmark {
               m.multiply(y, rows);
             });
             row(shape, batch, name.replace("W1.58A8 ", "W1.58A8 quant+") + " (auto)", full, ternaryBytes, ops, cublasUs);
+            double quant = time(r -> mm[r % mm.length].quantize(xd, kPad));
+            row(shape, batch, "W1.58A8 activation quantization only", quant, ternaryBytes, ops, cublasUs);
           }
           double us = time(r -> mm[r % mm.length].multiply(y, rows));
           row(shape, batch, name + (v == Int8Kernel.AUTO ? " (auto)" : ""), us, ternaryBytes, ops, cublasUs);
