@@ -502,9 +502,9 @@ public final class CudaTernaryKernels implements AutoCloseable {
 
   /**
    * The kernel AUTO runs: GEMV for one token, the skinny kernel up to 64, and above that on
-   * compute capability 9.0 the wgmma kernels (128 x 256 where they fill every multiprocessor at
-   * least once, else 128 x 128), elsewhere the mma.sync 128 x 256 tiles where they fill every
-   * multiprocessor, else 128 x 128 (measured on an H100: docs/performance.md, "GPU kernels").
+   * compute capability 9.0 the 128 x 128 wgmma kernel (the fastest or tied on every measured
+   * shape), elsewhere the mma.sync 128 x 256 tiles where they fill every multiprocessor, else
+   * 128 x 128 (measured on an H100: docs/performance.md, "GPU kernels").
    */
   Int8Kernel choose(GpuTernaryMatrix w, int batch) {
     if (batch == 1) {
@@ -513,13 +513,10 @@ public final class CudaTernaryKernels implements AutoCloseable {
     if (batch <= Int8Matmul.SKINNY_MAX_TOKENS) {
       return Int8Kernel.SKINNY;
     }
-    int sms = Math.max(1, context.device().multiprocessors());
-    if (supports(Int8Kernel.WG_128X256) && tiles(w, batch, Int8Kernel.WG_128X256) >= sms) {
-      return Int8Kernel.WG_128X256;
-    }
     if (supports(Int8Kernel.WG_128X128)) {
       return Int8Kernel.WG_128X128;
     }
+    int sms = Math.max(1, context.device().multiprocessors());
     Int8Kernel big = Int8Kernel.TC_128X256;
     if (supports(big) && tiles(w, batch, big) >= sms) {
       return big;
