@@ -1,6 +1,7 @@
 package dev.aphelion.benchmarks;
 
 import dev.aphelion.tritter.training.GradientCompressor;
+import dev.aphelion.tritter.training.GradientEncoding;
 import dev.aphelion.tritter.training.TernaryCompressedGradient;
 import dev.aphelion.tritter.training.TrainingConfig;
 import java.util.SplittableRandom;
@@ -20,7 +21,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Gradient compression throughput: {@code compress} (error feedback on, so each call also updates
- * the residual) and {@code decompress} of an f32 gradient with heavy-tailed values, one thread.
+ * the residual) and {@code decompress} of an f32 gradient with heavy-tailed values, one thread, for
+ * both encodings.
  * GB/s of f32 gradient = {@code 4 * size / time}.
  */
 @State(Scope.Thread)
@@ -39,6 +41,10 @@ public class CompressionBenchmark {
   @Param({"0.1", "0.03", "0.01"})
   public double ratio;
 
+  /** The encoding: HEAVY_HITTERS or VSA_SKETCH. */
+  @Param({"HEAVY_HITTERS", "VSA_SKETCH"})
+  public GradientEncoding encoding;
+
   private float[] gradient;
   private float[] out;
   private GradientCompressor compressor;
@@ -54,7 +60,7 @@ public class CompressionBenchmark {
       gradient[i] = (float) (gauss * Math.exp(r.nextDouble() * 2 - 1)) * 1e-3f;
     }
     out = new float[size];
-    compressor = new GradientCompressor(TrainingConfig.builder().compressionRatio(ratio).seed(1).build(), size);
+    compressor = new GradientCompressor(TrainingConfig.builder().compressionRatio(ratio).seed(1).encoding(encoding).build(), size);
     message = compressor.compress(gradient);
   }
 

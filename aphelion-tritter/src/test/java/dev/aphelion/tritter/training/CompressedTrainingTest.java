@@ -2,7 +2,6 @@ package dev.aphelion.tritter.training;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.aphelion.tritter.vsa.SplitMix64;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -12,8 +11,7 @@ import org.junit.jupiter.api.Test;
  * Evidence that compressed data-parallel training converges: softmax regression on a synthetic
  * 10-class task whose labels depend on all 400 features (a random linear teacher plus noise), 4
  * workers with their own mini-batches and compressors, SGD with momentum on the mean of the decoded
- * gradients. Also keeps the count-sketch baseline (the VSA bind + bundle + ternarize design) that
- * lost to heavy hitters, so the design choice stays checked.
+ * gradients, for both encodings (heavy hitters and the VSA sketch) at 10x, 32x and 100x.
  */
 class CompressedTrainingTest {
   static final int D = 400, C = 10, N = 4096, WORKERS = 4, BATCH = 32, STEPS = 300;
@@ -151,99 +149,24 @@ class CompressedTrainingTest {
   @Test
   void compressedTrainingReachesTheUncompressedLoss() {
     double plain = train(null);
-    double x10 = trainCompressed(TrainingConfig.builder().compressionFactor(10).seed(11).build());
-    double x32 = trainCompressed(TrainingConfig.builder().compressionFactor(32).seed(11).build());
-    double x100 = trainCompressed(TrainingConfig.builder().compressionFactor(100).seed(11).build());
-    double noFeedback32 = trainCompressed(TrainingConfig.builder().compressionFactor(32).seed(11).errorFeedback(false).build());
-    List<Codec> sketches = new ArrayList<>();
-    for (int w = 0; w < WORKERS; w++) {
-      sketches.add(new CountSketchBaseline(C * D + C, 1 / 32.0, 11));
-    }
-    double sketch32 = train(sketches);
-    System.out.printf("final loss (initial %.4f): uncompressed %.4f, 10x %.4f, 32x %.4f, 100x %.4f, "
-        + "32x without error feedback %.4f, 32x count sketch %.4f%n", Math.log(C), plain, x10, x32, x100, noFeedback32, sketch32);
     assertTrue(plain < 0.8 * Math.log(C), "the uncompressed run learns: " + plain);
-    // stated margins (docs/architecture.md): 10x and 32x within 0.02 of the uncompressed loss, 100x within 0.05
-    assertTrue(x10 <= plain + 0.02, "10x: " + x10 + " vs " + plain);
-    assertTrue(x32 <= plain + 0.02, "32x: " + x32 + " vs " + plain);
-    assertTrue(x100 <= plain + 0.05, "100x: " + x100 + " vs " + plain);
-    assertTrue(sketch32 > x32, "heavy hitters beat the count sketch at 32x: " + sketch32 + " vs " + x32);
-  }
-
-  /**
-   * The VSA count-sketch design measured against heavy hitters: each block of m coordinates is
-   * rotated by a seeded offset and bound with a seeded ±1 key (both fresh every step), the blocks are
-   * bundled (summed) into m buckets, bucket means are ternarized with a scale (2 bits per bucket,
-   * threshold 0.7 mean|y|), and decoding unbinds (key × bucket value), with error feedback.
-   */
-  static final class CountSketchBaseline implements Codec {
-    final int n, m;
-    final long seed;
-    final float[] residual;
-    long step;
-
-    CountSketchBaseline(int n, double ratio, long seed) {
-      this.n = n;
-      this.seed = seed;
-      this.m = (int) Math.max(1, Math.min(n, (ratio * 32 * n - 8 * 44) / 2)); // 2 bits per bucket plus header
-      this.residual = new float[n];
-    }
-
-    @Override
-    public float[] roundTrip(float[] g) {
-      for (int i = 0; i < n; i++) {
-        residual[i] += g[i];
+    StringBuilder report = new StringBuilder(String.format("final loss (initial %.4f): uncompressed %.4f", Math.log(C), plain));
+    // stated margins (docs/architecture.md) over the uncompressed loss at 10x, 32x, 100x
+    double[] factors = {10, 32, 100};
+    double[][] margins = {
+      {0.02, 0.02, 0.05}, // heavy hitters (measured +0.0002, +0.0014, +0.0099)
+      {0.02, 0.02, 0.06}, // VSA sketch (measured +0.0030, +0.0061, +0.0484)
+    };
+    for (GradientEncoding enc : GradientEncoding.values()) {
+      for (int f = 0; f < factors.length; f++) {
+        double loss = trainCompressed(TrainingConfig.builder().compressionFactor(factors[f]).seed(11).encoding(enc).build());
+        report.append(String.format(", %s %.0fx %.4f", enc, factors[f], loss));
+        assertTrue(loss <= plain + margins[enc.ordinal()][f], enc + " " + factors[f] + "x: " + loss + " vs " + plain);
       }
-      int blocks = (n + m - 1) / m;
-      float[] buckets = new float[m];
-      int[] counts = new int[m];
-      for (int pass = 0; pass < 2; pass++) {
-        for (int b = 0; b < blocks; b++) {
-          SplitMix64 keys = new SplitMix64(seed ^ SplitMix64.mix64(step * 1_000_003L + b));
-          int rot = keys.nextInt(m);
-          long bits = 0;
-          for (int j = 0, start = b * m; j < m && start + j < n; j++) {
-            if ((j & 63) == 0) {
-              bits = keys.nextLong();
-            }
-            boolean flip = ((bits >>> (j & 63)) & 1) != 0;
-            int pos = (j + rot) % m;
-            if (pass == 0) {
-              buckets[pos] += flip ? -residual[start + j] : residual[start + j];
-              counts[pos]++;
-            } else {
-              float v = flip ? -buckets[pos] : buckets[pos];
-              residual[start + j] -= v;
-              decoded[start + j] = v;
-            }
-          }
-        }
-        if (pass == 0) {
-          double meanAbs = 0;
-          for (int j = 0; j < m; j++) {
-            buckets[j] = counts[j] == 0 ? 0 : buckets[j] / counts[j];
-            meanAbs += Math.abs(buckets[j]);
-          }
-          meanAbs /= m;
-          double threshold = 0.7 * meanAbs, sum = 0;
-          int kept = 0;
-          for (float v : buckets) {
-            if (Math.abs(v) > threshold) {
-              sum += Math.abs(v);
-              kept++;
-            }
-          }
-          float scale = kept == 0 ? 0f : (float) (sum / kept);
-          for (int j = 0; j < m; j++) {
-            buckets[j] = Math.abs(buckets[j]) > threshold ? Math.copySign(scale, buckets[j]) : 0f;
-          }
-          decoded = new float[n];
-        }
-      }
-      step++;
-      return decoded;
     }
-
-    private float[] decoded;
+    double noFeedback32 = trainCompressed(TrainingConfig.builder().compressionFactor(32).seed(11).errorFeedback(false).build());
+    report.append(String.format(", heavy hitters 32x without error feedback %.4f", noFeedback32));
+    System.out.println(report);
+    assertTrue(noFeedback32 > plain + 0.1, "error feedback matters: " + noFeedback32);
   }
 }
