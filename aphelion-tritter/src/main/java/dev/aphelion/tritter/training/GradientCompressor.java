@@ -19,27 +19,27 @@ import java.util.zip.CRC32C;
  * Compresses one worker's f32 gradients for data-parallel training, 1x to 100x smaller on the wire,
  * with error feedback.
  *
- * <p><b>Encoding (heavy hitters with error feedback).</b> Each step the compressor adds the
- * gradient (clipped if configured) to its residual {@code e}, keeps the {@code k} coordinates of
- * largest magnitude and sends them as ternary values: a sign per entry plus, when the budget allows,
- * one of up to 128 log-spaced magnitude classes, each class decoded as its mean magnitude (one f32
- * scale per class; at 10x and beyond one to four classes win). Positions are sent as Rice-coded gaps, about {@code log2(n/k) + 1.5} bits each.
- * {@code k} and the number of classes are the largest that fit the byte budget {@code
- * compressionRatio * 4 * n}, choosing the class count that minimises the reconstruction error
- * estimated on a seeded sample of {@code e}. What was sent is subtracted from {@code e}; the rest is
- * carried to the next step (error feedback, EF-SGD). This is the top-k relative of FetchSGD's
- * count sketch: a sketch (bind each coordinate with a seeded ±1 key, bundle into buckets, ternarize
- * with a scale, unbind to decode) was implemented and measured first and converged worse at equal
- * wire bytes (see {@code docs/architecture.md}); the heavy-hitter set is what FetchSGD recovers from
- * its sketch, here found exactly because each worker holds its own residual.
+ * <p><b>Encodings</b> ({@link TrainingConfig#encoding()}, both with error feedback: the gradient,
+ * clipped if configured, is added to the residual {@code e}, and what the receiver will decode is
+ * subtracted from it after encoding, so the rest is carried to the next step).
+ * {@link GradientEncoding#VSA_SKETCH}: blocks of {@code e} are bound with seeded ±1 keys and
+ * rotations (fresh every step), bundled into a hypervector of m buckets, ternarized with one
+ * least-squares scale and sent as 2-bit trits; decoding unbinds. Its exact specification (which a
+ * GPU reproduces bit for bit) is in {@code docs/formats.md}. {@link GradientEncoding#HEAVY_HITTERS}
+ * (the default, better at 100x): the {@code k} coordinates of largest magnitude as ternary values,
+ * a sign per entry plus, when the budget allows, one of up to 128 log-spaced magnitude classes
+ * (one f32 scale per class); positions as Rice-coded gaps; {@code k} and the number of classes
+ * are the largest that fit the byte budget {@code compressionRatio * 4 * n}, choosing the class
+ * count that minimises the reconstruction error estimated on a seeded sample of {@code e}. The
+ * measured comparison is in {@code docs/architecture.md}.
  *
- * <p><b>Cost.</b> O(n) time per step (a norm pass, the residual update, one threshold scan, O(k)
- * selection and coding) and O(n) memory (the residual); no projection matrix.
+ * <p><b>Cost.</b> O(n) time per step and O(n) memory (the residual, plus m buckets for the
+ * sketch); no projection matrix.
  *
  * <p><b>Several workers.</b> Create one compressor per worker with the same {@link TrainingConfig}
  * ({@link #forWorkers}); each keeps its own residual. The encoding is sparse, not linear in the
  * bytes, so messages are combined by decoding and averaging: {@link #aggregate} returns the mean of
- * the workers' decoded gradients in O(n + Σk). Any compressor of the job can aggregate; messages
+ * the workers' decoded gradients. Any compressor of the job can aggregate; messages
  * must share dimension, seed and step.
  *
  * <p>Deterministic: the same config, gradients and call order give the same bytes on every JVM and
