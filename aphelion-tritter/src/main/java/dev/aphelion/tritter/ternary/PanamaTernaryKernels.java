@@ -128,18 +128,23 @@ public final class PanamaTernaryKernels implements TernaryKernels {
     VectorMask<Short> m3 = SHORT_SUBSET[3];
     ShortVector zero = ShortVector.zero(S);
     int qpg = w.quadsPerGroup();
-    for (int quad = qa; quad < qb; quad++) {
+    int quad = qa;
+    while (quad < qb) {
+      // one group at a time: no division per quad, and the full quads need no length checks
       int g = quad / qpg;
-      int k = (quad - g * qpg) * 4;
       int len = w.colsInGroup(g);
-      int c = base + g * w.groupSize() + k;
-      if (k + 4 <= len) {
+      int gEnd = Math.min(qb, g * qpg + w.quadsInGroup(g));
+      int fullEnd = Math.min(gEnd, g * qpg + len / 4);
+      int c = base + g * w.groupSize() + (quad - g * qpg) * 4;
+      for (; quad < fullEnd; quad++, c += 4) {
         zero.add(ShortVector.broadcast(S, x[c]), m0)
             .add(ShortVector.broadcast(S, x[c + 1]), m1)
             .add(ShortVector.broadcast(S, x[c + 2]), m2)
             .add(ShortVector.broadcast(S, x[c + 3]), m3)
             .intoArray(tbl, quad * S.length());
-      } else { // ragged last quad of a group: missing activations are 0
+      }
+      for (; quad < gEnd; quad++, c += 4) { // ragged last quad of a group: missing activations are 0
+        int k = (quad - g * qpg) * 4;
         short x1 = k + 1 < len ? x[c + 1] : 0;
         short x2 = k + 2 < len ? x[c + 2] : 0;
         zero.add(ShortVector.broadcast(S, x[c]), m0)
@@ -269,19 +274,23 @@ public final class PanamaTernaryKernels implements TernaryKernels {
     VectorMask<Float> m3 = FLOAT_SUBSET[3];
     FloatVector zero = FloatVector.zero(F);
     int qpg = w.quadsPerGroup();
-    for (int quad = qa; quad < qb; quad++) {
+    int quad = qa;
+    while (quad < qb) {
       int g = quad / qpg;
-      int k = (quad - g * qpg) * 4;
       int len = w.colsInGroup(g);
-      int c = base + g * w.groupSize() + k;
-      if (k + 4 <= len) {
+      int gEnd = Math.min(qb, g * qpg + w.quadsInGroup(g));
+      int fullEnd = Math.min(gEnd, g * qpg + len / 4);
+      int c = base + g * w.groupSize() + (quad - g * qpg) * 4;
+      for (; quad < fullEnd; quad++, c += 4) {
         zero.add(FloatVector.broadcast(F, x[c]), m0)
             .add(FloatVector.broadcast(F, x[c + 1]), m1)
             .add(FloatVector.broadcast(F, x[c + 2]), m2)
             .add(FloatVector.broadcast(F, x[c + 3]), m3)
             .reinterpretAsInts()
             .intoArray(tbl, quad * F.length());
-      } else { // ragged last quad of a group: missing activations are 0
+      }
+      for (; quad < gEnd; quad++, c += 4) { // ragged last quad of a group: missing activations are 0
+        int k = (quad - g * qpg) * 4;
         float x1 = k + 1 < len ? x[c + 1] : 0f;
         float x2 = k + 2 < len ? x[c + 2] : 0f;
         zero.add(FloatVector.broadcast(F, x[c]), m0)

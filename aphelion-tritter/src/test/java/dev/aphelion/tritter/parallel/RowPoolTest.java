@@ -29,6 +29,45 @@ class RowPoolTest {
   }
 
   @Test
+  void nestedAndConcurrentCallsRunEveryUnitOnce() throws Exception {
+    try (RowPool pool = RowPool.create(3)) {
+      int outer = 40;
+      int inner = 50;
+      AtomicIntegerArray seen = new AtomicIntegerArray(outer * inner);
+      // tasks that call the same pool again run their inner range on their own thread
+      RowPool.RangeTask nested = (a, b) -> {
+        for (int i = a; i < b; i++) {
+          int o = i;
+          pool.forRange(inner, 1, (c, d) -> {
+            for (int j = c; j < d; j++) {
+              seen.incrementAndGet(o * inner + j);
+            }
+          });
+        }
+      };
+      Thread other = new Thread(() -> pool.forRange(outer / 2, 1, (a, b) -> nested.run(a + outer / 2, b + outer / 2)));
+      other.start();
+      pool.forRange(outer / 2, 1, nested);
+      other.join();
+      for (int i = 0; i < outer * inner; i++) {
+        assertEquals(1, seen.get(i), "unit " + i);
+      }
+      // many small calls in a row: the workers are reused between calls
+      for (int call = 0; call < 2000; call++) {
+        AtomicIntegerArray once = new AtomicIntegerArray(9);
+        pool.forRange(9, 1, (a, b) -> {
+          for (int i = a; i < b; i++) {
+            once.incrementAndGet(i);
+          }
+        });
+        for (int i = 0; i < 9; i++) {
+          assertEquals(1, once.get(i), "call " + call + " unit " + i);
+        }
+      }
+    }
+  }
+
+  @Test
   void failuresPropagate() {
     try (RowPool pool = RowPool.create(2)) {
       IllegalArgumentException boom = new IllegalArgumentException("boom");
