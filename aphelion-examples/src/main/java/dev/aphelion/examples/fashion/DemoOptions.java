@@ -1,6 +1,8 @@
 package dev.aphelion.examples.fashion;
 
 import dev.aphelion.core.error.ConfigException;
+import dev.aphelion.tritter.training.GradientEncoding;
+import dev.aphelion.tritter.training.TrainingConfig;
 import java.nio.file.Path;
 import java.util.Locale;
 
@@ -15,6 +17,7 @@ import java.util.Locale;
  * @param learningRate peak Adam learning rate
  * @param workers data-parallel worker threads
  * @param compression how many times smaller than float32 the exchanged gradients must be
+ * @param encoding how the compressed gradients are encoded
  * @param skipBaselines skip the uncompressed ternary and float32 runs
  * @param trainLimit use only the first this many training images (0: all)
  * @param seed random seed
@@ -23,7 +26,7 @@ import java.util.Locale;
  */
 public record DemoOptions(
     Path data, boolean dataGiven, Path out, int epochs, int batchSize, float learningRate,
-    int workers, double compression, boolean skipBaselines, int trainLimit, long seed,
+    int workers, double compression, GradientEncoding encoding, boolean skipBaselines, int trainLimit, long seed,
     boolean tour, boolean help) {
 
   /** The default gradient compression factor. */
@@ -49,13 +52,14 @@ public record DemoOptions(
         --lr X              peak Adam learning rate (default 0.002)
         --workers N         data-parallel worker threads (default: available cores)
         --compression R     gradient compression, R times smaller than float32 (default %s)
+        --encoding E        gradient encoding: heavy-hitters or vsa-sketch (default %s)
         --skip-baselines    train only the compressed ternary model
         --train-limit N     train on the first N training images only
         --seed N            random seed (default 42)
         --tour              run the aphelion-core API tour instead
         --help              this text
       """.formatted(FashionMnist.DEFAULT_DIR, FashionMnist.DEBIAN_PACKAGE, DEFAULT_EPOCHS,
-          factorLabel(DEFAULT_COMPRESSION).replace("x", ""));
+          factorLabel(DEFAULT_COMPRESSION).replace("x", ""), encodingName(TrainingConfig.DEFAULT_ENCODING));
 
   /**
    * Parses command-line arguments.
@@ -73,6 +77,7 @@ public record DemoOptions(
     float lr = 0.002f;
     int workers = Runtime.getRuntime().availableProcessors();
     double compression = DEFAULT_COMPRESSION;
+    GradientEncoding encoding = TrainingConfig.DEFAULT_ENCODING;
     boolean skip = false;
     int limit = 0;
     long seed = 42;
@@ -97,6 +102,7 @@ public record DemoOptions(
                 + compression);
           }
         }
+        case "--encoding" -> encoding = parseEncoding(value(args, i++));
         case "--skip-baselines" -> skip = true;
         case "--train-limit" -> limit = positiveInt(a, value(args, i++));
         case "--seed" -> seed = parseLong(a, value(args, i++));
@@ -108,7 +114,7 @@ public record DemoOptions(
     if (batch < workers) {
       throw new ConfigException("--batch " + batch + " must be at least --workers " + workers);
     }
-    return new DemoOptions(data, dataGiven, out, epochs, batch, lr, workers, compression, skip,
+    return new DemoOptions(data, dataGiven, out, epochs, batch, lr, workers, compression, encoding, skip,
         limit, seed, tour, help);
   }
 
@@ -141,6 +147,20 @@ public record DemoOptions(
     } catch (NumberFormatException e) {
       throw new ConfigException(name + " needs a number, got '" + v + "'");
     }
+  }
+
+  private static GradientEncoding parseEncoding(String v) {
+    for (GradientEncoding e : GradientEncoding.values()) {
+      if (encodingName(e).equals(v.trim().toLowerCase(Locale.ROOT))) {
+        return e;
+      }
+    }
+    throw new ConfigException("--encoding must be heavy-hitters or vsa-sketch, got '" + v + "'");
+  }
+
+  /** The command-line name of an encoding, for example {@code vsa-sketch}. */
+  static String encodingName(GradientEncoding e) {
+    return e.name().toLowerCase(Locale.ROOT).replace('_', '-');
   }
 
   private static long parseLong(String name, String v) {

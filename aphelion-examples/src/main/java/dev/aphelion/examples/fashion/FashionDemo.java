@@ -210,6 +210,7 @@ public final class FashionDemo {
     try (Backend backend = selection.provider().create()) {
       TrainingConfig compression = TrainingConfig.builder()
           .compressionFactor(options.compression())
+          .encoding(options.encoding())
           .seed(options.seed())
           .errorFeedback(true)
           .build();
@@ -359,6 +360,7 @@ public final class FashionDemo {
     RunResult main = runs.getFirst();
     Map<String, Object> compression = new LinkedHashMap<>();
     compression.put("requestedRatio", options.compression());
+    compression.put("encoding", DemoOptions.encodingName(options.encoding()));
     compression.put("wireRatio", main.wireRatio());
     compression.put("float32GradientBytes", main.float32Bytes());
     compression.put("wireBytes", main.wireBytes());

@@ -23,7 +23,7 @@ class DemoOptionsTest {
   @Test
   void parsesEveryOption() {
     DemoOptions o = DemoOptions.parse("--data", "/d", "--out", "o", "--epochs", "3", "--batch", "64",
-        "--lr", "0.01", "--workers", "4", "--compression", "100", "--skip-baselines",
+        "--lr", "0.01", "--workers", "4", "--compression", "100", "--encoding", "vsa-sketch", "--skip-baselines",
         "--train-limit", "500", "--seed", "-7", "--tour");
     assertEquals(Path.of("/d"), o.data());
     assertTrue(o.dataGiven());
@@ -33,6 +33,7 @@ class DemoOptionsTest {
     assertEquals(0.01f, o.learningRate());
     assertEquals(4, o.workers());
     assertEquals("100x", o.compressionLabel());
+    assertEquals(dev.aphelion.tritter.training.GradientEncoding.VSA_SKETCH, o.encoding());
     assertTrue(o.skipBaselines());
     assertEquals(500, o.trainLimit());
     assertEquals(-7, o.seed());
@@ -47,6 +48,7 @@ class DemoOptionsTest {
     assertThrows(ConfigException.class, () -> DemoOptions.parse("--compression", "0.5"));
     assertThrows(ConfigException.class, () -> DemoOptions.parse("--compression", "150"));
     assertThrows(ConfigException.class, () -> DemoOptions.parse("--frobnicate"));
+    assertThrows(ConfigException.class, () -> DemoOptions.parse("--encoding", "top-k"));
     var m = assertThrows(ConfigException.class, () -> DemoOptions.parse("--data"));
     assertTrue(m.getMessage().contains("--data needs a value"), m.getMessage());
     assertThrows(ConfigException.class, () -> DemoOptions.parse("--batch", "2", "--workers", "3"));
