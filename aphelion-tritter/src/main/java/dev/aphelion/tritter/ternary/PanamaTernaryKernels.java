@@ -64,6 +64,33 @@ public final class PanamaTernaryKernels implements TernaryKernels {
 
   private final ScalarTernaryKernels fallback = new ScalarTernaryKernels();
 
+  /**
+   * Table buffers of the calling thread, kept between calls: a 14336-column token has 229 KB of
+   * tables, and allocating (and zeroing) them on every GEMV showed up as garbage-collector work.
+   * Every entry a call reads is written by the same call first. Per calling thread, so concurrent
+   * calls from different threads never share one.
+   */
+  private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+  private static final class Scratch {
+    short[][] shorts = new short[0][];
+    int[][] ints = new int[0][];
+
+    short[][] shortTables(int tokens, int len) {
+      if (shorts.length < tokens || shorts[0].length < len) {
+        shorts = new short[Math.max(tokens, shorts.length)][Math.max(len, shorts.length == 0 ? 0 : shorts[0].length)];
+      }
+      return shorts;
+    }
+
+    int[][] intTables(int tokens, int len) {
+      if (ints.length < tokens || ints[0].length < len) {
+        ints = new int[Math.max(tokens, ints.length)][Math.max(len, ints.length == 0 ? 0 : ints[0].length)];
+      }
+      return ints;
+    }
+  }
+
   /** Creates the kernels. */
   public PanamaTernaryKernels() {}
 
@@ -103,7 +130,7 @@ public final class PanamaTernaryKernels implements TernaryKernels {
     }
     int qpr = w.quadsPerRow();
     int tile = Math.min(batch, TOKEN_TILE);
-    short[][] tables = new short[tile][qpr * S.length()];
+    short[][] tables = SCRATCH.get().shortTables(tile, qpr * S.length());
     for (int t0 = 0; t0 < batch; t0 += tile) {
       int n = Math.min(tile, batch - t0);
       int first = t0;
@@ -267,7 +294,7 @@ public final class PanamaTernaryKernels implements TernaryKernels {
     }
     int qpr = w.quadsPerRow();
     int tile = Math.min(batch, TOKEN_TILE);
-    int[][] tables = new int[tile][qpr * F.length()];
+    int[][] tables = SCRATCH.get().intTables(tile, qpr * F.length());
     for (int t0 = 0; t0 < batch; t0 += tile) {
       int n = Math.min(tile, batch - t0);
       int first = t0;
