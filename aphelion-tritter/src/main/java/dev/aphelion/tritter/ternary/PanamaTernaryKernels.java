@@ -46,12 +46,6 @@ public final class PanamaTernaryKernels implements TernaryKernels {
   private static final int SPAN = 4;
   /** Quads of tables worth building on another thread. */
   private static final int TABLE_QUADS_PER_TASK = 512;
-  /**
-   * Work units per span handed to the row pool: half spans of 128 rows, so that the two threads of
-   * a 4096-row GEMV end within 1/32 of the work of each other. Any block range of a span reads its
-   * weights chunk by chunk in order, so the split costs nothing in locality.
-   */
-  private static final int PARTS = 2;
   /** Tokens whose tables are built and used together in a GEMM. */
   private static final int TOKEN_TILE = 4;
 
@@ -142,32 +136,15 @@ public final class PanamaTernaryKernels implements TernaryKernels {
           buildShortTables(w, xs, t * w.cols(), tables[t], qa, qb);
         }
       });
-      pool.forRange(w.spans() * PARTS, TernaryKernels.minSpansPerTask(w) * PARTS, (u0, u1) -> {
+      pool.forRange(w.spans(), TernaryKernels.minSpansPerTask(w), (sp0, sp1) -> {
         for (int t = 0; t < n; t++) {
           int token = first + t;
-          for (int u = u0; u < u1; u++) {
-            int b0 = partStart(w, u);
-            int b1 = partEnd(w, u);
-            if (b0 < b1) {
-              int8Span(w, tables[t], b0, b1, xScales[token], bias, y, token * w.rows());
-            }
+          for (int sp = sp0; sp < sp1; sp++) {
+            int8Span(w, tables[t], sp, xScales[token], bias, y, token * w.rows());
           }
         }
       });
     }
-  }
-
-  /** First row block of work unit {@code u} (part {@code u % PARTS} of span {@code u / PARTS}). */
-  private static int partStart(PackedTernary w, int u) {
-    int span = u / PARTS;
-    return Math.min(w.rowBlocks(), span * PackedTernary.SPAN_BLOCKS + (u - span * PARTS) * (PackedTernary.SPAN_BLOCKS / PARTS));
-  }
-
-  /** One past the last row block of work unit {@code u}. */
-  private static int partEnd(PackedTernary w, int u) {
-    int span = u / PARTS;
-    int spanEnd = Math.min(w.rowBlocks(), (span + 1) * PackedTernary.SPAN_BLOCKS);
-    return Math.min(spanEnd, partStart(w, u) + PackedTernary.SPAN_BLOCKS / PARTS);
   }
 
   /** The 16 subset sums of quads {@code [qa, qb)} of one token, duplicated to 32 lanes. */
@@ -206,13 +183,15 @@ public final class PanamaTernaryKernels implements TernaryKernels {
   }
 
   /**
-   * Rows of blocks {@code [b0, b1)} (inside one span) for one token. Columns are walked in chunks of {@value PackedTernary#CHUNK_QUADS}
+   * Rows of blocks {@code [b0, b1)} for one token. Columns are walked in chunks of {@value PackedTernary#CHUNK_QUADS}
    * quads, and each chunk is applied to every block of the span before the next chunk, so that the
    * chunk's tables (64 bytes a quad) stay in L1 while the weights stream through; the per-block
    * partial sums live in small arrays between chunks. The order of the integer and float operations
    * per row is the same as without chunking (groups in order), so results are exact.
    */
-  private static void int8Span(PackedTernary w, short[] tbl, int b0, int b1, float xScale, float[] bias, float[] y, int yOff) {
+  private static void int8Span(PackedTernary w, short[] tbl, int span, float xScale, float[] bias, float[] y, int yOff) {
+    int b0 = span * PackedTernary.SPAN_BLOCKS;
+    int b1 = Math.min(w.rowBlocks(), b0 + PackedTernary.SPAN_BLOCKS);
     byte[] nib = w.nibbles();
     float[] bs = w.blockScales();
     int qpr = w.quadsPerRow();
@@ -303,15 +282,11 @@ public final class PanamaTernaryKernels implements TernaryKernels {
           buildFloatTables(w, x, (first + t) * w.cols(), tables[t], qa, qb);
         }
       });
-      pool.forRange(w.spans() * PARTS, TernaryKernels.minSpansPerTask(w) * PARTS, (u0, u1) -> {
+      pool.forRange(w.spans(), TernaryKernels.minSpansPerTask(w), (sp0, sp1) -> {
         for (int t = 0; t < n; t++) {
           int token = first + t;
-          for (int u = u0; u < u1; u++) {
-            int b0 = partStart(w, u);
-            int b1 = partEnd(w, u);
-            if (b0 < b1) {
-              floatSpan(w, tables[t], b0, b1, bias, y, token * w.rows());
-            }
+          for (int sp = sp0; sp < sp1; sp++) {
+            floatSpan(w, tables[t], sp, bias, y, token * w.rows());
           }
         }
       });
@@ -355,7 +330,9 @@ public final class PanamaTernaryKernels implements TernaryKernels {
   }
 
   /** Rows of blocks {@code [b0, b1)} for one token, chunked over columns like {@link #int8Span}. */
-  private static void floatSpan(PackedTernary w, int[] tbl, int b0, int b1, float[] bias, float[] y, int yOff) {
+  private static void floatSpan(PackedTernary w, int[] tbl, int span, float[] bias, float[] y, int yOff) {
+    int b0 = span * PackedTernary.SPAN_BLOCKS;
+    int b1 = Math.min(w.rowBlocks(), b0 + PackedTernary.SPAN_BLOCKS);
     byte[] nib = w.nibbles();
     float[] bs = w.blockScales();
     int qpr = w.quadsPerRow();
