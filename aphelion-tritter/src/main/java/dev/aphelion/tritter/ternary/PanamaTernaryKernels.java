@@ -361,8 +361,9 @@ public final class PanamaTernaryKernels implements TernaryKernels {
             int off = wBase + quad * BR;
             IntVector i0 = (IntVector) ByteVector.fromArray(B128, nib, off).convertShape(VectorOperators.B2I, I, 0);
             IntVector i1 = (IntVector) ByteVector.fromArray(B128, nib, off + 16).convertShape(VectorOperators.B2I, I, 0);
-            a0 = a0.add(i0.selectFrom(t).reinterpretAsFloats()).sub(i0.lanewise(VectorOperators.ASHR, 4).selectFrom(t).reinterpretAsFloats());
-            a1 = a1.add(i1.selectFrom(t).reinterpretAsFloats()).sub(i1.lanewise(VectorOperators.ASHR, 4).selectFrom(t).reinterpretAsFloats());
+            // difference first: one dependent add per quad on each accumulator instead of two
+            a0 = a0.add(i0.selectFrom(t).reinterpretAsFloats().sub(i0.lanewise(VectorOperators.ASHR, 4).selectFrom(t).reinterpretAsFloats()));
+            a1 = a1.add(i1.selectFrom(t).reinterpretAsFloats().sub(i1.lanewise(VectorOperators.ASHR, 4).selectFrom(t).reinterpretAsFloats()));
           }
           if (quad == groupEnd) {
             s0 = s0.add(a0.mul(FloatVector.fromArray(F, bs, sBase + g * BR)));
