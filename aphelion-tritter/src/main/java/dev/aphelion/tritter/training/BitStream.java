@@ -1,50 +1,86 @@
 package dev.aphelion.tritter.training;
 
 import dev.aphelion.core.error.SerializationException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 
-/** Little-endian, least-significant-bit-first bit writer and bounds-checked reader. */
+/**
+ * Little-endian, least-significant-bit-first bit writer and bounds-checked reader, a 64-bit word
+ * at a time: the writer stores a full 64-bit accumulator with one little-endian long store, the
+ * reader refills with one long load while eight bytes remain (byte by byte only at the end).
+ */
 final class BitStream {
+  private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
   private BitStream() {}
 
-  /** Appends bits into a byte array at a byte offset; the array must be large enough. */
+  /**
+   * Appends bits into a byte array at a byte offset; the array must be large enough for the bits
+   * written (a full word is stored only once all its 64 bits are written, so nothing past the
+   * last written byte is touched).
+   */
   static final class Writer {
     private final byte[] out;
     private int pos; // next byte to write
-    private long buffer;
-    private int filled;
+    private long buffer; // pending bits, the low `filled` of them valid, zero above
+    private int filled; // 0..63
 
     Writer(byte[] out, int offset) {
       this.out = out;
       this.pos = offset;
     }
 
-    /** Writes the low {@code n} (0..57) bits of {@code value}. */
+    /** Writes the low {@code n} (0..63) bits of {@code value}. */
     void write(long value, int n) {
-      buffer |= (value & ((1L << n) - 1)) << filled;
-      filled += n;
-      while (filled >= 8) {
-        out[pos++] = (byte) buffer;
-        buffer >>>= 8;
-        filled -= 8;
+      writeMasked(value & ((1L << n) - 1), n);
+    }
+
+    /** Writes {@code n} (0..63) bits; {@code value} must have no bits set at or above bit n. */
+    void writeMasked(long value, int n) {
+      int f = filled;
+      buffer |= value << f;
+      f += n;
+      if (f >= 64) {
+        LONG_LE.set(out, pos, buffer);
+        pos += 8;
+        f -= 64;
+        // n <= 63 and filled + n >= 64 imply filled >= 1, so the shift is 1..63
+        buffer = value >>> (64 - filled);
       }
+      filled = f;
     }
 
     /** Writes {@code q} zero bits followed by a one bit. */
     void writeUnary(long q) {
-      while (q >= 48) {
-        write(0, 48);
-        q -= 48;
+      while (q >= 63) {
+        writeMasked(0, 63);
+        q -= 63;
       }
-      write(1L << q, (int) q + 1);
+      writeMasked(1L << q, (int) q + 1);
     }
 
-    /** Flushes a partial byte (zero padded); returns the end offset. */
-    int finish() {
-      if (filled > 0) {
-        out[pos++] = (byte) buffer;
-        buffer = 0;
-        filled = 0;
+    /**
+     * Writes a Rice code: {@code q} zero bits, a one bit, then the low {@code n} bits of {@code
+     * tail} (no bits above them may be set); a single accumulator step when it fits 63 bits.
+     */
+    void writeRice(long q, long tail, int n) {
+      if (q + 1 + n <= 63) {
+        writeMasked((1L << q) | (tail << (q + 1)), (int) q + 1 + n);
+      } else {
+        writeUnary(q);
+        writeMasked(tail, n);
       }
+    }
+
+    /** Flushes a partial word (the last byte zero padded); returns the end offset. */
+    int finish() {
+      while (filled > 0) {
+        out[pos++] = (byte) buffer;
+        buffer >>>= 8;
+        filled = Math.max(0, filled - 8);
+      }
+      buffer = 0;
       return pos;
     }
   }
@@ -54,7 +90,7 @@ final class BitStream {
     private final byte[] in;
     private final int end;
     private int pos;
-    private long buffer;
+    private long buffer; // the low `available` bits are unread stream bits, zero above
     private int available;
 
     Reader(byte[] in, int offset, int end) {
@@ -64,9 +100,22 @@ final class BitStream {
     }
 
     private void refill() {
-      while (available <= 56 && pos < end) {
-        buffer |= (in[pos++] & 0xFFL) << available;
-        available += 8;
+      if (available > 56) {
+        return;
+      }
+      if (end - pos >= 8) {
+        // take as many whole bytes of one long load as fit: available ends in 56..63
+        int bytes = (63 - available) >>> 3;
+        long word = (long) LONG_LE.get(in, pos);
+        int next = available + 8 * bytes;
+        buffer |= (word << available) & ((1L << next) - 1);
+        pos += bytes;
+        available = next;
+      } else {
+        while (available <= 56 && pos < end) {
+          buffer |= (in[pos++] & 0xFFL) << available;
+          available += 8;
+        }
       }
     }
 
@@ -86,28 +135,36 @@ final class BitStream {
 
     /** Reads a unary count: zero bits up to a one bit; at most {@code max} zeros accepted. */
     long readUnary(long max) {
+      if (buffer != 0) {
+        // fast path: the one bit is already buffered (bits above `available` are zero)
+        int z = Long.numberOfTrailingZeros(buffer);
+        // z + 1 can be 64, and a shift by 64 is a shift by 0 in Java
+        buffer = z == 63 ? 0 : buffer >>> (z + 1);
+        available -= z + 1;
+        if (z > max) {
+          throw new SerializationException("gap code longer than the dimension allows (corrupt payload)");
+        }
+        return z;
+      }
       long q = 0;
       while (true) {
-        if (available == 0) {
+        if (available == 0 || buffer == 0) {
+          q += available;
+          buffer = 0;
+          available = 0;
+          if (q > max) {
+            throw new SerializationException("gap code longer than the dimension allows (corrupt payload)");
+          }
           refill();
           if (available == 0) {
             throw new SerializationException("compressed gradient payload ends inside a gap code (truncated or corrupt)");
           }
-        }
-        if (buffer == 0) {
-          q += available;
-          buffer = 0;
-          available = 0;
         } else {
           int z = Long.numberOfTrailingZeros(buffer);
           q += z;
-          // z + 1 can be 64, and a shift by 64 is a shift by 0 in Java
           buffer = z == 63 ? 0 : buffer >>> (z + 1);
           available -= z + 1;
           break;
-        }
-        if (q > max) {
-          throw new SerializationException("gap code longer than the dimension allows (corrupt payload)");
         }
       }
       if (q > max) {

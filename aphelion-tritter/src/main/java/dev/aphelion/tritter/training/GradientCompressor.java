@@ -63,6 +63,7 @@ public final class GradientCompressor {
   private float[] scratch;
   private int[] candidates = new int[1024];
   private float[] mags = new float[1024];
+  private byte[] classes = new byte[1024];
   private long step;
   private long originalBytes;
   private long wireBytes;
@@ -280,22 +281,41 @@ public final class GradientCompressor {
     for (int b = 1; b < groups; b++) {
       bounds[b - 1] = (float) (minMag * Math.pow(maxMag / (double) minMag, b / (double) groups));
     }
+    int[] boundBits = classBoundBits(bounds);
+
+    int payloadBytes = (int) ((bits + 7) >>> 3);
+    int size = TernaryCompressedGradient.HEADER_BYTES + 4 * groups + payloadBytes + TernaryCompressedGradient.CRC_BYTES;
+    byte[] out = new byte[size];
+    // one pass: class of each entry (kept for the residual update), class sums, and the bit stream
+    // (the bits do not depend on the scales, which are only written into the header afterwards)
+    if (classes.length < selected) {
+      classes = new byte[Math.max(selected, classes.length * 2)];
+    }
+    byte[] cl = classes;
     double[] sums = new double[groups];
     int[] counts = new int[groups];
+    BitStream.Writer w = new BitStream.Writer(out, TernaryCompressedGradient.HEADER_BYTES + 4 * groups);
+    int prev = -1;
+    long lowMask = (1L << rp) - 1;
+    int tailBits = rp + vb;
     for (int j = 0; j < selected; j++) {
-      float a = Math.abs(e[candidates[j]]);
-      int cls = groups == 1 ? 0 : classOf(a, bounds);
+      int i = candidates[j];
+      long gap = (long) i - prev - 1;
+      prev = i;
+      float v = e[i];
+      float a = Math.abs(v);
+      int cls = classOf(Float.floatToRawIntBits(a), boundBits, groups);
+      cl[j] = (byte) cls;
       sums[cls] += a;
       counts[cls]++;
+      long negative = v < 0 ? 1L : 0L;
+      // unary quotient, then low gap bits, sign and class: at most 30 + 8 bits of tail
+      w.writeRice(gap >>> rp, (gap & lowMask) | ((negative | ((long) cls << 1)) << rp), tailBits);
     }
     float[] scales = new float[groups];
     for (int b = 0; b < groups; b++) {
       scales[b] = counts[b] == 0 ? 0f : (float) (sums[b] / counts[b]);
     }
-
-    int payloadBytes = (int) ((bits + 7) >>> 3);
-    int size = TernaryCompressedGradient.HEADER_BYTES + 4 * groups + payloadBytes + TernaryCompressedGradient.CRC_BYTES;
-    byte[] out = new byte[size];
     ByteBuffer h = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
     h.putInt(0, TernaryCompressedGradient.MAGIC);
     out[4] = (byte) TernaryCompressedGradient.VERSION;
@@ -310,21 +330,12 @@ public final class GradientCompressor {
     for (int b = 0; b < groups; b++) {
       h.putFloat(TernaryCompressedGradient.HEADER_BYTES + 4 * b, scales[b]);
     }
-    BitStream.Writer w = new BitStream.Writer(out, TernaryCompressedGradient.HEADER_BYTES + 4 * groups);
-    int prev = -1;
-    long lowMask = (1L << rp) - 1;
+    // error feedback: keep exactly what the receiver will not see
     for (int j = 0; j < selected; j++) {
       int i = candidates[j];
-      long gap = (long) i - prev - 1;
-      prev = i;
-      w.writeUnary(gap >>> rp);
       float v = e[i];
-      int cls = groups == 1 ? 0 : classOf(Math.abs(v), bounds);
-      boolean negative = v < 0;
-      // low gap bits, sign and class in one write: at most 30 + 8 bits
-      w.write((gap & lowMask) | (((negative ? 1L : 0L) | ((long) cls << 1)) << rp), rp + vb);
-      // error feedback: keep exactly what the receiver will not see
-      e[i] = v - (negative ? -scales[cls] : scales[cls]);
+      float s = scales[cl[j]];
+      e[i] = v - (v < 0 ? -s : s);
     }
     w.finish();
     CRC32C crc = new CRC32C();
@@ -334,8 +345,35 @@ public final class GradientCompressor {
     return out;
   }
 
+  /**
+   * The class bounds as integers that order like the floats ({@link Float#floatToIntBits}: a NaN
+   * bound, from a zero smallest magnitude, becomes the canonical positive NaN and so compares
+   * above every magnitude, as {@code a >= NaN} is false).
+   */
+  static int[] classBoundBits(float[] bounds) {
+    int[] b = new int[bounds.length];
+    for (int i = 0; i < b.length; i++) {
+      b[i] = Float.floatToIntBits(bounds[i]);
+    }
+    return b;
+  }
+
+  /**
+   * The number of bounds that are {@code <= a}, branch-free: {@code aBits} are the raw bits of a
+   * non-negative magnitude, {@code boundBits} the {@code groups - 1} ascending bounds from {@link
+   * #classBoundBits}, {@code groups} a power of two. Equals {@link #classOf(float, float[])}.
+   */
+  static int classOf(int aBits, int[] boundBits, int groups) {
+    int lo = 0;
+    for (int step = groups >>> 1; step > 0; step >>>= 1) {
+      // a >= bound exactly when bound - a - 1 < 0 (both in [0, 0x7fc00000], no overflow)
+      lo += step & ((boundBits[lo + step - 1] - aBits - 1) >> 31);
+    }
+    return lo;
+  }
+
   /** The number of bounds that are {@code <= a} (bounds ascending). */
-  private static int classOf(float a, float[] bounds) {
+  static int classOf(float a, float[] bounds) {
     int lo = 0, hi = bounds.length;
     while (lo < hi) {
       int mid = (lo + hi) >>> 1;
@@ -451,16 +489,15 @@ public final class GradientCompressor {
       mags[j] = Math.abs(e[idx[j]]);
     }
     float tau = kthLargest(mags, count, k);
+    float[] mg = mags;
     int greater = 0;
     for (int j = 0; j < count; j++) {
-      if (Math.abs(e[idx[j]]) > tau) {
-        greater++;
-      }
+      greater += mg[j] > tau ? 1 : 0;
     }
     int ties = k - greater;
     int out = 0;
     for (int j = 0; j < count; j++) {
-      float a = Math.abs(e[idx[j]]);
+      float a = mg[j];
       if (a > tau || (a == tau && ties-- > 0)) {
         idx[out++] = idx[j];
       }
