@@ -7,8 +7,8 @@ import java.nio.ByteOrder;
 
 /**
  * Little-endian, least-significant-bit-first bit writer and bounds-checked reader, a 64-bit word
- * at a time: the writer stores a full 64-bit accumulator with one little-endian long store, the
- * reader refills with one long load while eight bytes remain (byte by byte only at the end).
+ * at a time: the writer stores its 64-bit accumulator with one little-endian long store per write,
+ * the reader refills with one long load while eight bytes remain (byte by byte only at the end).
  */
 final class BitStream {
   private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
@@ -16,56 +16,54 @@ final class BitStream {
   private BitStream() {}
 
   /**
-   * Appends bits into a byte array at a byte offset; the array must be large enough for the bits
-   * written (a full word is stored only once all its 64 bits are written, so nothing past the
-   * last written byte is touched).
+   * Appends bits into a byte array at a byte offset, branch-free: each write ORs its bits into a
+   * 64-bit accumulator and stores the whole accumulator with one little-endian long store, then
+   * advances by the whole bytes written. The array needs 8 bytes of slack after the last byte the
+   * bits occupy: the stores run ahead and overwrite up to 8 bytes from the current byte (with
+   * the pending bits and zeros, so earlier contents of the array never leak into the stream).
    */
   static final class Writer {
     private final byte[] out;
-    private int pos; // next byte to write
+    private int pos; // byte holding the lowest pending bit
     private long buffer; // pending bits, the low `filled` of them valid, zero above
-    private int filled; // 0..63
+    private int filled; // 0..7 between writes
 
     Writer(byte[] out, int offset) {
       this.out = out;
       this.pos = offset;
     }
 
-    /** Writes the low {@code n} (0..63) bits of {@code value}. */
+    /** Writes the low {@code n} (0..56) bits of {@code value}. */
     void write(long value, int n) {
       writeMasked(value & ((1L << n) - 1), n);
     }
 
-    /** Writes {@code n} (0..63) bits; {@code value} must have no bits set at or above bit n. */
+    /** Writes {@code n} (0..56) bits; {@code value} must have no bits set at or above bit n. */
     void writeMasked(long value, int n) {
-      int f = filled;
-      buffer |= value << f;
-      f += n;
-      if (f >= 64) {
-        LONG_LE.set(out, pos, buffer);
-        pos += 8;
-        f -= 64;
-        // n <= 63 and filled + n >= 64 imply filled >= 1, so the shift is 1..63
-        buffer = value >>> (64 - filled);
-      }
-      filled = f;
+      long b = buffer | (value << filled);
+      int f = filled + n; // at most 63
+      LONG_LE.set(out, pos, b);
+      int bytes = f >>> 3;
+      pos += bytes;
+      filled = f & 7;
+      buffer = b >>> (bytes << 3); // shift at most 56
     }
 
     /** Writes {@code q} zero bits followed by a one bit. */
     void writeUnary(long q) {
-      while (q >= 63) {
-        writeMasked(0, 63);
-        q -= 63;
+      while (q >= 56) {
+        writeMasked(0, 56);
+        q -= 56;
       }
       writeMasked(1L << q, (int) q + 1);
     }
 
     /**
      * Writes a Rice code: {@code q} zero bits, a one bit, then the low {@code n} bits of {@code
-     * tail} (no bits above them may be set); a single accumulator step when it fits 63 bits.
+     * tail} (no bits above them may be set); a single accumulator step when it fits 56 bits.
      */
     void writeRice(long q, long tail, int n) {
-      if (q + 1 + n <= 63) {
+      if (q + 1 + n <= 56) {
         writeMasked((1L << q) | (tail << (q + 1)), (int) q + 1 + n);
       } else {
         writeUnary(q);
@@ -73,14 +71,13 @@ final class BitStream {
       }
     }
 
-    /** Flushes a partial word (the last byte zero padded); returns the end offset. */
+    /** Flushes the partial last byte (zero padded, already stored); returns the end offset. */
     int finish() {
-      while (filled > 0) {
+      if (filled > 0) {
         out[pos++] = (byte) buffer;
-        buffer >>>= 8;
-        filled = Math.max(0, filled - 8);
+        buffer = 0;
+        filled = 0;
       }
-      buffer = 0;
       return pos;
     }
   }

@@ -64,6 +64,7 @@ public final class GradientCompressor {
   private int[] candidates = new int[1024];
   private float[] mags = new float[1024];
   private byte[] classes = new byte[1024];
+  private byte[] bitScratch = new byte[1024];
   private long step;
   private long originalBytes;
   private long wireBytes;
@@ -294,7 +295,13 @@ public final class GradientCompressor {
     byte[] cl = classes;
     double[] sums = new double[groups];
     int[] counts = new int[groups];
-    BitStream.Writer w = new BitStream.Writer(out, TernaryCompressedGradient.HEADER_BYTES + 4 * groups);
+    // the writer stores whole words ahead of its position (every byte it has not finished is
+    // rewritten in full, so stale scratch contents never leak), so it writes into a scratch array
+    // with slack and the payload is copied into the message afterwards
+    if (bitScratch.length < payloadBytes + 16) {
+      bitScratch = new byte[Math.max(payloadBytes + 16, bitScratch.length * 2)];
+    }
+    BitStream.Writer w = new BitStream.Writer(bitScratch, 0);
     int prev = -1;
     long lowMask = (1L << rp) - 1;
     int tailBits = rp + vb;
@@ -305,10 +312,10 @@ public final class GradientCompressor {
       float v = e[i];
       float a = Math.abs(v);
       int cls = classOf(Float.floatToRawIntBits(a), boundBits, groups);
-      cl[j] = (byte) cls;
+      long negative = v < 0 ? 1L : 0L;
+      cl[j] = (byte) (cls | (negative << 7)); // index into the signed scale table below
       sums[cls] += a;
       counts[cls]++;
-      long negative = v < 0 ? 1L : 0L;
       // unary quotient, then low gap bits, sign and class: at most 30 + 8 bits of tail
       w.writeRice(gap >>> rp, (gap & lowMask) | ((negative | ((long) cls << 1)) << rp), tailBits);
     }
@@ -330,14 +337,21 @@ public final class GradientCompressor {
     for (int b = 0; b < groups; b++) {
       h.putFloat(TernaryCompressedGradient.HEADER_BYTES + 4 * b, scales[b]);
     }
-    // error feedback: keep exactly what the receiver will not see
+    // error feedback: keep exactly what the receiver will not see (e[i] - ±scale, sign as sent)
+    float[] signed = new float[256];
+    for (int b = 0; b < groups; b++) {
+      signed[b] = scales[b];
+      signed[128 + b] = -scales[b];
+    }
     for (int j = 0; j < selected; j++) {
       int i = candidates[j];
-      float v = e[i];
-      float s = scales[cl[j]];
-      e[i] = v - (v < 0 ? -s : s);
+      e[i] = e[i] - signed[cl[j] & 0xFF];
     }
-    w.finish();
+    int written = w.finish();
+    if (written != payloadBytes) {
+      throw new IllegalStateException("heavy-hitter payload is " + written + " bytes, sized for " + payloadBytes);
+    }
+    System.arraycopy(bitScratch, 0, out, TernaryCompressedGradient.HEADER_BYTES + 4 * groups, payloadBytes);
     CRC32C crc = new CRC32C();
     crc.update(out, 0, size - TernaryCompressedGradient.CRC_BYTES);
     h.putInt(size - TernaryCompressedGradient.CRC_BYTES, (int) crc.getValue());
