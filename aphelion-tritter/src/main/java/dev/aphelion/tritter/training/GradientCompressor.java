@@ -510,11 +510,13 @@ public final class GradientCompressor {
     }
     int ties = k - greater;
     int out = 0;
+    // branch-free compaction: most candidates are kept, at random, so a branch would mispredict
     for (int j = 0; j < count; j++) {
       float a = mg[j];
-      if (a > tau || (a == tau && ties-- > 0)) {
-        idx[out++] = idx[j];
-      }
+      int tie = (a == tau ? 1 : 0) & (ties > 0 ? 1 : 0);
+      ties -= tie;
+      idx[out] = idx[j];
+      out += (a > tau ? 1 : 0) | tie;
     }
     return out;
   }
