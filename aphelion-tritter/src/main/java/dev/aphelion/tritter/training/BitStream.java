@@ -89,6 +89,7 @@ final class BitStream {
     private int pos;
     private long buffer; // the low `available` bits are unread stream bits, zero above
     private int available;
+    private long extra;
 
     Reader(byte[] in, int offset, int end) {
       this.in = in;
@@ -168,6 +169,42 @@ final class BitStream {
         throw new SerializationException("gap code longer than the dimension allows (corrupt payload)");
       }
       return q;
+    }
+
+    /**
+     * Reads one Rice code: a unary quotient {@code q} (at most {@code max}), then {@code rp} low
+     * bits and {@code extraBits} more bits; returns {@code (q << rp) | low}, and the extra bits
+     * through {@link #extra()}. One buffer step when the whole code is buffered.
+     */
+    long readRice(int rp, int extraBits, long max) {
+      int tailBits = rp + extraBits;
+      if (available <= 56) {
+        refill();
+      }
+      long buf = buffer;
+      if (buf != 0) {
+        int z = Long.numberOfTrailingZeros(buf);
+        int used = z + 1 + tailBits;
+        if (used <= available) { // available <= 64; z + 1 <= 64 only reaches 64 with tailBits 0
+          if (z > max) {
+            throw new SerializationException("gap code longer than the dimension allows (corrupt payload)");
+          }
+          long tail = z == 63 ? 0 : (buf >>> (z + 1)) & ((1L << tailBits) - 1);
+          buffer = used == 64 ? 0 : buf >>> used;
+          available -= used;
+          extra = tail >>> rp;
+          return ((long) z << rp) | (tail & ((1L << rp) - 1));
+        }
+      }
+      long q = readUnary(max);
+      long tail = read(tailBits);
+      extra = tail >>> rp;
+      return (q << rp) | (tail & ((1L << rp) - 1));
+    }
+
+    /** The extra bits of the last {@link #readRice} code. */
+    long extra() {
+      return extra;
     }
 
     /** Bits not yet consumed, counting unread bytes. */

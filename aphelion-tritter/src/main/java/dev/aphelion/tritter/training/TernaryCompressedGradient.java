@@ -229,27 +229,24 @@ public final class TernaryCompressedGradient {
     }
     int groups = scales.length;
     int classBits = valueBits - 1;
-    float[] pos = new float[groups], neg = new float[groups];
+    // value table indexed by the sent sign-and-class bits (sign in bit 0): no branch per entry
+    float[] value = new float[2 * groups];
     for (int g = 0; g < groups; g++) {
-      pos[g] = weight * scales[g];
-      neg[g] = -pos[g];
+      value[2 * g] = weight * scales[g];
+      value[2 * g + 1] = -value[2 * g];
     }
     BitStream.Reader r = new BitStream.Reader(bytes, payloadOffset, payloadOffset + payloadLength);
     long index = -1;
     int rp = riceParam;
     long maxQ = ((long) dimension >>> rp) + 1;
     for (int e = 0; e < count; e++) {
-      long q = r.readUnary(maxQ);
-      long tail = r.read(rp + 1 + classBits);
-      long gap = (q << rp) | (tail & ((1L << rp) - 1));
-      long signAndClass = tail >>> rp;
+      long gap = r.readRice(rp, 1 + classBits, maxQ);
       index += gap + 1;
       if (index >= dimension) {
         throw new SerializationException("entry " + e + " points at index " + index + " beyond dimension " + dimension + " (corrupt payload)");
       }
-      int cls = (int) (signAndClass >>> 1);
       int i = (int) index;
-      out[i] += (signAndClass & 1) != 0 ? neg[cls] : pos[cls];
+      out[i] += value[(int) r.extra()];
     }
     if (r.remainingBits() >= 8 || r.peekRemaining() != 0) {
       throw new SerializationException("compressed gradient payload has " + r.remainingBits() + " unexpected trailing bits (corrupt)");
