@@ -178,7 +178,15 @@ final class BitStream {
      */
     long readRice(int rp, int extraBits, long max) {
       int tailBits = rp + extraBits;
-      if (available <= 56) {
+      if (end - pos >= 8 && available <= 63) {
+        // unconditional word refill (possibly of zero bytes): no data-dependent branch per code
+        int bytes = (63 - available) >>> 3;
+        long word = (long) LONG_LE.get(in, pos);
+        int next = available + 8 * bytes;
+        buffer |= (word << available) & ((1L << next) - 1);
+        pos += bytes;
+        available = next;
+      } else if (available <= 56) {
         refill();
       }
       long buf = buffer;
