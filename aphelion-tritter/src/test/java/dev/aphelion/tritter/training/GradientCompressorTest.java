@@ -394,4 +394,28 @@ class GradientCompressorTest {
       }
     }
   }
+
+  @Test
+  void branchFreeClassOfMatchesBinarySearch() {
+    SplittableRandom r = new SplittableRandom(3);
+    for (int groups = 1; groups <= 128; groups *= 2) {
+      for (int trial = 0; trial < 20; trial++) {
+        float lo = trial % 5 == 0 ? 0f : (float) r.nextDouble(1e-6, 1.0);
+        float hi = trial % 7 == 0 ? lo : lo + (float) r.nextDouble(0, 10.0);
+        float[] bounds = new float[groups - 1];
+        for (int b = 1; b < groups; b++) { // as the encoder builds them, NaN when lo is 0
+          bounds[b - 1] = (float) (lo * Math.pow(hi / (double) lo, b / (double) groups));
+        }
+        int[] bits = GradientCompressor.classBoundBits(bounds);
+        for (int i = 0; i < 200; i++) {
+          float a = i < bounds.length ? bounds[i] : i % 3 == 0 ? lo : (float) r.nextDouble(0, hi * 1.01 + 1e-30);
+          if (Float.isNaN(a)) {
+            a = 0f;
+          }
+          assertEquals(GradientCompressor.classOf(a, bounds), GradientCompressor.classOf(Float.floatToRawIntBits(a), bits, groups),
+              "groups=" + groups + " a=" + a + " lo=" + lo + " hi=" + hi);
+        }
+      }
+    }
+  }
 }
