@@ -66,6 +66,7 @@ public final class GradientCompressor {
   private float[] scratch;
   private int[] candidates = new int[1024];
   private float[] mags = new float[1024];
+  private float[] vals = new float[1024];
   private byte[] classes = new byte[1024];
   private byte[] bitScratch = new byte[1024];
   private long step;
@@ -275,9 +276,10 @@ public final class GradientCompressor {
     }
 
     // magnitude classes, log-spaced between the smallest and largest selected magnitude
+    float[] vl = vals; // vl[j] == e[candidates[j]] (select kept them in step)
     float minMag = Float.POSITIVE_INFINITY, maxMag = 0f;
     for (int j = 0; j < selected; j++) {
-      float a = Math.abs(e[candidates[j]]);
+      float a = Math.abs(vl[j]);
       minMag = Math.min(minMag, a);
       maxMag = Math.max(maxMag, a);
     }
@@ -329,7 +331,7 @@ public final class GradientCompressor {
       int i = candidates[j];
       long gap = (long) i - prev - 1;
       prev = i;
-      float v = e[i];
+      float v = vl[j];
       float a = Math.abs(v);
       int ab = Float.floatToRawIntBits(a);
       int cls;
@@ -374,7 +376,7 @@ public final class GradientCompressor {
     }
     for (int j = 0; j < selected; j++) {
       int i = candidates[j];
-      e[i] = e[i] - signed[cl[j] & 0xFF];
+      e[i] = vl[j] - signed[cl[j] & 0xFF];
     }
     int written = w.finish();
     if (written != payloadBytes) {
@@ -519,20 +521,24 @@ public final class GradientCompressor {
 
   /**
    * Keeps in {@code idx[0..k)} (increasing order) the {@code k} indices of largest magnitude among
-   * {@code idx[0..count)}; ties at the threshold go to the lower indices.
+   * {@code idx[0..count)}; ties at the threshold go to the lower indices. Leaves {@code
+   * vals[j] = e[idx[j]]} for the kept entries, so later passes need not gather from {@code e}.
    */
   private int select(float[] e, int[] idx, int count, int k) {
+    if (mags.length < count) {
+      mags = new float[Math.max(count, mags.length * 2)];
+      vals = new float[mags.length];
+    }
+    float[] mg = mags, vl = vals;
+    for (int j = 0; j < count; j++) {
+      float v = e[idx[j]];
+      vl[j] = v;
+      mg[j] = Math.abs(v);
+    }
     if (count <= k) {
       return count;
     }
-    if (mags.length < count) {
-      mags = new float[Math.max(count, mags.length * 2)];
-    }
-    for (int j = 0; j < count; j++) {
-      mags[j] = Math.abs(e[idx[j]]);
-    }
-    float tau = kthLargest(mags, count, k);
-    float[] mg = mags;
+    float tau = kthLargest(mg, count, k);
     int greater = 0;
     for (int j = 0; j < count; j++) {
       greater += mg[j] > tau ? 1 : 0;
@@ -545,6 +551,7 @@ public final class GradientCompressor {
       int tie = (a == tau ? 1 : 0) & (ties > 0 ? 1 : 0);
       ties -= tie;
       idx[out] = idx[j];
+      vl[out] = vl[j];
       out += (a > tau ? 1 : 0) | tie;
     }
     return out;
