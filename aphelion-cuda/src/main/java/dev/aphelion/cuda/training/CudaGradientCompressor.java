@@ -8,7 +8,9 @@ import dev.aphelion.cuda.driver.CudaModule;
 import dev.aphelion.cuda.driver.CudaStream;
 import dev.aphelion.cuda.driver.DeviceBuffer;
 import dev.aphelion.cuda.ternary.KernelImage;
+import dev.aphelion.tritter.training.CompressionKernels;
 import dev.aphelion.tritter.training.GradientEncoding;
+import dev.aphelion.tritter.training.ScalarCompressionKernels;
 import dev.aphelion.tritter.training.TernaryCompressedGradient;
 import dev.aphelion.tritter.training.TrainingConfig;
 import dev.aphelion.tritter.vsa.SplitMix64;
@@ -27,11 +29,13 @@ import java.util.zip.CRC32C;
  * of the specification is one explicitly rounded CUDA intrinsic in the specification's order
  * (a bucket thread adds its blocks in ascending order; the lane and chunk sums follow the
  * reference's 16 lanes per 1024 buckets; the chunk totals are added by one thread). The clip
- * factor uses the gradient's sum of squares in index order on the host, as the scalar CPU path.
+ * factor uses the gradient's sum of squares on the host, in the order {@code
+ * CompressionKernels.sumOfSquares} specifies (the same bits as every CPU path).
  *
  * <p>Not thread-safe. Close it to free the device buffers and the module.
  */
 public final class CudaGradientCompressor implements AutoCloseable {
+  private static final CompressionKernels CLIP_NORM = new ScalarCompressionKernels();
 
   private static final int THREADS = 256;
   private static final int MAGIC = 0x43475041; // "APGC" little-endian, docs/formats.md
@@ -184,11 +188,8 @@ public final class CudaGradientCompressor implements AutoCloseable {
     if (gradient.length != n) {
       throw new ShapeException("gradient has " + gradient.length + " values, this compressor was made for " + n);
     }
-    double sumSq = 0;
-    for (float v : gradient) {
-      double d = v;
-      sumSq += d * d;
-    }
+    // the CPU compressor's specified summation order, so the clip factor is bit-identical
+    double sumSq = CLIP_NORM.sumOfSquares(gradient, n);
     if (!Double.isFinite(sumSq)) {
       throw new ShapeException("gradient holds NaN or infinite values (step " + step + "); skip the step instead");
     }

@@ -4,13 +4,18 @@ package dev.aphelion.tritter.training;
  * The data-parallel passes of gradient compression. Obtain an implementation with {@code
  * Vectorization.get().select(CompressionKernels.class, ScalarCompressionKernels::new,
  * "dev.aphelion.tritter.training.PanamaCompressionKernels")}. {@link #addScaled} and {@link
- * #collectAbove} give identical results on every path; {@link #sumOfSquares} may differ in rounding
- * (relative 1e-5 for finite inputs).
+ * #collectAbove} give identical results on every path, and so does {@link #sumOfSquares}, whose
+ * summation order is specified so that a seeded compressor with clipping is deterministic on every
+ * path and run.
  */
 public interface CompressionKernels {
 
   /**
-   * The sum of squares of {@code a[0..n)}, non-finite if any element is NaN or infinite.
+   * The sum of squares of {@code a[0..n)}, non-finite if any element is NaN or infinite. Order:
+   * below {@code n - n % 16}, element {@code i} goes to float lane {@code i % 16} as {@code
+   * fma(a[i], a[i], lane)}; the lanes restart every 1024 elements, and after each such chunk they
+   * are added in lane order to a double total; the remaining elements' squares are added in double
+   * in index order.
    *
    * @param a the values
    * @param n how many

@@ -12,30 +12,38 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class PanamaCompressionKernels implements CompressionKernels {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-  private static final int CHUNK = 1024; // float partial sums stay accurate over short chunks
+  private static final int CHUNK = ScalarCompressionKernels.SUM_CHUNK;
+  private static final int LANES = ScalarCompressionKernels.SUM_LANES;
 
   /** Creates the kernels. */
   public PanamaCompressionKernels() {}
 
   @Override
   public double sumOfSquares(float[] a, int n) {
+    // the order CompressionKernels specifies: lane i % 16 accumulates with fma, lanes summed in
+    // double in lane order every CHUNK elements; any vector width of 4, 8 or 16 floats gives it
+    int width = S.length();
+    if (width > LANES || LANES % width != 0) {
+      return ScalarCompressionKernels.laneSumOfSquares(a, n);
+    }
     double total = 0;
-    int bound = S.loopBound(n);
-    int i = 0;
-    while (i < bound) {
-      int end = Math.min(bound, i + CHUNK);
-      FloatVector acc = FloatVector.zero(S);
-      for (; i < end; i += S.length()) {
-        FloatVector v = FloatVector.fromArray(S, a, i);
-        acc = v.fma(v, acc);
+    int bound = n & ~(LANES - 1);
+    float[] lanes = new float[LANES];
+    for (int start = 0; start < bound; start += CHUNK) {
+      int end = Math.min(bound, start + CHUNK);
+      for (int part = 0; part < LANES; part += width) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int i = start + part; i < end; i += LANES) {
+          FloatVector v = FloatVector.fromArray(S, a, i);
+          acc = v.fma(v, acc);
+        }
+        acc.intoArray(lanes, part);
       }
-      total += acc.reduceLanes(VectorOperators.ADD);
+      for (float lane : lanes) {
+        total += lane;
+      }
     }
-    for (; i < n; i++) {
-      double v = a[i];
-      total += v * v;
-    }
-    return total;
+    return ScalarCompressionKernels.tailSumOfSquares(a, bound, n, total);
   }
 
   @Override

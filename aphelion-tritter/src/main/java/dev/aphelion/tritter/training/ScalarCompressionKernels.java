@@ -8,12 +8,40 @@ public final class ScalarCompressionKernels implements CompressionKernels {
 
   @Override
   public double sumOfSquares(float[] a, int n) {
-    double s = 0;
-    for (int i = 0; i < n; i++) {
-      double v = a[i];
-      s += v * v;
+    return laneSumOfSquares(a, n);
+  }
+
+  /** Lanes of the specified sum-of-squares order; see {@link CompressionKernels#sumOfSquares}. */
+  static final int SUM_LANES = 16;
+
+  /** Elements per chunk of the specified sum-of-squares order. */
+  static final int SUM_CHUNK = 1024;
+
+  /** The sum of squares in the order {@link CompressionKernels#sumOfSquares} specifies. */
+  static double laneSumOfSquares(float[] a, int n) {
+    double total = 0;
+    int bound = n & ~(SUM_LANES - 1);
+    float[] lanes = new float[SUM_LANES];
+    for (int start = 0; start < bound; start += SUM_CHUNK) {
+      java.util.Arrays.fill(lanes, 0f);
+      int end = Math.min(bound, start + SUM_CHUNK);
+      for (int i = start; i < end; i++) {
+        lanes[i & (SUM_LANES - 1)] = Math.fma(a[i], a[i], lanes[i & (SUM_LANES - 1)]);
+      }
+      for (float lane : lanes) {
+        total += lane;
+      }
     }
-    return s;
+    return tailSumOfSquares(a, bound, n, total);
+  }
+
+  /** Adds the squares of {@code a[from..n)} to {@code total} in double, in index order. */
+  static double tailSumOfSquares(float[] a, int from, int n, double total) {
+    for (int i = from; i < n; i++) {
+      double v = a[i];
+      total += v * v;
+    }
+    return total;
   }
 
   @Override

@@ -357,7 +357,13 @@ class GradientCompressorTest {
         g[1] = -Float.MAX_VALUE / 4;
       }
       double ss = s.sumOfSquares(a, n), sv = v.sumOfSquares(a, n);
-      assertEquals(ss, sv, 1e-5 * ss, "sumOfSquares n=" + n);
+      // the summation order is specified: both paths give the same bits (clipping depends on it)
+      assertEquals(Double.doubleToRawLongBits(ss), Double.doubleToRawLongBits(sv), "sumOfSquares n=" + n);
+      double exact = 0;
+      for (int i = 0; i < n; i++) {
+        exact += (double) a[i] * a[i];
+      }
+      assertEquals(exact, ss, 1e-5 * exact, "sumOfSquares accuracy n=" + n);
       float[] x = a.clone(), y = a.clone();
       s.addScaled(x, g, 0.37f, n);
       v.addScaled(y, g, 0.37f, n);
