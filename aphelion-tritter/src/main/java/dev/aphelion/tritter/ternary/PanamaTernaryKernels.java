@@ -25,16 +25,20 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Float: the 16 subset sums as floats (one 16-lane vector), indexed the same way 16 rows at a
  * time.
  *
- * <p>Needs 512-bit vectors (AVX-512 with VBMI/BW); on narrower hardware every call is delegated to
- * the scalar reference. Public only so that {@link dev.aphelion.tritter.vector.Vectorization} can
- * create it.
+ * <p>256-bit vectors (AVX2 class, or {@code -XX:MaxVectorSize=32}): the int8 kernel keeps the
+ * same packed layout and uses 16-lane short vectors; the 16-entry table fills one vector exactly
+ * (no duplication), so each 32-row block is processed as two 16-row halves of the same 32 weight
+ * bytes against the same table. The float kernel needs 512-bit vectors; below that, and for the
+ * int8 kernel below 256 bits, calls are delegated to the scalar reference. Public only so that
+ * {@link dev.aphelion.tritter.vector.Vectorization} can create it.
  */
 public final class PanamaTernaryKernels implements TernaryKernels {
 
   private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
   private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
   private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
-  private static final VectorSpecies<Byte> B512 = ByteVector.SPECIES_512;
+  private static final VectorSpecies<Byte> BP = ByteVector.SPECIES_PREFERRED;
+  private static final VectorSpecies<Integer> IP = IntVector.SPECIES_PREFERRED;
   private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
   private static final int BR = PackedTernary.BLOCK_ROWS;
@@ -49,12 +53,20 @@ public final class PanamaTernaryKernels implements TernaryKernels {
   /** Tokens whose tables are built and used together in a GEMM. */
   private static final int TOKEN_TILE = 4;
 
-  private static final boolean SUPPORTED =
-      ShortVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
+  private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
+  private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+  private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+
+  private static final int PREFERRED_BITS = ShortVector.SPECIES_PREFERRED.vectorBitSize();
+  /** All kernels on 512-bit vectors. */
+  private static final boolean SUPPORTED = PREFERRED_BITS >= 512;
+  /** The int8 kernel on 256-bit vectors (the float kernel then uses the scalar reference). */
+  private static final boolean INT8_256 = !SUPPORTED && PREFERRED_BITS >= 256;
 
   // Lane l of SUBSET_j is set when bit j of (l mod 16) is set: which activations table entry l sums.
   private static final VectorMask<Short>[] SHORT_SUBSET = shortSubsets();
   private static final VectorMask<Float>[] FLOAT_SUBSET = floatSubsets();
+  private static final VectorMask<Short>[] SHORT_SUBSET_16 = shortSubsets16();
 
   private final ScalarTernaryKernels fallback = new ScalarTernaryKernels();
 
@@ -102,6 +114,32 @@ public final class PanamaTernaryKernels implements TernaryKernels {
   }
 
   @SuppressWarnings("unchecked")
+  private static VectorMask<Short>[] shortSubsets16() {
+    VectorMask<Short>[] m = new VectorMask[4];
+    for (int j = 0; j < 4; j++) {
+      boolean[] bits = new boolean[S16.length()];
+      for (int l = 0; l < bits.length; l++) {
+        bits[l] = (l >>> j & 1) != 0;
+      }
+      m[j] = VectorMask.fromArray(S16, bits, 0);
+    }
+    return m;
+  }
+
+  /**
+   * Vector width in bits the int8 kernel runs on in this JVM: 512, 256, or 0 when it hands over to
+   * the scalar reference. For tests and diagnostics.
+   */
+  static int int8VectorBits() {
+    return SUPPORTED ? 512 : INT8_256 ? 256 : 0;
+  }
+
+  /** Vector width in bits the float kernel runs on in this JVM: 512, or 0 (scalar reference). */
+  static int floatVectorBits() {
+    return SUPPORTED ? 512 : 0;
+  }
+
+  @SuppressWarnings("unchecked")
   private static VectorMask<Float>[] floatSubsets() {
     VectorMask<Float>[] m = new VectorMask[4];
     for (int j = 0; j < 4; j++) {
@@ -118,13 +156,14 @@ public final class PanamaTernaryKernels implements TernaryKernels {
 
   @Override
   public void matmulInt8(PackedTernary w, MemorySegment q, float[] xScales, int batch, float[] bias, float[] y, RowPool pool) {
-    if (!SUPPORTED) {
+    if (!SUPPORTED && !INT8_256) {
       fallback.matmulInt8(w, q, xScales, batch, bias, y, pool);
       return;
     }
+    boolean wide = SUPPORTED;
     int qpr = w.quadsPerRow();
     int tile = Math.min(batch, TOKEN_TILE);
-    short[][] tables = SCRATCH.get().shortTables(tile, qpr * S.length());
+    short[][] tables = SCRATCH.get().shortTables(tile, qpr * (wide ? S.length() : S16.length()));
     for (int t0 = 0; t0 < batch; t0 += tile) {
       int n = Math.min(tile, batch - t0);
       int first = t0;
@@ -133,14 +172,22 @@ public final class PanamaTernaryKernels implements TernaryKernels {
       MemorySegment.copy(q, ValueLayout.JAVA_BYTE, (long) first * w.cols(), xs, 0, xs.length);
       pool.forRange(qpr, TABLE_QUADS_PER_TASK, (qa, qb) -> {
         for (int t = 0; t < n; t++) {
-          buildShortTables(w, xs, t * w.cols(), tables[t], qa, qb);
+          if (wide) {
+            buildShortTables(w, xs, t * w.cols(), tables[t], qa, qb);
+          } else {
+            buildShortTables256(w, xs, t * w.cols(), tables[t], qa, qb);
+          }
         }
       });
       pool.forRange(w.spans(), TernaryKernels.minSpansPerTask(w), (sp0, sp1) -> {
         for (int t = 0; t < n; t++) {
           int token = first + t;
           for (int sp = sp0; sp < sp1; sp++) {
-            int8Span(w, tables[t], sp, xScales[token], bias, y, token * w.rows());
+            if (wide) {
+              int8Span(w, tables[t], sp, xScales[token], bias, y, token * w.rows());
+            } else {
+              int8Span256(w, tables[t], sp, xScales[token], bias, y, token * w.rows());
+            }
           }
         }
       });
@@ -243,6 +290,110 @@ public final class PanamaTernaryKernels implements TernaryKernels {
       int st = (blk - b0) * BR;
       store(FloatVector.fromArray(F, accF, st).mul(xScale), FloatVector.fromArray(F, accF, st + 16).mul(xScale), blk, w.rows(), bias, y, yOff);
     }
+  }
+
+  /** {@link #buildShortTables} for 256-bit vectors: the 16 subset sums once, 16 shorts a quad. */
+  private static void buildShortTables256(PackedTernary w, byte[] x, int base, short[] tbl, int qa, int qb) {
+    VectorMask<Short> m0 = SHORT_SUBSET_16[0];
+    VectorMask<Short> m1 = SHORT_SUBSET_16[1];
+    VectorMask<Short> m2 = SHORT_SUBSET_16[2];
+    VectorMask<Short> m3 = SHORT_SUBSET_16[3];
+    ShortVector zero = ShortVector.zero(S16);
+    int qpg = w.quadsPerGroup();
+    int quad = qa;
+    while (quad < qb) {
+      int g = quad / qpg;
+      int len = w.colsInGroup(g);
+      int gEnd = Math.min(qb, g * qpg + w.quadsInGroup(g));
+      int fullEnd = Math.min(gEnd, g * qpg + len / 4);
+      int c = base + g * w.groupSize() + (quad - g * qpg) * 4;
+      for (; quad < fullEnd; quad++, c += 4) {
+        zero.add(ShortVector.broadcast(S16, x[c]), m0)
+            .add(ShortVector.broadcast(S16, x[c + 1]), m1)
+            .add(ShortVector.broadcast(S16, x[c + 2]), m2)
+            .add(ShortVector.broadcast(S16, x[c + 3]), m3)
+            .intoArray(tbl, quad * 16);
+      }
+      for (; quad < gEnd; quad++, c += 4) { // ragged last quad of a group: missing activations are 0
+        int k = (quad - g * qpg) * 4;
+        short x1 = k + 1 < len ? x[c + 1] : 0;
+        short x2 = k + 2 < len ? x[c + 2] : 0;
+        zero.add(ShortVector.broadcast(S16, x[c]), m0)
+            .add(ShortVector.broadcast(S16, x1), m1)
+            .add(ShortVector.broadcast(S16, x2), m2)
+            .intoArray(tbl, quad * 16);
+      }
+    }
+  }
+
+  /**
+   * {@link #int8Span} for 256-bit vectors: the same chunking and operation order per row, with
+   * each block's 32 weight bytes split into rows 0-15 and 16-31, both looked up in the same
+   * one-vector table. The int and float partial sums go through {@code accI}/{@code accF} at every
+   * widening (once per {@value #WIDEN_EVERY} quads), which keeps the register count within AVX2's 16.
+   */
+  private static void int8Span256(PackedTernary w, short[] tbl, int span, float xScale, float[] bias, float[] y, int yOff) {
+    int b0 = span * PackedTernary.SPAN_BLOCKS;
+    int b1 = Math.min(w.rowBlocks(), b0 + PackedTernary.SPAN_BLOCKS);
+    byte[] nib = w.nibbles();
+    float[] bs = w.blockScales();
+    int qpr = w.quadsPerRow();
+    int qpg = w.quadsPerGroup();
+    int groups = w.groupsPerRow();
+    int nb = b1 - b0;
+    int[] accI = new int[nb * BR];
+    float[] accF = new float[nb * BR];
+    for (int c0 = 0; c0 < qpr; c0 += PackedTernary.CHUNK_QUADS) {
+      int c1 = Math.min(qpr, c0 + PackedTernary.CHUNK_QUADS);
+      for (int blk = b0; blk < b1; blk++) {
+        int st = (blk - b0) * BR;
+        int wBase = w.quadOffset(blk, c0) - c0 * BR;
+        int sBase = blk * groups * BR;
+        int quad = c0;
+        while (quad < c1) {
+          int g = quad / qpg;
+          int groupEnd = Math.min(qpr, (g + 1) * qpg);
+          int stop = Math.min(Math.min(c1, groupEnd), quad + WIDEN_EVERY);
+          ShortVector lo = ShortVector.zero(S16);
+          ShortVector hi = ShortVector.zero(S16);
+          for (; quad < stop; quad++) {
+            ByteVector b = ByteVector.fromArray(B256, nib, wBase + quad * BR);
+            ShortVector i0 = (ShortVector) b.convertShape(VectorOperators.B2S, S16, 0);
+            ShortVector i1 = (ShortVector) b.convertShape(VectorOperators.B2S, S16, 1);
+            ShortVector t = ShortVector.fromArray(S16, tbl, quad * 16);
+            // selectFrom wraps indexes mod 16: the raw byte picks by its +1 nibble, the byte
+            // shifted right by 4 by its -1 nibble (sign-extension bits end up above bit 3)
+            lo = lo.add(i0.selectFrom(t)).sub(i0.lanewise(VectorOperators.LSHR, 4).selectFrom(t));
+            hi = hi.add(i1.selectFrom(t)).sub(i1.lanewise(VectorOperators.LSHR, 4).selectFrom(t));
+          }
+          widen(lo, accI, st);
+          widen(hi, accI, st + 16);
+          if (quad == groupEnd) {
+            for (int k = 0; k < BR; k += 8) {
+              FloatVector f = (FloatVector) IntVector.fromArray(I8, accI, st + k).convert(VectorOperators.I2F, 0);
+              FloatVector.fromArray(F8, accF, st + k)
+                  .add(f.mul(FloatVector.fromArray(F8, bs, sBase + g * BR + k)))
+                  .intoArray(accF, st + k);
+              IntVector.zero(I8).intoArray(accI, st + k);
+            }
+          }
+        }
+      }
+    }
+    for (int blk = b0; blk < b1; blk++) {
+      int st = (blk - b0) * BR;
+      int r0 = blk * BR;
+      for (int i = 0; i < BR && r0 + i < w.rows(); i++) {
+        float v = accF[st + i] * xScale;
+        y[yOff + r0 + i] = bias == null ? v : v + bias[r0 + i];
+      }
+    }
+  }
+
+  /** Adds 16 short sums to the 16 ints at {@code accI[off..off+16)}. */
+  private static void widen(ShortVector acc, int[] accI, int off) {
+    IntVector.fromArray(I8, accI, off).add((IntVector) acc.convertShape(VectorOperators.S2I, I8, 0)).intoArray(accI, off);
+    IntVector.fromArray(I8, accI, off + 8).add((IntVector) acc.convertShape(VectorOperators.S2I, I8, 1)).intoArray(accI, off + 8);
   }
 
   /** Adds the bias and stores the 32 rows of a block, clipped to {@code rows}. */
@@ -389,21 +540,22 @@ public final class PanamaTernaryKernels implements TernaryKernels {
   @Override
   public int dot(byte[] a, byte[] b) {
     int n = a.length;
-    int lanes = B512.length();
-    int bound = B512.loopBound(n);
+    // preferred width, so that 256-bit hardware runs native vectors instead of emulated 512-bit ones
+    int lanes = BP.length();
+    int bound = BP.loopBound(n);
     int total = 0;
     int i = 0;
     while (i < bound) {
       // products are in {-1, 0, 1}: 127 of them fit a byte lane
       int stop = Math.min(bound, i + 127 * lanes);
-      ByteVector acc = ByteVector.zero(B512);
+      ByteVector acc = ByteVector.zero(BP);
       for (; i < stop; i += lanes) {
-        acc = acc.add(ByteVector.fromArray(B512, a, i).mul(ByteVector.fromArray(B512, b, i)));
+        acc = acc.add(ByteVector.fromArray(BP, a, i).mul(ByteVector.fromArray(BP, b, i)));
       }
-      total += (int) (acc.convertShape(VectorOperators.B2I, I, 0).reduceLanesToLong(VectorOperators.ADD)
-          + acc.convertShape(VectorOperators.B2I, I, 1).reduceLanesToLong(VectorOperators.ADD)
-          + acc.convertShape(VectorOperators.B2I, I, 2).reduceLanesToLong(VectorOperators.ADD)
-          + acc.convertShape(VectorOperators.B2I, I, 3).reduceLanesToLong(VectorOperators.ADD));
+      total += (int) (acc.convertShape(VectorOperators.B2I, IP, 0).reduceLanesToLong(VectorOperators.ADD)
+          + acc.convertShape(VectorOperators.B2I, IP, 1).reduceLanesToLong(VectorOperators.ADD)
+          + acc.convertShape(VectorOperators.B2I, IP, 2).reduceLanesToLong(VectorOperators.ADD)
+          + acc.convertShape(VectorOperators.B2I, IP, 3).reduceLanesToLong(VectorOperators.ADD));
     }
     for (; i < n; i++) {
       total += a[i] * b[i];

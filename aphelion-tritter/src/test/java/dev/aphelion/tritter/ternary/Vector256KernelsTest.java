@@ -1,0 +1,121 @@
+package dev.aphelion.tritter.ternary;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.aphelion.tritter.parallel.RowPool;
+import dev.aphelion.tritter.quant.Int8Activations;
+import dev.aphelion.tritter.vector.Vectorization;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import jdk.incubator.vector.ShortVector;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The 256-bit (AVX2-class) path: a child JVM with {@code -XX:MaxVectorSize=32} (preferred species
+ * 256 bits even on AVX-512 hardware) must run the int8 kernel on vectors, not the scalar hand-over,
+ * and give results bit-identical to the scalar reference on odd shapes; {@code dot} too.
+ */
+class Vector256KernelsTest {
+
+  /** Runs in the child JVM: prints the kernel widths, then one line per mismatch and a summary. */
+  public static final class Child {
+    public static void main(String[] args) {
+      System.out.println("PREFERRED=" + ShortVector.SPECIES_PREFERRED.vectorBitSize());
+      System.out.println("INT8_BITS=" + PanamaTernaryKernels.int8VectorBits());
+      System.out.println("FLOAT_BITS=" + PanamaTernaryKernels.floatVectorBits());
+      System.out.println("MODE=" + Vectorization.get().mode());
+      try (RowPool one = RowPool.create(1); RowPool three = RowPool.create(3)) {
+        TernaryMatmul scalar = new TernaryMatmul(Vectorization.scalar(), one);
+        TernaryMatmul vector = new TernaryMatmul(Vectorization.vector(), three);
+        Random rnd = new Random(256);
+        int cases = 0;
+        int mismatches = 0;
+        int[] cols = {1, 3, 17, 63, 64, 65, 1021};
+        int[] rows = {1, 5, 31, 33, 289};
+        for (int c : cols) {
+          for (int r : rows) {
+            for (int group : new int[] {c, Math.min(c, 4), Math.min(c, 7), Math.max(1, c / 3)}) {
+              mismatches += compare(scalar, vector, rnd, r, c, group, 1 + rnd.nextInt(5), 0.3, 0.3) ? 0 : 1;
+              cases++;
+            }
+          }
+        }
+        // edge values: all +1 / all -1 weights times +-127 over long groups (largest short partial sums)
+        for (double plus : new double[] {1.0, 0.0}) {
+          for (int c : new int[] {257, 4099}) {
+            mismatches += compare(scalar, vector, rnd, 33, c, c, 2, plus, 1.0 - plus) ? 0 : 1;
+            cases++;
+          }
+        }
+        // a larger shape, repeated so that the JIT compiles the vector loops (C2) before the last checks
+        for (int i = 0; i < 40; i++) {
+          mismatches += compare(scalar, vector, rnd, 257, 3001, 128, 1, 0.3, 0.3) ? 0 : 1;
+          cases++;
+        }
+        for (int n : new int[] {0, 1, 3, 63, 64, 65, 1021, 9000, 20000}) {
+          byte[] a = PackedTernaryTest.randomTrits(rnd, n);
+          byte[] bb = PackedTernaryTest.randomTrits(rnd, n);
+          if (scalar.dot(a, bb) != vector.dot(a, bb)) {
+            System.out.println("MISMATCH dot n " + n + ": " + scalar.dot(a, bb) + " vs " + vector.dot(a, bb));
+            mismatches++;
+          }
+          cases++;
+        }
+        System.out.println("CASES=" + cases + " MISMATCHES=" + mismatches);
+      }
+    }
+
+    private static boolean compare(TernaryMatmul scalar, TernaryMatmul vector, Random rnd, int rows, int cols, int group,
+        int batch, double plus, double minus) {
+      PackedTernary w = TernaryMatmulTest.randomWeights(rnd, rows, cols, group, plus, minus);
+      byte[] q = new byte[batch * cols];
+      boolean extreme = plus + minus >= 1.0;
+      for (int i = 0; i < q.length; i++) {
+        q[i] = extreme ? (byte) (plus == 1.0 ? 127 : -127) : (byte) (rnd.nextInt(255) - 127);
+      }
+      float[] scales = new float[batch];
+      for (int b = 0; b < batch; b++) {
+        scales[b] = 1e-3f + rnd.nextFloat();
+      }
+      Int8Activations x = Int8Activations.of(q, scales, batch, cols);
+      float[] bias = rnd.nextBoolean() ? TernaryMatmulTest.randomFloats(rnd, rows) : null;
+      float[] ys = new float[batch * rows];
+      float[] yv = new float[batch * rows];
+      scalar.gemmInt8(w, x, ys, bias);
+      vector.gemmInt8(w, x, yv, bias);
+      // bit-identical, NaN-safe
+      for (int i = 0; i < ys.length; i++) {
+        if (Float.floatToRawIntBits(ys[i]) != Float.floatToRawIntBits(yv[i])) {
+          System.out.println("MISMATCH " + rows + "x" + cols + " group " + group + " batch " + batch + " at " + i + ": "
+              + ys[i] + " vs " + yv[i]);
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+
+  @Test
+  void int8KernelRunsOn256BitVectorsAndMatchesTheScalarReference() throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> cmd = List.of(java, "-Xshare:auto", "--add-modules", "jdk.incubator.vector", "-XX:MaxVectorSize=32",
+        "-cp", System.getProperty("java.class.path"), Child.class.getName());
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    byte[] out = p.getInputStream().readAllBytes();
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child JVM timed out");
+    String s = new String(out, StandardCharsets.UTF_8);
+    assertEquals(0, p.exitValue(), s);
+    // a CPU without 256-bit vectors (SSE only) cannot test this path
+    Assumptions.assumeTrue(s.contains("PREFERRED=256"), s);
+    assertTrue(s.contains("MODE=VECTOR"), s);
+    assertTrue(s.contains("INT8_BITS=256"), "int8 kernel handed over to the scalar reference: " + s);
+    assertTrue(s.contains("FLOAT_BITS=0"), s);
+    assertTrue(s.contains(" MISMATCHES=0"), s);
+    assertTrue(!s.contains("MISMATCH "), s);
+  }
+}
