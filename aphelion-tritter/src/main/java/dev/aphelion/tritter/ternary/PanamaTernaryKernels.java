@@ -28,9 +28,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>256-bit vectors (AVX2 class, or {@code -XX:MaxVectorSize=32}): the int8 kernel keeps the
  * same packed layout and uses 16-lane short vectors; the 16-entry table fills one vector exactly
  * (no duplication), so each 32-row block is processed as two 16-row halves of the same 32 weight
- * bytes against the same table. The float kernel needs 512-bit vectors; below that, and for the
- * int8 kernel below 256 bits, calls are delegated to the scalar reference. Public only so that
- * {@link dev.aphelion.tritter.vector.Vectorization} can create it.
+ * bytes against the same table. The float kernel keeps its 16-float table as two 8-lane halves and
+ * looks up both, choosing by bit 3 of the index, 8 rows at a time. Below 256 bits every call is
+ * delegated to the scalar reference. Public only so that {@link
+ * dev.aphelion.tritter.vector.Vectorization} can create it.
  */
 public final class PanamaTernaryKernels implements TernaryKernels {
 
@@ -60,13 +61,15 @@ public final class PanamaTernaryKernels implements TernaryKernels {
   private static final int PREFERRED_BITS = ShortVector.SPECIES_PREFERRED.vectorBitSize();
   /** All kernels on 512-bit vectors. */
   private static final boolean SUPPORTED = PREFERRED_BITS >= 512;
-  /** The int8 kernel on 256-bit vectors (the float kernel then uses the scalar reference). */
+  /** All kernels on 256-bit vectors. */
   private static final boolean INT8_256 = !SUPPORTED && PREFERRED_BITS >= 256;
+  private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
 
   // Lane l of SUBSET_j is set when bit j of (l mod 16) is set: which activations table entry l sums.
   private static final VectorMask<Short>[] SHORT_SUBSET = shortSubsets();
   private static final VectorMask<Float>[] FLOAT_SUBSET = floatSubsets();
   private static final VectorMask<Short>[] SHORT_SUBSET_16 = shortSubsets16();
+  private static final VectorMask<Float>[] FLOAT_SUBSET_8 = floatSubsets8();
 
   private final ScalarTernaryKernels fallback = new ScalarTernaryKernels();
 
@@ -134,9 +137,22 @@ public final class PanamaTernaryKernels implements TernaryKernels {
     return SUPPORTED ? 512 : INT8_256 ? 256 : 0;
   }
 
-  /** Vector width in bits the float kernel runs on in this JVM: 512, or 0 (scalar reference). */
+  /** Vector width in bits the float kernel runs on in this JVM: 512, 256, or 0 (scalar reference). */
   static int floatVectorBits() {
-    return SUPPORTED ? 512 : 0;
+    return int8VectorBits();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static VectorMask<Float>[] floatSubsets8() {
+    VectorMask<Float>[] m = new VectorMask[3];
+    for (int j = 0; j < 3; j++) {
+      boolean[] bits = new boolean[F8.length()];
+      for (int l = 0; l < bits.length; l++) {
+        bits[l] = (l >>> j & 1) != 0;
+      }
+      m[j] = VectorMask.fromArray(F8, bits, 0);
+    }
+    return m;
   }
 
   @SuppressWarnings("unchecked")
@@ -418,26 +434,35 @@ public final class PanamaTernaryKernels implements TernaryKernels {
 
   @Override
   public void matmulFloat(PackedTernary w, float[] x, int batch, float[] bias, float[] y, RowPool pool) {
-    if (!SUPPORTED) {
+    if (!SUPPORTED && !INT8_256) {
       fallback.matmulFloat(w, x, batch, bias, y, pool);
       return;
     }
+    boolean wide = SUPPORTED;
     int qpr = w.quadsPerRow();
     int tile = Math.min(batch, TOKEN_TILE);
-    int[][] tables = SCRATCH.get().intTables(tile, qpr * F.length());
+    int[][] tables = SCRATCH.get().intTables(tile, qpr * 16);
     for (int t0 = 0; t0 < batch; t0 += tile) {
       int n = Math.min(tile, batch - t0);
       int first = t0;
       pool.forRange(qpr, TABLE_QUADS_PER_TASK, (qa, qb) -> {
         for (int t = 0; t < n; t++) {
-          buildFloatTables(w, x, (first + t) * w.cols(), tables[t], qa, qb);
+          if (wide) {
+            buildFloatTables(w, x, (first + t) * w.cols(), tables[t], qa, qb);
+          } else {
+            buildFloatTables256(w, x, (first + t) * w.cols(), tables[t], qa, qb);
+          }
         }
       });
       pool.forRange(w.spans(), TernaryKernels.minSpansPerTask(w), (sp0, sp1) -> {
         for (int t = 0; t < n; t++) {
           int token = first + t;
           for (int sp = sp0; sp < sp1; sp++) {
-            floatSpan(w, tables[t], sp, bias, y, token * w.rows());
+            if (wide) {
+              floatSpan(w, tables[t], sp, bias, y, token * w.rows());
+            } else {
+              floatSpan256(w, tables[t], sp, bias, y, token * w.rows());
+            }
           }
         }
       });
@@ -532,6 +557,110 @@ public final class PanamaTernaryKernels implements TernaryKernels {
     for (int blk = b0; blk < b1; blk++) {
       int st = (blk - b0) * BR;
       store(FloatVector.fromArray(F, accF, st), FloatVector.fromArray(F, accF, st + 16), blk, w.rows(), bias, y, yOff);
+    }
+  }
+
+  /**
+   * {@link #buildFloatTables} for 256-bit vectors: entries 0-7 and 8-15 as two 8-lane halves, the
+   * second being the first plus x3 (the same additions in the same order as the 16-lane build).
+   */
+  private static void buildFloatTables256(PackedTernary w, float[] x, int base, int[] tbl, int qa, int qb) {
+    VectorMask<Float> m0 = FLOAT_SUBSET_8[0];
+    VectorMask<Float> m1 = FLOAT_SUBSET_8[1];
+    VectorMask<Float> m2 = FLOAT_SUBSET_8[2];
+    FloatVector zero = FloatVector.zero(F8);
+    int qpg = w.quadsPerGroup();
+    int quad = qa;
+    while (quad < qb) {
+      int g = quad / qpg;
+      int len = w.colsInGroup(g);
+      int gEnd = Math.min(qb, g * qpg + w.quadsInGroup(g));
+      int c = base + g * w.groupSize() + (quad - g * qpg) * 4;
+      for (; quad < gEnd; quad++, c += 4) { // missing activations of a ragged last quad are 0
+        int k = (quad - g * qpg) * 4;
+        float x1 = k + 1 < len ? x[c + 1] : 0f;
+        float x2 = k + 2 < len ? x[c + 2] : 0f;
+        float x3 = k + 3 < len ? x[c + 3] : 0f;
+        FloatVector lo = zero.add(FloatVector.broadcast(F8, x[c]), m0)
+            .add(FloatVector.broadcast(F8, x1), m1)
+            .add(FloatVector.broadcast(F8, x2), m2);
+        lo.reinterpretAsInts().intoArray(tbl, quad * 16);
+        lo.add(x3).reinterpretAsInts().intoArray(tbl, quad * 16 + 8);
+      }
+    }
+  }
+
+  /** Entry {@code idx mod 16} of the 16-entry table {@code t0 ++ t1}: bit 3 picks the half. */
+  private static FloatVector lookup16(IntVector idx, IntVector t0, IntVector t1) {
+    VectorMask<Integer> upper = idx.and(8).compare(VectorOperators.NE, 0);
+    return idx.selectFrom(t0).blend(idx.selectFrom(t1), upper).reinterpretAsFloats();
+  }
+
+  /** {@link #floatSpan} for 256-bit vectors: the same chunking and sums, 8 rows per lookup. */
+  private static void floatSpan256(PackedTernary w, int[] tbl, int span, float[] bias, float[] y, int yOff) {
+    int b0 = span * PackedTernary.SPAN_BLOCKS;
+    int b1 = Math.min(w.rowBlocks(), b0 + PackedTernary.SPAN_BLOCKS);
+    byte[] nib = w.nibbles();
+    float[] bs = w.blockScales();
+    int qpr = w.quadsPerRow();
+    int qpg = w.quadsPerGroup();
+    int groups = w.groupsPerRow();
+    int nb = b1 - b0;
+    float[] accG = new float[nb * BR];
+    float[] accF = new float[nb * BR];
+    for (int c0 = 0; c0 < qpr; c0 += PackedTernary.CHUNK_QUADS) {
+      int c1 = Math.min(qpr, c0 + PackedTernary.CHUNK_QUADS);
+      for (int blk = b0; blk < b1; blk++) {
+        int st = (blk - b0) * BR;
+        int wBase = w.quadOffset(blk, c0) - c0 * BR;
+        int sBase = blk * groups * BR;
+        FloatVector a0 = FloatVector.fromArray(F8, accG, st);
+        FloatVector a1 = FloatVector.fromArray(F8, accG, st + 8);
+        FloatVector a2 = FloatVector.fromArray(F8, accG, st + 16);
+        FloatVector a3 = FloatVector.fromArray(F8, accG, st + 24);
+        int quad = c0;
+        while (quad < c1) {
+          int g = quad / qpg;
+          int groupEnd = Math.min(qpr, (g + 1) * qpg);
+          int stop = Math.min(c1, groupEnd);
+          for (; quad < stop; quad++) {
+            IntVector t0 = IntVector.fromArray(I8, tbl, quad * 16);
+            IntVector t1 = IntVector.fromArray(I8, tbl, quad * 16 + 8);
+            int off = wBase + quad * BR;
+            IntVector i0 = (IntVector) ByteVector.fromArray(B64, nib, off).convertShape(VectorOperators.B2I, I8, 0);
+            IntVector i1 = (IntVector) ByteVector.fromArray(B64, nib, off + 8).convertShape(VectorOperators.B2I, I8, 0);
+            IntVector i2 = (IntVector) ByteVector.fromArray(B64, nib, off + 16).convertShape(VectorOperators.B2I, I8, 0);
+            IntVector i3 = (IntVector) ByteVector.fromArray(B64, nib, off + 24).convertShape(VectorOperators.B2I, I8, 0);
+            a0 = a0.add(lookup16(i0, t0, t1).sub(lookup16(i0.lanewise(VectorOperators.ASHR, 4), t0, t1)));
+            a1 = a1.add(lookup16(i1, t0, t1).sub(lookup16(i1.lanewise(VectorOperators.ASHR, 4), t0, t1)));
+            a2 = a2.add(lookup16(i2, t0, t1).sub(lookup16(i2.lanewise(VectorOperators.ASHR, 4), t0, t1)));
+            a3 = a3.add(lookup16(i3, t0, t1).sub(lookup16(i3.lanewise(VectorOperators.ASHR, 4), t0, t1)));
+          }
+          if (quad == groupEnd) {
+            int o = sBase + g * BR;
+            FloatVector.fromArray(F8, accF, st).add(a0.mul(FloatVector.fromArray(F8, bs, o))).intoArray(accF, st);
+            FloatVector.fromArray(F8, accF, st + 8).add(a1.mul(FloatVector.fromArray(F8, bs, o + 8))).intoArray(accF, st + 8);
+            FloatVector.fromArray(F8, accF, st + 16).add(a2.mul(FloatVector.fromArray(F8, bs, o + 16))).intoArray(accF, st + 16);
+            FloatVector.fromArray(F8, accF, st + 24).add(a3.mul(FloatVector.fromArray(F8, bs, o + 24))).intoArray(accF, st + 24);
+            a0 = FloatVector.zero(F8);
+            a1 = FloatVector.zero(F8);
+            a2 = FloatVector.zero(F8);
+            a3 = FloatVector.zero(F8);
+          }
+        }
+        a0.intoArray(accG, st);
+        a1.intoArray(accG, st + 8);
+        a2.intoArray(accG, st + 16);
+        a3.intoArray(accG, st + 24);
+      }
+    }
+    for (int blk = b0; blk < b1; blk++) {
+      int st = (blk - b0) * BR;
+      int r0 = blk * BR;
+      for (int i = 0; i < BR && r0 + i < w.rows(); i++) {
+        float v = accF[st + i];
+        y[yOff + r0 + i] = bias == null ? v : v + bias[r0 + i];
+      }
     }
   }
 

@@ -187,7 +187,7 @@ class TernaryMatmulTest {
   }
 
   /** 2·γ(n)·Σ_g |scale|·Σ|x| plus one rounding of each result: the bound TernaryMatmul documents. */
-  private static double floatBound(PackedTernary w, float[] x, int b, int r, float[] bias) {
+  static double floatBound(PackedTernary w, float[] x, int b, int r, float[] bias) {
     double u = Math.ulp(1f) / 2;
     double total = 0;
     for (int g = 0; g < w.groupsPerRow(); g++) {
