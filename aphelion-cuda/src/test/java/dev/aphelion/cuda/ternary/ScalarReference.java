@@ -1,9 +1,14 @@
 package dev.aphelion.cuda.ternary;
 
+import dev.aphelion.tritter.quant.Int8Activations;
+import dev.aphelion.tritter.vector.Vectorization;
+import java.util.Arrays;
+
 /**
- * Plain scalar references the GPU results are compared with, written from the semantics in
- * seed-semantics §2-3 and matching aphelion-tritter's Quantization.absmean, Int8Activations and
- * TernaryMatmul (same operation order, so integer paths compare exactly).
+ * Plain scalar references the GPU results are compared with: trit decoding, absmean and the
+ * matmuls written from the semantics in seed-semantics §2-3 (same operation order as
+ * aphelion-tritter, so integer paths compare exactly); the per-token int8 quantization is the
+ * library's own {@code Int8Activations} on the scalar path.
  */
 final class ScalarReference {
 
@@ -52,31 +57,11 @@ final class ScalarReference {
     return new Object[] {pack(trits, rows, cols), scales};
   }
 
-  /** Per-token int8 quantization into q; returns the scale. */
+  /** Per-token int8 quantization into q with the library's rule ({@link Int8Activations}); returns the scale. */
   static float quantizeToken(float[] x, int off, int cols, byte[] q, int qOff) {
-    float max = 0f;
-    for (int i = 0; i < cols; i++) {
-      max = Math.max(max, Math.abs(x[off + i]));
-    }
-    if (max == 0f) {
-      return 1f;
-    }
-    float scale = max / 127f;
-    for (int i = 0; i < cols; i++) {
-      q[qOff + i] = (byte) roundClamp(x[off + i] / scale);
-    }
-    return scale;
-  }
-
-  static int roundClamp(float v) {
-    float a = Math.abs(v);
-    if (a >= 127f) {
-      return v < 0 ? -127 : 127;
-    }
-    int t = (int) a;
-    int r = t + ((a - t) >= 0.5f ? 1 : 0);
-    r = Math.min(r, 127);
-    return v < 0 ? -r : r;
+    Int8Activations a = Int8Activations.quantize(Vectorization.scalar(), Arrays.copyOfRange(x, off, off + cols), 1, cols);
+    System.arraycopy(a.values(), 0, q, qOff, cols);
+    return a.scale(0);
   }
 
   /** W1.58A8: quantize each token, integer dot, ((float) acc * wScale) * xScale. */
