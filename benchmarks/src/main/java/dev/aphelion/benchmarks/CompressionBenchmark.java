@@ -1,9 +1,9 @@
 package dev.aphelion.benchmarks;
 
-import dev.aphelion.tritter.training.GradientCompressor;
-import dev.aphelion.tritter.training.GradientEncoding;
-import dev.aphelion.tritter.training.TernaryCompressedGradient;
-import dev.aphelion.tritter.training.TrainingConfig;
+import dev.aphelion.tritter.compress.GradientCompressor;
+import dev.aphelion.tritter.compress.GradientEncoding;
+import dev.aphelion.tritter.compress.TernaryCompressedGradient;
+import dev.aphelion.tritter.compress.CompressionConfig;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -60,7 +60,7 @@ public class CompressionBenchmark {
       gradient[i] = (float) (gauss * Math.exp(r.nextDouble() * 2 - 1)) * 1e-3f;
     }
     out = new float[size];
-    compressor = new GradientCompressor(TrainingConfig.builder().compressionRatio(ratio).seed(1).encoding(encoding).build(), size);
+    compressor = new GradientCompressor(CompressionConfig.builder().compressionRatio(ratio).seed(1).encoding(encoding).build(), size);
     message = compressor.compress(gradient);
   }
 

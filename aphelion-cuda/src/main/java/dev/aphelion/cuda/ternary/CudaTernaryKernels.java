@@ -216,7 +216,7 @@ public final class CudaTernaryKernels implements AutoCloseable {
   /**
    * BitNet b1.58 absmean quantization on the GPU, one scale per row: {@code scale = Σ|w| / cols}
    * (summed in column order in float; 1.0 if 0), {@code trit = clamp(round half away from zero(w /
-   * scale), -1, 1)}. Bit for bit equal to aphelion-tritter's {@code Quantization.absmean} with
+   * scale), -1, 1)}. Bit for bit equal to aphelion-tritter's {@code TernaryQuantization.absmean} with
    * {@code groupSize = cols}.
    *
    * @param weights {@code rows * cols} finite floats, row-major

@@ -8,23 +8,18 @@ import dev.aphelion.cuda.driver.CudaModule;
 import dev.aphelion.cuda.driver.CudaStream;
 import dev.aphelion.cuda.driver.DeviceBuffer;
 import dev.aphelion.cuda.ternary.KernelImage;
-import dev.aphelion.tritter.training.CompressionKernels;
-import dev.aphelion.tritter.training.GradientEncoding;
-import dev.aphelion.tritter.training.ScalarCompressionKernels;
-import dev.aphelion.tritter.training.TernaryCompressedGradient;
-import dev.aphelion.tritter.training.TrainingConfig;
-import dev.aphelion.tritter.vsa.SplitMix64;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import dev.aphelion.tritter.compress.GradientWireFormat;
+import dev.aphelion.tritter.compress.GradientEncoding;
+import dev.aphelion.tritter.compress.TernaryCompressedGradient;
+import dev.aphelion.tritter.compress.CompressionConfig;
 import java.util.Objects;
-import java.util.zip.CRC32C;
 
 /**
  * The VSA sketch gradient encoding ({@link GradientEncoding#VSA_SKETCH}, docs/formats.md,
  * "Encoding 2: VSA sketch") on the GPU, with the error-feedback residual kept on the device.
  *
  * <p>Produces the same wire bytes as aphelion-tritter's {@code GradientCompressor} with the same
- * {@link TrainingConfig} and dimension, step for step (the residual evolves identically), and
+ * {@link CompressionConfig} and dimension, step for step (the residual evolves identically), and
  * decodes any VSA sketch message of the job to the same floats: every float and double operation
  * of the specification is one explicitly rounded CUDA intrinsic in the specification's order
  * (a bucket thread adds its blocks in ascending order; the lane and chunk sums follow the
@@ -35,19 +30,15 @@ import java.util.zip.CRC32C;
  * <p>Not thread-safe. Close it to free the device buffers and the module.
  */
 public final class CudaGradientCompressor implements AutoCloseable {
-  private static final CompressionKernels CLIP_NORM = new ScalarCompressionKernels();
 
   private static final int THREADS = 256;
-  private static final int MAGIC = 0x43475041; // "APGC" little-endian, docs/formats.md
-  private static final int HEADER_BYTES = 36;
-  private static final int CRC_BYTES = 4;
-  private static final long KEY_DOMAIN = 0x5653414B45595331L; // "VSAKEYS1"
-  private static final int CHUNK = 1024;
+  private static final int HEADER_BYTES = GradientWireFormat.HEADER_BYTES;
+  private static final int CHUNK = GradientWireFormat.SKETCH_SUM_CHUNK;
 
   private final CudaContext context;
   private final CudaModule module;
   private final CudaStream stream;
-  private final TrainingConfig config;
+  private final CompressionConfig config;
   private final int n;
   private final int m;
   private final int blocks;
@@ -83,7 +74,7 @@ public final class CudaGradientCompressor implements AutoCloseable {
    * @throws ConfigException if the encoding is not the VSA sketch
    * @throws ShapeException if the dimension is not positive
    */
-  public CudaGradientCompressor(CudaContext context, TrainingConfig config, int dimension) {
+  public CudaGradientCompressor(CudaContext context, CompressionConfig config, int dimension) {
     this.context = Objects.requireNonNull(context, "context");
     this.config = Objects.requireNonNull(config, "config");
     if (config.encoding() != GradientEncoding.VSA_SKETCH) {
@@ -98,7 +89,7 @@ public final class CudaGradientCompressor implements AutoCloseable {
     this.blocks = (int) (((long) n + m - 1) / m);
     this.wordsPerBlock = (m + 63) >>> 6;
     this.chunks = (m + CHUNK - 1) / CHUNK;
-    this.fingerprint = new SplitMix64(config.seed()).nextLong();
+    this.fingerprint = GradientWireFormat.seedFingerprint(config.seed());
     CudaModule mod = context.loadModule(KernelImage.fatbin());
     this.module = mod;
     DeviceBuffer[] owned = new DeviceBuffer[10];
@@ -142,9 +133,7 @@ public final class CudaGradientCompressor implements AutoCloseable {
    * @return m in [1, n]
    */
   public static int sketchDimension(int n, double ratio) {
-    long budget = (long) Math.floor(ratio * 4.0 * n);
-    long mm = 4 * (budget - HEADER_BYTES - CRC_BYTES);
-    return (int) Math.max(1, Math.min(n, mm));
+    return GradientWireFormat.sketchDimension(n, ratio);
   }
 
   /**
@@ -189,7 +178,7 @@ public final class CudaGradientCompressor implements AutoCloseable {
       throw new ShapeException("gradient has " + gradient.length + " values, this compressor was made for " + n);
     }
     // the CPU compressor's specified summation order, so the clip factor is bit-identical
-    double sumSq = CLIP_NORM.sumOfSquares(gradient, n);
+    double sumSq = GradientWireFormat.sumOfSquares(gradient, n);
     if (!Double.isFinite(sumSq)) {
       throw new ShapeException("gradient holds NaN or infinite values (step " + step + "); skip the step instead");
     }
@@ -216,24 +205,13 @@ public final class CudaGradientCompressor implements AutoCloseable {
     }
     stream.synchronize();
     int tritBytes = (m + 3) / 4;
-    byte[] out = new byte[HEADER_BYTES + tritBytes + CRC_BYTES];
+    byte[] out = new byte[GradientWireFormat.sketchMessageBytes(m)];
     byte[] t = new byte[tritBytes];
     trits.read(t, 0);
     System.arraycopy(t, 0, out, HEADER_BYTES, tritBytes);
     float[] stats = new float[2];
     fstats.read(stats, 0);
-    ByteBuffer b = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
-    b.putInt(0, MAGIC);
-    out[4] = (byte) TernaryCompressedGradient.VERSION;
-    out[5] = (byte) GradientEncoding.VSA_SKETCH.wireId();
-    b.putInt(8, n);
-    b.putLong(12, step);
-    b.putLong(20, fingerprint);
-    b.putInt(28, m);
-    b.putFloat(32, stats[1]);
-    CRC32C crc = new CRC32C();
-    crc.update(out, 0, out.length - CRC_BYTES);
-    b.putInt(out.length - CRC_BYTES, (int) crc.getValue());
+    GradientWireFormat.sealSketch(out, n, step, fingerprint, m, stats[1]);
     step++;
     return TernaryCompressedGradient.fromBytes(out);
   }
@@ -259,7 +237,7 @@ public final class CudaGradientCompressor implements AutoCloseable {
       throw new ShapeException("output holds " + out.length + " values, the gradient has dimension " + n);
     }
     byte[] wire = message.toBytes();
-    float scale = ByteBuffer.wrap(wire).order(ByteOrder.LITTLE_ENDIAN).getFloat(32);
+    float scale = message.scales()[0];
     stream.synchronize();
     trits.write(java.util.Arrays.copyOfRange(wire, HEADER_BYTES, HEADER_BYTES + (m + 3) / 4), 0);
     generateKeys(message.step());
@@ -288,14 +266,12 @@ public final class CudaGradientCompressor implements AutoCloseable {
   }
 
   private long stepSeed(long s) {
-    return SplitMix64.mix64(config.seed() ^ SplitMix64.mix64(s ^ KEY_DOMAIN));
+    return GradientWireFormat.sketchStepSeed(config.seed(), s);
   }
 
   /** Rotation of block j at a step, on the host (the last block's, for the scale's count). */
   private int rotation(long s, int j) {
-    long z = SplitMix64.mix64(stepSeed(s) + j);
-    long o1 = SplitMix64.mix64(z + SplitMix64.GOLDEN_GAMMA);
-    return (int) (((o1 >>> 32) * m) >>> 32);
+    return GradientWireFormat.sketchRotation(stepSeed(s), j, m);
   }
 
   private static int[] grid(long threads) {

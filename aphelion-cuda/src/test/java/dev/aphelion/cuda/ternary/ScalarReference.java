@@ -1,7 +1,7 @@
 package dev.aphelion.cuda.ternary;
 
 import dev.aphelion.tritter.quant.Int8Activations;
-import dev.aphelion.tritter.vector.Vectorization;
+import dev.aphelion.tritter.kernel.Vectorization;
 import java.util.Arrays;
 
 /**

@@ -6,13 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.aphelion.core.error.ShapeException;
-import dev.aphelion.tritter.parallel.RowPool;
+import dev.aphelion.tritter.kernel.RowPool;
 import dev.aphelion.tritter.quant.Int8Activations;
-import dev.aphelion.tritter.quant.Quantization;
-import dev.aphelion.tritter.quant.TernaryQuantized;
+import dev.aphelion.tritter.ternary.TernaryQuantization;
+import dev.aphelion.tritter.ternary.TernaryQuantized;
 import dev.aphelion.tritter.ternary.PackedTernary;
 import dev.aphelion.tritter.ternary.TernaryMatmul;
-import dev.aphelion.tritter.vector.Vectorization;
+import dev.aphelion.tritter.kernel.Vectorization;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -55,7 +55,7 @@ class TritterCrossCheckTest {
     for (int i = 0; i < x.length; i++) {
       x[i] = (float) rnd.nextGaussian();
     }
-    TernaryQuantized tq = Quantization.absmean(w, rows, cols, cols);
+    TernaryQuantized tq = TernaryQuantization.absmean(w, rows, cols, cols);
     PackedTernary packed = tq.toPacked();
     try (GpuTernaryMatrix g = k.quantizeAbsmean(w, rows, cols)) {
       assertArrayEquals(tq.scales(), g.rowScales());

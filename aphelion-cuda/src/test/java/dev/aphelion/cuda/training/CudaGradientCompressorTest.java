@@ -8,11 +8,11 @@ import dev.aphelion.core.error.ConfigException;
 import dev.aphelion.core.error.ShapeException;
 import dev.aphelion.cuda.driver.CudaContext;
 import dev.aphelion.cuda.driver.CudaDriver;
-import dev.aphelion.tritter.training.GradientCompressor;
-import dev.aphelion.tritter.training.GradientEncoding;
-import dev.aphelion.tritter.training.TernaryCompressedGradient;
-import dev.aphelion.tritter.training.TrainingConfig;
-import dev.aphelion.tritter.vector.Vectorization;
+import dev.aphelion.tritter.compress.GradientCompressor;
+import dev.aphelion.tritter.compress.GradientEncoding;
+import dev.aphelion.tritter.compress.TernaryCompressedGradient;
+import dev.aphelion.tritter.compress.CompressionConfig;
+import dev.aphelion.tritter.kernel.Vectorization;
 import java.util.HexFormat;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
@@ -48,8 +48,8 @@ class CudaGradientCompressorTest {
     Assumptions.assumeTrue(p.available(), () -> "skipped, no usable CUDA device: " + p.reason());
   }
 
-  private static TrainingConfig config(double ratio, long seed, double clip, boolean feedback) {
-    return TrainingConfig.builder().compressionRatio(ratio).seed(seed).clipNorm(clip).errorFeedback(feedback)
+  private static CompressionConfig config(double ratio, long seed, double clip, boolean feedback) {
+    return CompressionConfig.builder().compressionRatio(ratio).seed(seed).clipNorm(clip).errorFeedback(feedback)
         .encoding(GradientEncoding.VSA_SKETCH).build();
   }
 
@@ -61,7 +61,7 @@ class CudaGradientCompressorTest {
   })
   void sameBytesResidualAndDecodeAsTheCpu(int n, double ratio, double clip, boolean feedback) {
     assumeGpu();
-    TrainingConfig cfg = config(ratio, 0x5EEDL + n, clip, feedback);
+    CompressionConfig cfg = config(ratio, 0x5EEDL + n, clip, feedback);
     GradientCompressor cpu = new GradientCompressor(cfg, n, Vectorization.scalar());
     Random rnd = new Random(n * 31L + (long) (ratio * 1000));
     try (CudaGradientCompressor gpu = new CudaGradientCompressor(ctx, cfg, n)) {
@@ -120,7 +120,7 @@ class CudaGradientCompressorTest {
   void rejectsBadInput() {
     assumeGpu();
     assertThrows(ConfigException.class, () -> new CudaGradientCompressor(ctx,
-        TrainingConfig.builder().encoding(GradientEncoding.HEAVY_HITTERS).build(), 10));
+        CompressionConfig.builder().encoding(GradientEncoding.HEAVY_HITTERS).build(), 10));
     try (CudaGradientCompressor gpu = new CudaGradientCompressor(ctx, config(0.1, 1, 0, true), 10)) {
       assertThrows(ShapeException.class, () -> gpu.compress(new float[9]));
       float[] bad = new float[10];

@@ -1,8 +1,8 @@
 package dev.aphelion.examples.fashion;
 
 import dev.aphelion.core.error.ConfigException;
-import dev.aphelion.tritter.training.GradientEncoding;
-import dev.aphelion.tritter.training.TrainingConfig;
+import dev.aphelion.tritter.compress.GradientEncoding;
+import dev.aphelion.tritter.compress.CompressionConfig;
 import java.nio.file.Path;
 import java.util.Locale;
 
@@ -59,7 +59,7 @@ public record DemoOptions(
         --tour              run the aphelion-core API tour instead
         --help              this text
       """.formatted(FashionMnist.DEFAULT_DIR, FashionMnist.DEBIAN_PACKAGE, DEFAULT_EPOCHS,
-          factorLabel(DEFAULT_COMPRESSION).replace("x", ""), encodingName(TrainingConfig.DEFAULT_ENCODING));
+          factorLabel(DEFAULT_COMPRESSION).replace("x", ""), encodingName(CompressionConfig.DEFAULT_ENCODING));
 
   /**
    * Parses command-line arguments.
@@ -77,7 +77,7 @@ public record DemoOptions(
     float lr = 0.002f;
     int workers = Runtime.getRuntime().availableProcessors();
     double compression = DEFAULT_COMPRESSION;
-    GradientEncoding encoding = TrainingConfig.DEFAULT_ENCODING;
+    GradientEncoding encoding = CompressionConfig.DEFAULT_ENCODING;
     boolean skip = false;
     int limit = 0;
     long seed = 42;

@@ -14,8 +14,8 @@ import dev.aphelion.core.pipeline.StageTiming;
 import dev.aphelion.examples.fashion.nn.CompressedExchange;
 import dev.aphelion.examples.fashion.nn.DataParallelTrainer;
 import dev.aphelion.tritter.accel.AccelerationStage;
-import dev.aphelion.tritter.training.GradientCompressionHook;
-import dev.aphelion.tritter.training.TrainingConfig;
+import dev.aphelion.tritter.accel.GradientCompressionHook;
+import dev.aphelion.tritter.compress.CompressionConfig;
 import dev.aphelion.examples.fashion.nn.EpochStats;
 import dev.aphelion.examples.fashion.nn.Float32Exchange;
 import dev.aphelion.examples.fashion.nn.GradientExchange;
@@ -24,7 +24,7 @@ import dev.aphelion.examples.fashion.nn.MlpLayout;
 import dev.aphelion.examples.fashion.nn.Precision;
 import dev.aphelion.examples.fashion.nn.TrainOptions;
 import dev.aphelion.examples.fashion.nn.Worker;
-import dev.aphelion.tritter.vector.Vectorization;
+import dev.aphelion.tritter.kernel.Vectorization;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -208,7 +208,7 @@ public final class FashionDemo {
     BuildGraph graph = ModelGraph.describe(new MlpLayout(LAYERS, Precision.TERNARY), "fashion-mnist");
     BackendRegistry.Selection selection = BackendRegistry.load().defaultSelection();
     try (Backend backend = selection.provider().create()) {
-      TrainingConfig compression = TrainingConfig.builder()
+      CompressionConfig compression = CompressionConfig.builder()
           .compressionFactor(options.compression())
           .encoding(options.encoding())
           .seed(options.seed())

@@ -33,7 +33,7 @@ class DemoOptionsTest {
     assertEquals(0.01f, o.learningRate());
     assertEquals(4, o.workers());
     assertEquals("100x", o.compressionLabel());
-    assertEquals(dev.aphelion.tritter.training.GradientEncoding.VSA_SKETCH, o.encoding());
+    assertEquals(dev.aphelion.tritter.compress.GradientEncoding.VSA_SKETCH, o.encoding());
     assertTrue(o.skipBaselines());
     assertEquals(500, o.trainLimit());
     assertEquals(-7, o.seed());

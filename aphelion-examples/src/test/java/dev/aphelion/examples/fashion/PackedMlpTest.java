@@ -11,8 +11,8 @@ import dev.aphelion.examples.fashion.nn.Precision;
 import dev.aphelion.examples.fashion.nn.TrainOptions;
 import dev.aphelion.examples.fashion.nn.TrainingListener;
 import dev.aphelion.examples.fashion.nn.Worker;
-import dev.aphelion.tritter.inference.DenseLayer;
-import dev.aphelion.tritter.inference.TernaryLayer;
+import dev.aphelion.tritter.nn.DenseLayer;
+import dev.aphelion.tritter.nn.TernaryLayer;
 import org.junit.jupiter.api.Test;
 
 class PackedMlpTest {

@@ -7,7 +7,7 @@ import dev.aphelion.core.graph.GraphNode;
 import dev.aphelion.core.pipeline.BuildContext;
 import dev.aphelion.core.pipeline.ContextKey;
 import dev.aphelion.core.pipeline.PipelineStage;
-import dev.aphelion.tritter.inference.KVCache;
+import dev.aphelion.tritter.model.KVCache;
 import java.util.Objects;
 
 /**

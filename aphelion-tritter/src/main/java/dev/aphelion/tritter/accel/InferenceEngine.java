@@ -5,7 +5,7 @@ import dev.aphelion.core.backend.BackendRegistry;
 import dev.aphelion.core.error.BackendException;
 import dev.aphelion.core.error.ConfigException;
 import dev.aphelion.core.error.ShapeException;
-import dev.aphelion.tritter.inference.KVCache;
+import dev.aphelion.tritter.model.KVCache;
 import dev.aphelion.tritter.model.DecoderModel;
 import dev.aphelion.tritter.model.Sampler;
 import java.util.ArrayList;

@@ -4,7 +4,7 @@ import dev.aphelion.core.backend.Availability;
 import dev.aphelion.core.backend.Backend;
 import dev.aphelion.core.backend.BackendProvider;
 import dev.aphelion.core.error.BackendException;
-import dev.aphelion.tritter.vector.Vectorization;
+import dev.aphelion.tritter.kernel.Vectorization;
 
 /**
  * Provides {@link TritterAccelBackend}; registered in aphelion-tritter's {@code META-INF/services}.

@@ -1,6 +1,6 @@
 package dev.aphelion.tritter.dense;
 
-import dev.aphelion.tritter.parallel.RowPool;
+import dev.aphelion.tritter.kernel.RowPool;
 
 /** Dense f32 matmul kernels: a scalar reference and a Vector API version. Arguments are validated by {@link DenseMatmul}. */
 interface DenseKernels {

@@ -1,9 +1,10 @@
 package dev.aphelion.tritter.dense;
 
 import dev.aphelion.core.error.ShapeException;
-import dev.aphelion.tritter.parallel.RowPool;
-import dev.aphelion.tritter.vector.Vectorization;
+import dev.aphelion.tritter.kernel.RowPool;
+import dev.aphelion.tritter.kernel.Vectorization;
 import java.util.Objects;
+import java.lang.invoke.MethodHandles;
 
 /**
  * Dense f32 matrix products {@code y = x · Wᵀ (+ bias)} with a row-major {@code [rows][cols]}
@@ -35,7 +36,7 @@ public final class DenseMatmul {
   public DenseMatmul(Vectorization vectorization, RowPool pool) {
     this.vectorization = Objects.requireNonNull(vectorization, "vectorization");
     this.pool = Objects.requireNonNull(pool, "pool");
-    this.kernels = vectorization.select(DenseKernels.class, ScalarDenseKernels::new, "dev.aphelion.tritter.dense.PanamaDenseKernels");
+    this.kernels = vectorization.select(DenseKernels.class, ScalarDenseKernels::new, MethodHandles.lookup(), "PanamaDenseKernels");
   }
 
   /** The shared instance: {@link Vectorization#get()} and {@link RowPool#shared()}. */

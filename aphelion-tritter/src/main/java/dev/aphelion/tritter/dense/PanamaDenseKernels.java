@@ -1,6 +1,6 @@
 package dev.aphelion.tritter.dense;
 
-import dev.aphelion.tritter.parallel.RowPool;
+import dev.aphelion.tritter.kernel.RowPool;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -10,16 +10,16 @@ import jdk.incubator.vector.VectorSpecies;
  * accumulators, 8 loads per 16 FMAs), 4 rows x 1 token for GEMV (four independent FMA chains, one
  * shared activation load), and column blocks of {@value #KC} so that a tile's rows stay in L2 and
  * its activations in L1 while all tokens pass over them. Public only so that {@link
- * dev.aphelion.tritter.vector.Vectorization} can create it.
+ * dev.aphelion.tritter.kernel.Vectorization} can create it.
  */
-public final class PanamaDenseKernels implements DenseKernels {
+final class PanamaDenseKernels implements DenseKernels {
 
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
   private static final int KC = 1024;
   private static final int ROW_BLOCK = 64;
 
   /** Creates the kernels. */
-  public PanamaDenseKernels() {}
+  PanamaDenseKernels() {}
 
   @Override
   public void gemm(float[] w, int rows, int cols, float[] x, int batch, float[] bias, float[] y, RowPool pool) {

@@ -1,6 +1,6 @@
 package dev.aphelion.tritter.dense;
 
-import dev.aphelion.tritter.parallel.RowPool;
+import dev.aphelion.tritter.kernel.RowPool;
 
 /** The plain-Java reference of {@link DenseKernels}: one dot product per output, in column order. */
 final class ScalarDenseKernels implements DenseKernels {

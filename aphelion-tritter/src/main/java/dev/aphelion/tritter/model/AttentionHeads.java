@@ -1,6 +1,6 @@
 package dev.aphelion.tritter.model;
 
-import dev.aphelion.tritter.parallel.RowPool;
+import dev.aphelion.tritter.kernel.RowPool;
 
 /** Runs the attention of the query heads of one token in parallel, each chunk with its own scratch. */
 final class AttentionHeads {

@@ -1,14 +1,19 @@
 package dev.aphelion.tritter.model;
 
+import dev.aphelion.tritter.nn.EmbeddingTable;
+import dev.aphelion.tritter.nn.RmsNorm;
+import dev.aphelion.tritter.nn.RotaryEmbedding;
+import dev.aphelion.tritter.io.WeightSource;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.aphelion.core.error.ConfigException;
 import dev.aphelion.core.error.SerializationException;
 import dev.aphelion.core.error.ShapeException;
-import dev.aphelion.tritter.inference.DenseLayer;
-import dev.aphelion.tritter.inference.KVCache;
-import dev.aphelion.tritter.inference.LinearLayer;
-import dev.aphelion.tritter.inference.TernaryLayer;
+import dev.aphelion.tritter.nn.DenseLayer;
+import dev.aphelion.tritter.model.KVCache;
+import dev.aphelion.tritter.nn.LinearLayer;
+import dev.aphelion.tritter.nn.TernaryLayer;
 import dev.aphelion.tritter.io.DType;
 import dev.aphelion.tritter.io.SafeTensorsFile;
 import dev.aphelion.tritter.io.SafeTensorsWriter;

@@ -1,9 +1,10 @@
 package dev.aphelion.tritter.quant;
 
 import dev.aphelion.core.error.ShapeException;
-import dev.aphelion.tritter.vector.Vectorization;
+import dev.aphelion.tritter.kernel.Vectorization;
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
+import java.lang.invoke.MethodHandles;
 
 /**
  * Int8 activations with one scale per token (BitNet's A8): {@code scale = max|x| / 127}, {@code q =
@@ -197,7 +198,7 @@ public final class Int8Activations {
       }
       ActivationQuantizer k = vector;
       if (k == null) {
-        k = v.select(ActivationQuantizer.class, ScalarActivationQuantizer::new, "dev.aphelion.tritter.quant.PanamaActivationQuantizer");
+        k = v.select(ActivationQuantizer.class, ScalarActivationQuantizer::new, MethodHandles.lookup(), "PanamaActivationQuantizer");
         vector = k;
       }
       return k;

@@ -11,9 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The Vector API version of {@link ActivationQuantizer}; bit-for-bit equal to the scalar reference
  * (the max is order independent, and division and rounding are done lane-wise with the same
- * operations). Public only so that {@link dev.aphelion.tritter.vector.Vectorization} can create it.
+ * operations). Public only so that {@link dev.aphelion.tritter.kernel.Vectorization} can create it.
  */
-public final class PanamaActivationQuantizer implements ActivationQuantizer {
+final class PanamaActivationQuantizer implements ActivationQuantizer {
 
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
   private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
@@ -23,7 +23,7 @@ public final class PanamaActivationQuantizer implements ActivationQuantizer {
   private static final VectorMask<Byte> B_STORE = B.indexInRange(0, F.length());
 
   /** Creates the quantizer. */
-  public PanamaActivationQuantizer() {}
+  PanamaActivationQuantizer() {}
 
   @Override
   public float quantize(float[] x, int xOff, int cols, byte[] q, int qOff) {

@@ -1,6 +1,5 @@
 /**
- * Quantization: ternary weights ({@link dev.aphelion.tritter.quant.Quantization}, absmean and
- * absmax, per row or per group) and per-token int8 activations ({@link
- * dev.aphelion.tritter.quant.Int8Activations}).
+ * Activation quantization: per-token absmax int8 activations ({@link dev.aphelion.tritter.quant.Int8Activations}),
+ * as BitNet b1.58's W1.58A8 products consume them.
  */
 package dev.aphelion.tritter.quant;

@@ -1,6 +1,6 @@
 package dev.aphelion.tritter.ternary;
 
-import dev.aphelion.tritter.parallel.RowPool;
+import dev.aphelion.tritter.kernel.RowPool;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.ByteVector;
@@ -31,9 +31,9 @@ import jdk.incubator.vector.VectorSpecies;
  * bytes against the same table. The float kernel keeps its 16-float table as two 8-lane halves and
  * indexes both with a two-vector {@code selectFrom}, 8 rows at a time. Below 256 bits every call is
  * delegated to the scalar reference. Public only so that {@link
- * dev.aphelion.tritter.vector.Vectorization} can create it.
+ * dev.aphelion.tritter.kernel.Vectorization} can create it.
  */
-public final class PanamaTernaryKernels implements TernaryKernels {
+final class PanamaTernaryKernels implements TernaryKernels {
 
   private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
   private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
@@ -101,7 +101,7 @@ public final class PanamaTernaryKernels implements TernaryKernels {
   }
 
   /** Creates the kernels. */
-  public PanamaTernaryKernels() {}
+  PanamaTernaryKernels() {}
 
   @SuppressWarnings("unchecked")
   private static VectorMask<Short>[] shortSubsets() {

@@ -1,6 +1,6 @@
 package dev.aphelion.tritter.ternary;
 
-import dev.aphelion.tritter.parallel.RowPool;
+import dev.aphelion.tritter.kernel.RowPool;
 import java.lang.foreign.MemorySegment;
 
 /**

@@ -1,10 +1,11 @@
 package dev.aphelion.tritter.ternary;
 
 import dev.aphelion.core.error.ShapeException;
-import dev.aphelion.tritter.parallel.RowPool;
+import dev.aphelion.tritter.kernel.RowPool;
 import dev.aphelion.tritter.quant.Int8Activations;
-import dev.aphelion.tritter.vector.Vectorization;
+import dev.aphelion.tritter.kernel.Vectorization;
 import java.util.Objects;
+import java.lang.invoke.MethodHandles;
 
 /**
  * Ternary matrix products {@code y = x · Wᵀ ⊙ scale (+ bias)} on {@link PackedTernary} weights: the
@@ -46,7 +47,7 @@ public final class TernaryMatmul {
   public TernaryMatmul(Vectorization vectorization, RowPool pool) {
     this.vectorization = Objects.requireNonNull(vectorization, "vectorization");
     this.pool = Objects.requireNonNull(pool, "pool");
-    this.kernels = vectorization.select(TernaryKernels.class, ScalarTernaryKernels::new, "dev.aphelion.tritter.ternary.PanamaTernaryKernels");
+    this.kernels = vectorization.select(TernaryKernels.class, ScalarTernaryKernels::new, MethodHandles.lookup(), "PanamaTernaryKernels");
   }
 
   /** The shared instance: {@link Vectorization#get()} and {@link RowPool#shared()}. */

@@ -8,13 +8,13 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link VsaKernels} on the Java Vector API: the same word formulas as {@link ScalarVsaKernels}
  * applied to {@code LongVector}s of the preferred width, popcounts through {@code
  * VectorOperators.BIT_COUNT}, and a scalar tail. Loaded by name only, through {@code
- * dev.aphelion.tritter.vector.Vectorization}; do not reference it directly.
+ * dev.aphelion.tritter.kernel.Vectorization}; do not reference it directly.
  */
-public final class PanamaVsaKernels implements VsaKernels {
+final class PanamaVsaKernels implements VsaKernels {
   private static final VectorSpecies<Long> S = LongVector.SPECIES_PREFERRED;
 
   /** Creates the kernels. */
-  public PanamaVsaKernels() {}
+  PanamaVsaKernels() {}
 
   @Override
   public void bind(long[] aP, long[] aM, long[] bP, long[] bM, long[] outP, long[] outM, int words) {

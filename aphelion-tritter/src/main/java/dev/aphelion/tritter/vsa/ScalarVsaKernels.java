@@ -4,10 +4,10 @@ package dev.aphelion.tritter.vsa;
  * The scalar reference implementation of {@link VsaKernels}: one 64-bit word at a time, with
  * {@link Long#bitCount} for popcounts.
  */
-public final class ScalarVsaKernels implements VsaKernels {
+final class ScalarVsaKernels implements VsaKernels {
 
   /** Creates the kernels. */
-  public ScalarVsaKernels() {}
+  ScalarVsaKernels() {}
 
   @Override
   public void bind(long[] aP, long[] aM, long[] bP, long[] bM, long[] outP, long[] outM, int words) {

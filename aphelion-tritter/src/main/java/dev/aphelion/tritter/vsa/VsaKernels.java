@@ -2,13 +2,11 @@ package dev.aphelion.tritter.vsa;
 
 /**
  * Word-level kernels over bit-sliced trit planes (bit {@code d % 64} of word {@code d / 64}; a set
- * bit in the plus plane means +1, in the minus plane -1, neither means 0, never both). Obtain an
- * implementation with {@code Vectorization.get().select(VsaKernels.class, ScalarVsaKernels::new,
- * "dev.aphelion.tritter.vsa.PanamaVsaKernels")}; every implementation returns bit-identical results.
+ * bit in the plus plane means +1, in the minus plane -1, neither means 0, never both). Implementations are chosen by {@code Vectorization.select}; every implementation returns bit-identical results.
  * Callers guarantee array lengths of at least {@code words}; inputs must have no bits set beyond
  * the dimension.
  */
-public interface VsaKernels {
+interface VsaKernels {
 
   /**
    * Balanced bind {@code c = (a - b) mod 3} per dimension, written to {@code outP/outM}.

@@ -1,9 +1,10 @@
 package dev.aphelion.tritter.vsa;
 
 import dev.aphelion.core.error.ShapeException;
-import dev.aphelion.tritter.vector.Vectorization;
+import dev.aphelion.tritter.kernel.Vectorization;
 import java.util.List;
 import java.util.Objects;
+import java.lang.invoke.MethodHandles;
 
 /**
  * Vector-symbolic (hyperdimensional) operations on {@link TritVector}s.
@@ -27,7 +28,7 @@ public final class VsaOps {
   private final VsaKernels kernels;
 
   private VsaOps(Vectorization vectorization) {
-    this.kernels = vectorization.select(VsaKernels.class, ScalarVsaKernels::new, "dev.aphelion.tritter.vsa.PanamaVsaKernels");
+    this.kernels = vectorization.select(VsaKernels.class, ScalarVsaKernels::new, MethodHandles.lookup(), "PanamaVsaKernels");
   }
 
   /** The operations on the process-wide kernel choice ({@link Vectorization#get()}). */

@@ -12,7 +12,7 @@ import dev.aphelion.core.error.ConfigException;
 import dev.aphelion.core.graph.BuildGraph;
 import dev.aphelion.core.hash.GraphDigest;
 import dev.aphelion.core.pipeline.BuildContext;
-import dev.aphelion.tritter.inference.KVCache;
+import dev.aphelion.tritter.model.KVCache;
 import org.junit.jupiter.api.Test;
 
 class AccelerationStageTest {

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.aphelion.core.error.ConfigException;
 import dev.aphelion.core.error.ShapeException;
-import dev.aphelion.tritter.inference.KVCache;
+import dev.aphelion.tritter.model.KVCache;
 import dev.aphelion.tritter.model.DecoderConfig;
 import dev.aphelion.tritter.model.DecoderModel;
 import dev.aphelion.tritter.model.Precision;

@@ -9,7 +9,7 @@ import dev.aphelion.core.backend.Backend;
 import dev.aphelion.core.backend.BackendProvider;
 import dev.aphelion.core.backend.BackendRegistry;
 import dev.aphelion.core.backend.DeviceKind;
-import dev.aphelion.tritter.vector.Vectorization;
+import dev.aphelion.tritter.kernel.Vectorization;
 import org.junit.jupiter.api.Test;
 
 class TritterAccelBackendTest {

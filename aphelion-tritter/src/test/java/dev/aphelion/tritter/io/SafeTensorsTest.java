@@ -10,7 +10,7 @@ import dev.aphelion.core.error.AphelionException;
 import dev.aphelion.core.error.ErrorCode;
 import dev.aphelion.core.error.SerializationException;
 import dev.aphelion.core.error.ShapeException;
-import dev.aphelion.tritter.quant.Quantization;
+import dev.aphelion.tritter.ternary.TernaryQuantization;
 import dev.aphelion.tritter.ternary.PackedTernary;
 import java.io.IOException;
 import java.lang.foreign.ValueLayout;
@@ -101,7 +101,7 @@ class SafeTensorsTest {
       int rows = s[0];
       int cols = s[1];
       int group = s[2];
-      PackedTernary p = Quantization.absmean(random(rows * cols, rows * 31L + cols), rows, cols, group).toPacked();
+      PackedTernary p = TernaryQuantization.absmean(random(rows * cols, rows * 31L + cols), rows, cols, group).toPacked();
       Path f = dir.resolve("t" + rows + "x" + cols + ".safetensors");
       SafeTensorsWriter w = new SafeTensorsWriter();
       TernaryTensors.add(w, "layer", p);

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.aphelion.core.error.ShapeException;
-import dev.aphelion.tritter.vector.Vectorization;
+import dev.aphelion.tritter.kernel.Vectorization;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 

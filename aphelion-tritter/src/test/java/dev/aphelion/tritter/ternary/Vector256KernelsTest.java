@@ -3,9 +3,9 @@ package dev.aphelion.tritter.ternary;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.aphelion.tritter.parallel.RowPool;
+import dev.aphelion.tritter.kernel.RowPool;
 import dev.aphelion.tritter.quant.Int8Activations;
-import dev.aphelion.tritter.vector.Vectorization;
+import dev.aphelion.tritter.kernel.Vectorization;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,5 +1,7 @@
 package dev.aphelion.tritter.vsa;
 
+import dev.aphelion.tritter.random.SplitMix64;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -7,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.aphelion.core.error.ShapeException;
-import dev.aphelion.tritter.vector.Vectorization;
+import dev.aphelion.tritter.kernel.Vectorization;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

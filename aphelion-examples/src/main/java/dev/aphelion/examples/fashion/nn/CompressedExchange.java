@@ -1,9 +1,9 @@
 package dev.aphelion.examples.fashion.nn;
 
 import dev.aphelion.core.error.ShapeException;
-import dev.aphelion.tritter.training.GradientCompressor;
-import dev.aphelion.tritter.training.TernaryCompressedGradient;
-import dev.aphelion.tritter.training.TrainingConfig;
+import dev.aphelion.tritter.compress.GradientCompressor;
+import dev.aphelion.tritter.compress.TernaryCompressedGradient;
+import dev.aphelion.tritter.compress.CompressionConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -42,7 +42,7 @@ public final class CompressedExchange implements GradientExchange {
    * @param dimension the gradient length
    * @param workers the number of workers
    */
-  public CompressedExchange(TrainingConfig config, int dimension, int workers) {
+  public CompressedExchange(CompressionConfig config, int dimension, int workers) {
     this(GradientCompressor.forWorkers(config, dimension, workers));
   }
 
@@ -53,7 +53,7 @@ public final class CompressedExchange implements GradientExchange {
   }
 
   /** The compression settings. */
-  public TrainingConfig config() {
+  public CompressionConfig config() {
     return compressors.getFirst().config();
   }
 

@@ -1,7 +1,8 @@
 package dev.aphelion.examples.fashion.nn;
 
 import dev.aphelion.core.error.ShapeException;
-import dev.aphelion.tritter.vector.Vectorization;
+import dev.aphelion.tritter.kernel.Vectorization;
+import java.lang.invoke.MethodHandles;
 
 /**
  * Dense single-precision matrix products for the demo's trainer. All matrices are row-major
@@ -18,7 +19,7 @@ public final class Gemm {
 
   private static final class Holder {
     static final GemmKernel KERNEL = Vectorization.get()
-        .select(GemmKernel.class, ScalarGemm::new, "dev.aphelion.examples.fashion.nn.VectorGemm");
+        .select(GemmKernel.class, ScalarGemm::new, MethodHandles.lookup(), "VectorGemm");
   }
 
   /** The implementation {@link #matmul} uses in this JVM. */

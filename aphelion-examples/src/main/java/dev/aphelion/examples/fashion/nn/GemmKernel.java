@@ -26,7 +26,7 @@ public interface GemmKernel {
 
   /**
    * BitNet b1.58 absmean ternarization of each row, with exactly the arithmetic of the library's
-   * {@code Quantization.absmean}: {@code scale} = float sum of {@code |w|} in column order divided
+   * {@code TernaryQuantization.absmean}: {@code scale} = float sum of {@code |w|} in column order divided
    * by {@code cols} (1 for an all-zero row); {@code q = 1} where {@code w/scale >= 0.5},
    * {@code -1} where {@code <= -0.5}, else 0. Implementations must give identical results.
    *

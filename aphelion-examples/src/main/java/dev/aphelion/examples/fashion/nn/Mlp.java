@@ -1,8 +1,8 @@
 package dev.aphelion.examples.fashion.nn;
 
 import dev.aphelion.core.error.ShapeException;
-import dev.aphelion.tritter.quant.Quantization;
-import dev.aphelion.tritter.quant.TernaryQuantized;
+import dev.aphelion.tritter.ternary.TernaryQuantization;
+import dev.aphelion.tritter.ternary.TernaryQuantized;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -12,7 +12,7 @@ import java.util.SplittableRandom;
  * float parameters. For a {@link Precision#TERNARY} model the weights here are the latent
  * full-precision weights of quantization-aware training; {@link #snapshot()} derives the ternary
  * weights that the forward pass actually uses, with the library's absmean rule
- * ({@link Quantization#absmean}, one scale per output row).
+ * ({@link TernaryQuantization#absmean}, one scale per output row).
  */
 public final class Mlp {
   private final MlpLayout layout;

@@ -8,7 +8,7 @@ import dev.aphelion.core.error.ConfigException;
 import dev.aphelion.core.error.ShapeException;
 import dev.aphelion.examples.fashion.LabeledImages;
 import dev.aphelion.examples.fashion.SyntheticImages;
-import dev.aphelion.tritter.training.TrainingConfig;
+import dev.aphelion.tritter.compress.CompressionConfig;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -42,7 +42,7 @@ class DataParallelTrainerTest {
       TrainOptions opts = new TrainOptions(4, 50, 3e-3f, 20, 0f, 2, 4);
       GradientExchange ex = k == 0
           ? new Float32Exchange(2)
-          : new CompressedExchange(TrainingConfig.builder().compressionFactor(32).seed(4).build(),
+          : new CompressedExchange(CompressionConfig.builder().compressionFactor(32).seed(4).build(),
               mlp.layout().parameterCount(), 2);
       try (var t = new DataParallelTrainer(mlp, opts, ex)) {
         acc[k] = t.fit(TRAIN, TEST, TrainingListener.NONE).getLast().testAccuracy();

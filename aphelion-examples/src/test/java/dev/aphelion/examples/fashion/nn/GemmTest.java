@@ -100,7 +100,7 @@ class GemmTest {
       SCALAR.ternarizeRows(w, 2, rows, cols, q2, s2);
       assertArrayEquals(q2, q1, "cols " + cols);
       assertArrayEquals(s2, s1, "cols " + cols);
-      var lib = dev.aphelion.tritter.quant.Quantization.absmean(
+      var lib = dev.aphelion.tritter.ternary.TernaryQuantization.absmean(
           java.util.Arrays.copyOfRange(w, 2, 2 + rows * cols), rows, cols, cols);
       assertArrayEquals(lib.scales(), s1);
       byte[] t = lib.trits();

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.aphelion.tritter.quant.Quantization;
-import dev.aphelion.tritter.quant.TernaryQuantized;
+import dev.aphelion.tritter.ternary.TernaryQuantization;
+import dev.aphelion.tritter.ternary.TernaryQuantized;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -28,7 +28,7 @@ class MlpTest {
     Mlp.Snapshot snap = mlp.snapshot();
     for (int l = 0; l < mlp.slots().size(); l++) {
       MlpLayout.Slot s = mlp.slots().get(l);
-      TernaryQuantized lib = Quantization.absmean(
+      TernaryQuantized lib = TernaryQuantization.absmean(
           Arrays.copyOfRange(p, s.weight(), s.weight() + s.in() * s.out()), s.out(), s.in(), s.in());
       assertEquals(lib, snap.quantized(l), "layer " + l);
       float[] w = snap.weights(l);

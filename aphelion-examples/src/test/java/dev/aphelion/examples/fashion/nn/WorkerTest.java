@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.aphelion.core.error.ShapeException;
 import dev.aphelion.tritter.quant.Int8Activations;
-import dev.aphelion.tritter.quant.Quantization;
-import dev.aphelion.tritter.quant.TernaryQuantized;
+import dev.aphelion.tritter.ternary.TernaryQuantization;
+import dev.aphelion.tritter.ternary.TernaryQuantized;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -96,7 +96,7 @@ class WorkerTest {
       for (int i = 0; i < s.in(); i++) {
         n[i] = qa.value(0, i);
       }
-      TernaryQuantized tq = Quantization.absmean(
+      TernaryQuantized tq = TernaryQuantization.absmean(
           java.util.Arrays.copyOfRange(p, s.weight(), s.weight() + s.in() * s.out()),
           s.out(), s.in(), s.in());
       byte[] q = tq.trits();

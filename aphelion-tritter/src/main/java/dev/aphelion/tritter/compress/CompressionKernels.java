@@ -1,0 +1,45 @@
+package dev.aphelion.tritter.compress;
+
+/**
+ * The data-parallel passes of gradient compression. Implementations are chosen by {@code Vectorization.select}. {@link #addScaled} and {@link
+ * #collectAbove} give identical results on every path, and so does {@link #sumOfSquares}, whose
+ * summation order is specified so that a seeded compressor with clipping is deterministic on every
+ * path and run.
+ */
+interface CompressionKernels {
+
+  /**
+   * The sum of squares of {@code a[0..n)}, non-finite if any element is NaN or infinite. Order:
+   * below {@code n - n % 16}, element {@code i} goes to float lane {@code i % 16} as {@code
+   * fma(a[i], a[i], lane)}; the lanes restart every 1024 elements, and after each such chunk they
+   * are added in lane order to a double total; the remaining elements' squares are added in double
+   * in index order.
+   *
+   * @param a the values
+   * @param n how many
+   * @return the sum of squares
+   */
+  double sumOfSquares(float[] a, int n);
+
+  /**
+   * {@code acc[i] = acc[i] + c * g[i]} for {@code i < n}, each as one float multiply then one float add.
+   *
+   * @param acc the accumulator
+   * @param g the addend
+   * @param c the factor
+   * @param n how many
+   */
+  void addScaled(float[] acc, float[] g, float c, int n);
+
+  /**
+   * Writes, in increasing order, the indices {@code i < n} with {@code |a[i]| > threshold} into
+   * {@code out} until it is full, and counts all of them.
+   *
+   * @param a the values
+   * @param n how many
+   * @param threshold the strict lower bound on magnitudes, at least 0
+   * @param out receives indices
+   * @return the total number of such indices (more than {@code out.length} if it overflowed)
+   */
+  int collectAbove(float[] a, int n, float threshold, int[] out);
+}

@@ -1,0 +1,763 @@
+package dev.aphelion.tritter.compress;
+
+import dev.aphelion.tritter.train.LossScaler;
+
+import dev.aphelion.core.error.SerializationException;
+import dev.aphelion.core.error.ShapeException;
+import dev.aphelion.tritter.kernel.Vectorization;
+import dev.aphelion.tritter.random.SplitMix64;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.lang.invoke.MethodHandles;
+
+/**
+ * Compresses one worker's f32 gradients for data-parallel training, 1x to 100x smaller on the wire,
+ * with error feedback.
+ *
+ * <p><b>Encodings</b> ({@link CompressionConfig#encoding()}, both with error feedback: the gradient,
+ * clipped if configured, is added to the residual {@code e}, and what the receiver will decode is
+ * subtracted from it after encoding, so the rest is carried to the next step).
+ * {@link GradientEncoding#VSA_SKETCH}: blocks of {@code e} are bound with seeded ±1 keys and
+ * rotations (fresh every step), bundled into a hypervector of m buckets, ternarized with one
+ * least-squares scale and sent as 2-bit trits; decoding unbinds. Its exact specification (which a
+ * GPU reproduces bit for bit) is in {@code docs/formats.md}. {@link GradientEncoding#HEAVY_HITTERS}
+ * (the default, better at 100x): the {@code k} coordinates of largest magnitude as ternary values,
+ * a sign per entry plus, when the budget allows, one of up to 128 log-spaced magnitude classes
+ * (one f32 scale per class); positions as Rice-coded gaps; {@code k} and the number of classes
+ * are the largest that fit the byte budget {@code compressionRatio * 4 * n}, choosing the class
+ * count that minimises the reconstruction error estimated on a seeded sample of {@code e}. The
+ * measured comparison is in {@code docs/architecture.md}.
+ *
+ * <p><b>Cost.</b> O(n) time per step and O(n) memory (the residual, plus m buckets for the
+ * sketch); no projection matrix.
+ *
+ * <p><b>Several workers.</b> Create one compressor per worker with the same {@link CompressionConfig}
+ * ({@link #forWorkers}); each keeps its own residual. The encoding is sparse, not linear in the
+ * bytes, so messages are combined by decoding and averaging: {@link #aggregate} returns the mean of
+ * the workers' decoded gradients. Any compressor of the job can aggregate; messages
+ * must share dimension, seed and step.
+ *
+ * <p>Deterministic: the same config, gradients and call order give the same bytes on every JVM and
+ * on either kernel path. Not thread-safe; use one instance per worker thread.
+ */
+public final class GradientCompressor {
+  private static final int SAMPLE = 4096;
+  /** Sign plus up to 7 class bits: 128 log-spaced magnitude classes. */
+  static final int MAX_VALUE_BITS = 8;
+  /** Entries from which a class lookup table pays for itself, and its size. */
+  private static final int CLASS_TABLE_MIN_ENTRIES = 8192;
+  private static final int CLASS_TABLE_SIZE = 4096;
+
+  private final CompressionConfig config;
+  private final int dimension;
+  private final CompressionKernels kernels;
+  private final SketchKernels sketchKernels;
+  private final int sketchDimension;
+  private float[] buckets;
+  private float[] decodedBuckets;
+  private long[] keyWords;
+  private final long seedFingerprint;
+  private final float[] residual;
+  private float[] scratch;
+  private int[] candidates = new int[1024];
+  private float[] mags = new float[1024];
+  private float[] vals = new float[1024];
+  private byte[] classes = new byte[1024];
+  private byte[] bitScratch = new byte[1024];
+  private long step;
+  private long originalBytes;
+  private long wireBytes;
+  private int lastWire;
+  private int lastNonZeros;
+
+  /**
+   * Creates a compressor on the process-wide kernel path.
+   *
+   * @param config the settings
+   * @param dimension the number of f32 values in each gradient, at least 1
+   * @throws ShapeException if the dimension is not positive
+   */
+  public GradientCompressor(CompressionConfig config, int dimension) {
+    this(config, dimension, Vectorization.get());
+  }
+
+  /**
+   * Creates a compressor on a given kernel path (both paths give identical bytes).
+   *
+   * @param config the settings
+   * @param dimension the number of f32 values in each gradient, at least 1
+   * @param vectorization the kernel path
+   * @throws ShapeException if the dimension is not positive
+   */
+  public GradientCompressor(CompressionConfig config, int dimension, Vectorization vectorization) {
+    this.config = Objects.requireNonNull(config, "config");
+    if (dimension < 1) {
+      throw new ShapeException("gradient dimension must be at least 1, got " + dimension);
+    }
+    this.dimension = dimension;
+    this.kernels = vectorization.select(CompressionKernels.class, ScalarCompressionKernels::new, MethodHandles.lookup(), "PanamaCompressionKernels");
+    this.sketchKernels = vectorization.select(SketchKernels.class, ScalarSketchKernels::new, MethodHandles.lookup(), "PanamaSketchKernels");
+    this.seedFingerprint = fingerprint(config.seed());
+    this.residual = new float[dimension];
+    this.sketchDimension = VsaSketch.dimension(dimension, config.compressionRatio());
+  }
+
+  /**
+   * One compressor per worker, all with the same settings.
+   *
+   * @param config the settings
+   * @param dimension the gradient size
+   * @param workers the number of workers, at least 1
+   * @return the compressors, index = worker
+   */
+  public static List<GradientCompressor> forWorkers(CompressionConfig config, int dimension, int workers) {
+    if (workers < 1) {
+      throw new ShapeException("need at least one worker, got " + workers);
+    }
+    List<GradientCompressor> list = new ArrayList<>(workers);
+    for (int w = 0; w < workers; w++) {
+      list.add(new GradientCompressor(config, dimension));
+    }
+    return List.copyOf(list);
+  }
+
+  /** The fingerprint written into messages for a seed: the first SplitMix64 output. */
+  static long fingerprint(long seed) {
+    return GradientWireFormat.seedFingerprint(seed);
+  }
+
+  /**
+   * Compresses a gradient (not modified).
+   *
+   * @param gradient exactly {@link #dimension()} values
+   * @return the message
+   * @throws ShapeException if the length is wrong or a value is NaN or infinite (the residual is
+   *     then left unchanged)
+   */
+  public TernaryCompressedGradient compress(float[] gradient) {
+    Objects.requireNonNull(gradient, "gradient");
+    if (gradient.length != dimension) {
+      throw new ShapeException("gradient has " + gradient.length + " values, this compressor was made for " + dimension);
+    }
+    return encode(gradient);
+  }
+
+  /**
+   * Compresses the {@code remaining()} values of a buffer from its position (not moved).
+   *
+   * @param gradient exactly {@link #dimension()} remaining values
+   * @return the message
+   * @throws ShapeException if the size is wrong or a value is NaN or infinite
+   */
+  public TernaryCompressedGradient compress(FloatBuffer gradient) {
+    Objects.requireNonNull(gradient, "gradient");
+    if (gradient.remaining() != dimension) {
+      throw new ShapeException("gradient buffer has " + gradient.remaining() + " values remaining, this compressor was made for " + dimension);
+    }
+    float[] s = scratch();
+    gradient.get(gradient.position(), s, 0, dimension);
+    return encode(s);
+  }
+
+  /**
+   * Compresses f32 values in native byte order held in a memory segment.
+   *
+   * @param gradient a segment of exactly {@code 4 * dimension()} bytes
+   * @return the message
+   * @throws ShapeException if the size is wrong or a value is NaN or infinite
+   */
+  public TernaryCompressedGradient compress(MemorySegment gradient) {
+    Objects.requireNonNull(gradient, "gradient");
+    if (gradient.byteSize() != 4L * dimension) {
+      throw new ShapeException("gradient segment has " + gradient.byteSize() + " bytes, expected " + (4L * dimension)
+          + " (" + dimension + " f32 values)");
+    }
+    float[] s = scratch();
+    MemorySegment.copy(gradient, ValueLayout.JAVA_FLOAT_UNALIGNED, 0, s, 0, dimension);
+    return encode(s);
+  }
+
+  private float[] scratch() {
+    if (scratch == null) {
+      scratch = new float[dimension];
+    }
+    return scratch;
+  }
+
+  private TernaryCompressedGradient encode(float[] g) {
+    final int n = dimension;
+    double sumSq = kernels.sumOfSquares(g, n);
+    if (!Double.isFinite(sumSq)) {
+      throw new ShapeException("gradient holds NaN or infinite values (step " + step + "); skip the step instead "
+          + "(see LossScaler) rather than compressing it");
+    }
+    float c = 1f;
+    if (config.clipNorm() > 0 && Math.sqrt(sumSq) > config.clipNorm()) {
+      c = (float) (config.clipNorm() / Math.sqrt(sumSq));
+    }
+    float[] e = residual;
+    if (!config.errorFeedback()) {
+      Arrays.fill(e, 0f);
+    }
+    kernels.addScaled(e, g, c, n);
+    byte[] wire = config.encoding() == GradientEncoding.VSA_SKETCH ? encodeSketch(e) : encodeHeavyHitters(e);
+    originalBytes += 4L * n;
+    wireBytes += wire.length;
+    lastWire = wire.length;
+    step++;
+    return TernaryCompressedGradient.parse(wire);
+  }
+
+  private byte[] encodeSketch(float[] e) {
+    int n = dimension, m = sketchDimension;
+    sketchScratch(m);
+    byte[] out = VsaSketch.encode(sketchKernels, e, n, m, config.seed(), step, seedFingerprint, buckets, keyWords);
+    float scale = java.nio.ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN).getFloat(32);
+    lastNonZeros = VsaSketch.countNonZero(out, VsaSketch.HEADER_BYTES, 0, m);
+    if (config.errorFeedback()) {
+      // e -= decode(message): keep exactly what the receiver will not see
+      sketchKernels.expand(out, VsaSketch.HEADER_BYTES, m, scale, decodedBuckets);
+      VsaSketch.unbindAll(sketchKernels, decodedBuckets, n, m, config.seed(), step, keyWords, e, SketchKernels.SUBTRACT);
+    }
+    return out;
+  }
+
+  private byte[] encodeHeavyHitters(float[] e) {
+    final int n = dimension;
+    long budget = (long) Math.floor(config.compressionRatio() * 4.0 * n);
+    float[] sample = sample(e);
+    int nonZeroSample = 0;
+    for (float v : sample) {
+      if (v > 0) {
+        nonZeroSample++;
+      }
+    }
+    // choose value bits and k
+    int bestVb = 1, bestK = 0;
+    double bestErr = Double.POSITIVE_INFINITY;
+    for (int vb = 1; vb <= MAX_VALUE_BITS; vb++) {
+      long payloadBits = 8L * (budget - GradientWireFormat.HEADER_BYTES - 4L * (1 << (vb - 1)) - GradientWireFormat.CRC_BYTES);
+      int k = entriesFitting(payloadBits, vb, n);
+      double err = estimateError(sample, nonZeroSample, k, n, vb);
+      if (err < bestErr) {
+        bestErr = err;
+        bestVb = vb;
+        bestK = k;
+      }
+    }
+    int vb = bestVb;
+    int groups = 1 << (vb - 1);
+    long payloadBits = 8L * (budget - GradientWireFormat.HEADER_BYTES - 4L * groups - GradientWireFormat.CRC_BYTES);
+    int k = Math.max(1, bestK); // always move at least one coordinate, even past a tiny budget
+
+    // candidates above a sampled threshold a little below the k-th magnitude
+    int m = (int) Math.min(sample.length, Math.ceil(1.25 * k * (double) sample.length / n) + 4);
+    float low = m >= sample.length ? 0f : sample[sample.length - 1 - m];
+    int total = kernels.collectAbove(e, n, low, candidates);
+    if (total > candidates.length) {
+      candidates = new int[Math.max(total, candidates.length * 2)];
+      total = kernels.collectAbove(e, n, low, candidates);
+    }
+    int selected = select(e, candidates, total, k);
+    int rp = riceParam(n, selected);
+    long bits = payloadBitsOf(candidates, selected, rp, vb);
+    while (bits > payloadBits && selected > 1) {
+      int target = Math.max(1, (int) Math.min(selected - 1, (long) (selected * (payloadBits / (double) bits) * 0.98)));
+      selected = select(e, candidates, selected, target);
+      rp = riceParam(n, selected);
+      bits = payloadBitsOf(candidates, selected, rp, vb);
+    }
+
+    // magnitude classes, log-spaced between the smallest and largest selected magnitude
+    float[] vl = vals; // vl[j] == e[candidates[j]] (select kept them in step)
+    float minMag = Float.POSITIVE_INFINITY, maxMag = 0f;
+    for (int j = 0; j < selected; j++) {
+      float a = Math.abs(vl[j]);
+      minMag = Math.min(minMag, a);
+      maxMag = Math.max(maxMag, a);
+    }
+    float[] bounds = new float[groups - 1];
+    for (int b = 1; b < groups; b++) {
+      bounds[b - 1] = (float) (minMag * Math.pow(maxMag / (double) minMag, b / (double) groups));
+    }
+    int[] boundBits = classBoundBits(bounds);
+    // class lookup table over the magnitude's raw bits (which order like the magnitudes): entry t
+    // holds the class of the lowest magnitude of its bit range, a lower bound of the class of every
+    // magnitude in the range, raised below by comparing with the next bounds (rarely more than
+    // once, as few ranges straddle a bound); cheaper than a 7-step search per entry
+    int minBits = Float.floatToRawIntBits(minMag);
+    int[] table = null;
+    int shift = 0;
+    if (groups > 1 && selected >= CLASS_TABLE_MIN_ENTRIES) {
+      int range = Float.floatToRawIntBits(maxMag) - minBits;
+      while ((range >>> shift) >= CLASS_TABLE_SIZE) {
+        shift++;
+      }
+      table = new int[(range >>> shift) + 1];
+      for (int t = 0; t < table.length; t++) {
+        table[t] = classOf(minBits + (t << shift), boundBits, groups);
+      }
+    }
+
+    int payloadBytes = (int) ((bits + 7) >>> 3);
+    int size = GradientWireFormat.HEADER_BYTES + 4 * groups + payloadBytes + GradientWireFormat.CRC_BYTES;
+    byte[] out = new byte[size];
+    // one pass: class of each entry (kept for the residual update), class sums, and the bit stream
+    // (the bits do not depend on the scales, which are only written into the header afterwards)
+    if (classes.length < selected) {
+      classes = new byte[Math.max(selected, classes.length * 2)];
+    }
+    byte[] cl = classes;
+    double[] sums = new double[groups];
+    int[] counts = new int[groups];
+    // the writer stores whole words ahead of its position (every byte it has not finished is
+    // rewritten in full, so stale scratch contents never leak), so it writes into a scratch array
+    // with slack and the payload is copied into the message afterwards
+    if (bitScratch.length < payloadBytes + 16) {
+      bitScratch = new byte[Math.max(payloadBytes + 16, bitScratch.length * 2)];
+    }
+    BitStream.Writer w = new BitStream.Writer(bitScratch, 0);
+    int prev = -1;
+    long lowMask = (1L << rp) - 1;
+    int tailBits = rp + vb;
+    for (int j = 0; j < selected; j++) {
+      int i = candidates[j];
+      long gap = (long) i - prev - 1;
+      prev = i;
+      float v = vl[j];
+      float a = Math.abs(v);
+      int ab = Float.floatToRawIntBits(a);
+      int cls;
+      if (table != null) {
+        cls = table[(ab - minBits) >>> shift];
+        while (cls < groups - 1 && ab >= boundBits[cls]) {
+          cls++;
+        }
+      } else {
+        cls = classOf(ab, boundBits, groups);
+      }
+      long negative = v < 0 ? 1L : 0L;
+      cl[j] = (byte) (cls | (negative << 7)); // index into the signed scale table below
+      sums[cls] += a;
+      counts[cls]++;
+      // unary quotient, then low gap bits, sign and class: at most 30 + 8 bits of tail
+      w.writeRice(gap >>> rp, (gap & lowMask) | ((negative | ((long) cls << 1)) << rp), tailBits);
+    }
+    float[] scales = new float[groups];
+    for (int b = 0; b < groups; b++) {
+      scales[b] = counts[b] == 0 ? 0f : (float) (sums[b] / counts[b]);
+    }
+    ByteBuffer h = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
+    GradientWireFormat.writeCommonHeader(out, GradientEncoding.HEAVY_HITTERS, n, step, seedFingerprint);
+    out[GradientWireFormat.VALUE_BITS_OFFSET] = (byte) vb;
+    out[GradientWireFormat.RICE_PARAMETER_OFFSET] = (byte) rp;
+    h.putInt(GradientWireFormat.ENTRY_COUNT_OFFSET, selected);
+    h.putInt(GradientWireFormat.PAYLOAD_BYTES_OFFSET, payloadBytes);
+    for (int b = 0; b < groups; b++) {
+      h.putFloat(GradientWireFormat.HEADER_BYTES + 4 * b, scales[b]);
+    }
+    // error feedback: keep exactly what the receiver will not see (e[i] - ±scale, sign as sent)
+    float[] signed = new float[256];
+    for (int b = 0; b < groups; b++) {
+      signed[b] = scales[b];
+      signed[128 + b] = -scales[b];
+    }
+    for (int j = 0; j < selected; j++) {
+      int i = candidates[j];
+      e[i] = vl[j] - signed[cl[j] & 0xFF];
+    }
+    int written = w.finish();
+    if (written != payloadBytes) {
+      throw new IllegalStateException("heavy-hitter payload is " + written + " bytes, sized for " + payloadBytes);
+    }
+    System.arraycopy(bitScratch, 0, out, GradientWireFormat.HEADER_BYTES + 4 * groups, payloadBytes);
+    GradientWireFormat.seal(out);
+    lastNonZeros = selected;
+    return out;
+  }
+
+  /**
+   * The class bounds as integers that order like the floats ({@link Float#floatToIntBits}: a NaN
+   * bound, from a zero smallest magnitude, becomes the canonical positive NaN and so compares
+   * above every magnitude, as {@code a >= NaN} is false).
+   */
+  static int[] classBoundBits(float[] bounds) {
+    int[] b = new int[bounds.length];
+    for (int i = 0; i < b.length; i++) {
+      b[i] = Float.floatToIntBits(bounds[i]);
+    }
+    return b;
+  }
+
+  /**
+   * The number of bounds that are {@code <= a}, branch-free: {@code aBits} are the raw bits of a
+   * non-negative magnitude, {@code boundBits} the {@code groups - 1} ascending bounds from {@link
+   * #classBoundBits}, {@code groups} a power of two. Equals {@link #classOf(float, float[])}.
+   */
+  static int classOf(int aBits, int[] boundBits, int groups) {
+    int lo = 0;
+    for (int step = groups >>> 1; step > 0; step >>>= 1) {
+      // a >= bound exactly when bound - a - 1 < 0 (both in [0, 0x7fc00000], no overflow)
+      lo += step & ((boundBits[lo + step - 1] - aBits - 1) >> 31);
+    }
+    return lo;
+  }
+
+  /** The number of bounds that are {@code <= a} (bounds ascending). */
+  static int classOf(float a, float[] bounds) {
+    int lo = 0, hi = bounds.length;
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (a >= bounds[mid]) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
+
+  /** Sorted magnitudes of a seeded sample of {@code e} (all of {@code e} when it is small). */
+  private float[] sample(float[] e) {
+    int n = dimension;
+    float[] s;
+    if (n <= SAMPLE) {
+      s = new float[n];
+      for (int i = 0; i < n; i++) {
+        s[i] = Math.abs(e[i]);
+      }
+    } else {
+      s = new float[SAMPLE];
+      SplitMix64 rng = new SplitMix64(config.seed() ^ SplitMix64.mix64(step + 1));
+      for (int i = 0; i < SAMPLE; i++) {
+        s[i] = Math.abs(e[rng.nextInt(n)]);
+      }
+    }
+    Arrays.sort(s);
+    return s;
+  }
+
+  /** The largest entry count whose expected Rice-coded size fits {@code payloadBits}. */
+  static int entriesFitting(long payloadBits, int vb, int n) {
+    if (payloadBits <= 0) {
+      return 0;
+    }
+    double k = Math.min(n, payloadBits / (vb + 2.0));
+    for (int it = 0; it < 12; it++) {
+      int rp = riceParam(n, (int) Math.max(1, k));
+      double meanGap = n / Math.max(1.0, k) - 1; // gaps count the skipped coordinates
+      double perEntry = vb + rp + 1 + meanGap / (1L << rp);
+      k = Math.min(n, payloadBits / perEntry);
+    }
+    return (int) Math.floor(k);
+  }
+
+  /** Rice parameter near-optimal for geometric gaps of mean {@code n/k}. */
+  static int riceParam(int n, int k) {
+    if (k <= 0) {
+      return 0;
+    }
+    double mean = (double) n / k;
+    int rp = (int) Math.floor(Math.log(mean * Math.log(2)) / Math.log(2));
+    return Math.max(0, Math.min(30, rp));
+  }
+
+  private static long payloadBitsOf(int[] idx, int count, int rp, int vb) {
+    long bits = (long) count * (1 + rp + vb);
+    int prev = -1;
+    for (int j = 0; j < count; j++) {
+      bits += ((long) idx[j] - prev - 1) >>> rp;
+      prev = idx[j];
+    }
+    return bits;
+  }
+
+  /** Sum of squared errors on the sample if the top {@code k/n} fraction is sent with {@code vb} value bits. */
+  private static double estimateError(float[] sorted, int nonZero, int k, int n, int vb) {
+    int s = sorted.length;
+    int m = (int) Math.min(nonZero, Math.round(Math.max(1, k) * (double) s / n));
+    double err = 0;
+    for (int i = 0; i < s - m; i++) {
+      err += (double) sorted[i] * sorted[i];
+    }
+    if (m == 0) {
+      return err;
+    }
+    int groups = 1 << (vb - 1);
+    float lo = sorted[s - m], hi = sorted[s - 1];
+    float[] bounds = new float[groups - 1];
+    for (int b = 1; b < groups; b++) {
+      bounds[b - 1] = (float) (lo * Math.pow(hi / (double) lo, b / (double) groups));
+    }
+    double[] sum = new double[groups], sumSq = new double[groups];
+    int[] cnt = new int[groups];
+    for (int i = s - m; i < s; i++) {
+      int c = classOf(sorted[i], bounds);
+      sum[c] += sorted[i];
+      sumSq[c] += (double) sorted[i] * sorted[i];
+      cnt[c]++;
+    }
+    for (int c = 0; c < groups; c++) {
+      if (cnt[c] > 0) {
+        err += sumSq[c] - sum[c] * sum[c] / cnt[c];
+      }
+    }
+    return err;
+  }
+
+  /**
+   * Keeps in {@code idx[0..k)} (increasing order) the {@code k} indices of largest magnitude among
+   * {@code idx[0..count)}; ties at the threshold go to the lower indices. Leaves {@code
+   * vals[j] = e[idx[j]]} for the kept entries, so later passes need not gather from {@code e}.
+   */
+  private int select(float[] e, int[] idx, int count, int k) {
+    if (mags.length < count) {
+      mags = new float[Math.max(count, mags.length * 2)];
+      vals = new float[mags.length];
+    }
+    float[] mg = mags, vl = vals;
+    for (int j = 0; j < count; j++) {
+      float v = e[idx[j]];
+      vl[j] = v;
+      mg[j] = Math.abs(v);
+    }
+    if (count <= k) {
+      return count;
+    }
+    float tau = kthLargest(mg, count, k);
+    int greater = 0;
+    for (int j = 0; j < count; j++) {
+      greater += mg[j] > tau ? 1 : 0;
+    }
+    int ties = k - greater;
+    int out = 0;
+    // branch-free compaction: most candidates are kept, at random, so a branch would mispredict
+    for (int j = 0; j < count; j++) {
+      float a = mg[j];
+      int tie = (a == tau ? 1 : 0) & (ties > 0 ? 1 : 0);
+      ties -= tie;
+      idx[out] = idx[j];
+      vl[out] = vl[j];
+      out += (a > tau ? 1 : 0) | tie;
+    }
+    return out;
+  }
+
+  /**
+   * The k-th largest (1-based) of the non-negative values {@code a[0..n)}, by radix selection on
+   * their IEEE bits (monotonic for non-negative floats): three histogram passes over bits 30..20,
+   * 19..9 and 8..0, each narrowing to the bucket that holds the k-th value. Exact and O(n).
+   */
+  static float kthLargest(float[] a, int n, int k) {
+    int prefix = 0, prefixMask = 0, remaining = k;
+    int[] hist = new int[2048];
+    int[][] passes = {{20, 11}, {9, 11}, {0, 9}};
+    for (int[] pass : passes) {
+      int shift = pass[0], buckets = 1 << pass[1], mask = buckets - 1;
+      Arrays.fill(hist, 0, buckets, 0);
+      for (int i = 0; i < n; i++) {
+        int bits = Float.floatToRawIntBits(a[i]);
+        if ((bits & prefixMask) == prefix) {
+          hist[(bits >>> shift) & mask]++;
+        }
+      }
+      int above = 0, chosen = 0;
+      for (int h = mask; h >= 0; h--) {
+        if (above + hist[h] >= remaining) {
+          chosen = h;
+          break;
+        }
+        above += hist[h];
+      }
+      remaining -= above;
+      prefix |= chosen << shift;
+      prefixMask |= mask << shift;
+    }
+    return Float.intBitsToFloat(prefix);
+  }
+
+  /**
+   * Parses a message and checks that it belongs to this job and shape.
+   *
+   * @param wire the bytes received
+   * @return the gradient
+   * @throws SerializationException if the bytes are truncated or corrupt, or were made with another seed
+   * @throws ShapeException if the dimension differs from this compressor's
+   */
+  public TernaryCompressedGradient read(byte[] wire) {
+    TernaryCompressedGradient g = TernaryCompressedGradient.fromBytes(wire);
+    check(g);
+    return g;
+  }
+
+  private void check(TernaryCompressedGradient g) {
+    Objects.requireNonNull(g, "gradient");
+    if (g.seedFingerprint() != seedFingerprint) {
+      throw new SerializationException("compressed gradient was made with another seed (fingerprint 0x"
+          + Long.toHexString(g.seedFingerprint()) + ", this job's is 0x" + Long.toHexString(seedFingerprint) + ")");
+    }
+    if (g.dimension() != dimension) {
+      throw new ShapeException("compressed gradient has dimension " + g.dimension() + ", this compressor's is " + dimension);
+    }
+  }
+
+  /**
+   * Decodes one message.
+   *
+   * @param gradient a message of this job
+   * @return the decoded gradient, {@link #dimension()} values
+   * @throws SerializationException if it was made with another seed or its bit stream is corrupt
+   * @throws ShapeException if its dimension differs
+   */
+  public float[] decompress(TernaryCompressedGradient gradient) {
+    float[] out = new float[dimension];
+    decompressInto(gradient, out);
+    return out;
+  }
+
+  /**
+   * Decodes one message into {@code out}, overwriting its first {@link #dimension()} values
+   * (contents unspecified if an exception is thrown).
+   *
+   * @param gradient a message of this job
+   * @param out at least {@link #dimension()} values
+   */
+  public void decompressInto(TernaryCompressedGradient gradient, float[] out) {
+    check(gradient);
+    if (out.length < dimension) {
+      throw new ShapeException("output holds " + out.length + " values, the gradient has dimension " + dimension);
+    }
+    if (gradient.encoding() == GradientEncoding.VSA_SKETCH) {
+      int m = gradient.sketchDimension();
+      float[] d = sketchScratch(m);
+      sketchKernels.expand(gradient.rawBytes(), gradient.payloadOffset(), m, gradient.scaleOfSketch(), d);
+      VsaSketch.unbindAll(sketchKernels, d, dimension, m, config.seed(), gradient.step(), keyWords, out, SketchKernels.SET);
+    } else {
+      gradient.decodeInto(out, 1f, false);
+    }
+  }
+
+  /** A scratch array of at least m buckets, and key words for m. */
+  private float[] sketchScratch(int m) {
+    if (decodedBuckets == null || decodedBuckets.length < m) {
+      decodedBuckets = new float[Math.max(m, sketchDimension)];
+    }
+    if (keyWords == null || keyWords.length < (m + 63) / 64 + 1) {
+      keyWords = new long[(Math.max(m, sketchDimension) + 63) / 64 + 1];
+    }
+    if (buckets == null || buckets.length < m) {
+      buckets = new float[Math.max(m, sketchDimension)];
+    }
+    return decodedBuckets;
+  }
+
+  /**
+   * The mean of the workers' decoded gradients for one step: what a data-parallel step applies.
+   *
+   * @param gradients one message per worker, same seed, dimension and step
+   * @return the mean, {@link #dimension()} values
+   * @throws SerializationException on a foreign seed or corrupt stream
+   * @throws ShapeException on a dimension mismatch, an empty list or mixed steps
+   */
+  public float[] aggregate(List<TernaryCompressedGradient> gradients) {
+    float[] out = new float[dimension];
+    aggregateInto(gradients, out);
+    return out;
+  }
+
+  /**
+   * Writes the mean of the decoded gradients into {@code out}; see {@link #aggregate}.
+   *
+   * @param gradients one message per worker
+   * @param out at least {@link #dimension()} values, overwritten
+   */
+  public void aggregateInto(List<TernaryCompressedGradient> gradients, float[] out) {
+    Objects.requireNonNull(gradients, "gradients");
+    if (gradients.isEmpty()) {
+      throw new ShapeException("aggregate needs at least one compressed gradient");
+    }
+    if (out.length < dimension) {
+      throw new ShapeException("output holds " + out.length + " values, the gradient has dimension " + dimension);
+    }
+    TernaryCompressedGradient first = gradients.get(0);
+    long s = first.step();
+    for (TernaryCompressedGradient g : gradients) {
+      check(g);
+      if (g.step() != s) {
+        throw new ShapeException("aggregate mixes steps " + s + " and " + g.step() + "; combine one synchronous step at a time");
+      }
+      if (g.encoding() != first.encoding() || g.sketchDimension() != first.sketchDimension()) {
+        throw new ShapeException("aggregate mixes encodings or sketch sizes (" + first + " and " + g
+            + "); all workers of a job must use the same CompressionConfig");
+      }
+    }
+    float w = 1f / gradients.size();
+    if (first.encoding() == GradientEncoding.VSA_SKETCH) {
+      // every worker used the same keys and rotations (same seed and step), so unbinding is linear
+      // in the bucket values: average the decoded buckets, then unbind once
+      int m = first.sketchDimension();
+      float[] d = sketchScratch(m);
+      float[] acc = buckets;
+      Arrays.fill(acc, 0, m, 0f);
+      for (TernaryCompressedGradient g : gradients) {
+        sketchKernels.expand(g.rawBytes(), g.payloadOffset(), m, w * g.scaleOfSketch(), d);
+        for (int u = 0; u < m; u++) {
+          acc[u] = acc[u] + d[u];
+        }
+      }
+      VsaSketch.unbindAll(sketchKernels, acc, dimension, m, config.seed(), s, keyWords, out, SketchKernels.SET);
+      return;
+    }
+    Arrays.fill(out, 0, dimension, 0f);
+    for (TernaryCompressedGradient g : gradients) {
+      g.decodeInto(out, w, true);
+    }
+  }
+
+  /** Clears the residual and the step counter (for example after loading a checkpoint). */
+  public void reset() {
+    Arrays.fill(residual, 0f);
+    step = 0;
+  }
+
+  /** A copy of the current error-feedback residual. */
+  public float[] residual() {
+    return residual.clone();
+  }
+
+  /** Totals so far. */
+  public CompressionStats stats() {
+    double r = config.errorFeedback() ? Math.sqrt(new ScalarCompressionKernels().sumOfSquares(residual, dimension)) : 0.0;
+    return new CompressionStats(step, originalBytes, wireBytes, lastWire, lastNonZeros, r);
+  }
+
+  /**
+   * Wire bytes over f32 bytes over every gradient compressed so far (headers, scales and checksums
+   * included); the configured target before the first.
+   */
+  public double compressionRatio() {
+    return originalBytes == 0 ? config.compressionRatio() : (double) wireBytes / originalBytes;
+  }
+
+  /** The settings. */
+  public CompressionConfig config() {
+    return config;
+  }
+
+  /** The gradient size. */
+  public int dimension() {
+    return dimension;
+  }
+
+  /** The number of gradients compressed so far (the next message's step). */
+  public long step() {
+    return step;
+  }
+}

@@ -1,0 +1,88 @@
+package dev.aphelion.tritter.compress;
+
+/**
+ * The data-parallel passes of the VSA sketch encoding ({@link GradientEncoding#VSA_SKETCH}), specified
+ * in {@code docs/formats.md}. Implementations are chosen by {@code Vectorization.select}.
+ * Every method gives bit-identical results on every path (the order of float operations is part of
+ * the specification, so that a GPU can reproduce it too).
+ *
+ * <p>Key bits: bit {@code t} of a key is bit {@code t & 63} of {@code keys[t >>> 6]}; 1 means the
+ * coordinate is negated when bound.
+ */
+interface SketchKernels {
+
+  /** {@link #unbind} writes {@code out = v}. */
+  int SET = 0;
+  /** {@link #unbind} writes {@code out = out + v}. */
+  int ADD = 1;
+  /** {@link #unbind} writes {@code out = out - v}. */
+  int SUBTRACT = 2;
+
+  /**
+   * Binds one block and bundles it: for {@code t < len}, {@code h[(t + r) % m] = h[(t + r) % m] + v}
+   * with {@code v = key(t) ? -e[from + t] : e[from + t]} (one float add each).
+   *
+   * @param h the hypervector, m buckets
+   * @param m the number of buckets
+   * @param r the rotation, 0 to m-1
+   * @param e the source values
+   * @param from the block's first index in {@code e}
+   * @param len the block length, 1 to m
+   * @param keys at least {@code ceil(len / 64)} key words
+   */
+  void bindAdd(float[] h, int m, int r, float[] e, int from, int len, long[] keys);
+
+  /**
+   * Unbinds one block: for {@code t < len}, {@code v = key(t) ? -d[(t + r) % m] : d[(t + r) % m]},
+   * then {@code out[from + t]} is set to {@code v}, or has {@code v} added or subtracted ({@code op}).
+   *
+   * @param d the decoded bucket values, m of them
+   * @param m the number of buckets
+   * @param r the rotation, 0 to m-1
+   * @param keys at least {@code ceil(len / 64)} key words
+   * @param out the destination
+   * @param from the block's first index in {@code out}
+   * @param len the block length, 1 to m
+   * @param op {@link #SET}, {@link #ADD} or {@link #SUBTRACT}
+   */
+  void unbind(float[] d, int m, int r, long[] keys, float[] out, int from, int len, int op);
+
+  /**
+   * The sum of the terms {@code |h[u]| > threshold ? |h[u]| : 0} for {@code u < m}, in the fixed
+   * order of the specification: per chunk of 1024 buckets, 16 float lane sums ({@code u % 16} picks
+   * the lane; rows of 16 added in index order), the 16 lane sums added as doubles in lane order, the
+   * chunk sums added as doubles in chunk order.
+   *
+   * @param h the buckets
+   * @param m how many
+   * @param threshold terms at or below it count as 0 (negative infinity: all terms)
+   * @return the sum
+   */
+  double laneSum(float[] h, int m, float threshold);
+
+  /**
+   * Ternarizes and packs: trit {@code u} is +1 if {@code h[u] > threshold}, -1 if {@code h[u] <
+   * -threshold}, else 0, written as 2 bits (01 = +1, 10 = -1, 00 = 0) at bits {@code 2 * (u % 4)} of
+   * byte {@code offset + u / 4}. The {@code ceil(m / 4)} bytes must be zero on entry.
+   *
+   * @param h the buckets
+   * @param m how many
+   * @param threshold at least 0
+   * @param out the destination
+   * @param offset the byte of trit 0
+   * @return the number of non-zero trits
+   */
+  int ternarize(float[] h, int m, float threshold, byte[] out, int offset);
+
+  /**
+   * Unpacks {@code m} trits (codes as in {@link #ternarize}; code 11 must have been rejected) into
+   * {@code d[u] = +value, -value or +0.0f}.
+   *
+   * @param in the packed trits
+   * @param offset the byte of trit 0
+   * @param m how many
+   * @param value the decoded magnitude
+   * @param d the destination, at least m values
+   */
+  void expand(byte[] in, int offset, int m, float value, float[] d);
+}

@@ -1,0 +1,244 @@
+package dev.aphelion.tritter.kernel;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Splits a kernel's independent work units (row blocks, usually) across a fixed set of threads.
+ *
+ * <p>The caller's thread always takes part, so a pool of parallelism {@code p} owns {@code p - 1}
+ * daemon worker threads; nothing is created per call. Units are handed out in chunks from a shared
+ * counter, so a thread slowed down by other processes on a shared machine simply takes fewer
+ * chunks, and a worker that has not started yet leaves its share to the others.
+ *
+ * <p>Dispatch is built for back-to-back kernel calls of a few hundred microseconds (a decode step
+ * is hundreds of GEMVs): a worker that finished a call spins for {@value #SPIN_NANOS} ns waiting for
+ * the next one before it parks, and the caller spins until the last chunk is done, so neither side
+ * pays the operating system's wake-up latency (tens of microseconds in a virtual machine) on every
+ * call. One call runs at a time per pool; a call made while the pool is busy (from another thread,
+ * or from inside a task) runs on its caller's thread alone.
+ *
+ * <p>{@link #shared()} uses every available processor; create others with {@link #create(int)} and
+ * {@link #close()} them when done.
+ */
+public final class RowPool implements AutoCloseable {
+
+  /** How long an idle worker spins for the next call before it parks. */
+  private static final long SPIN_NANOS = 200_000;
+  /** How long the caller spins for the last chunks before it starts yielding its core. */
+  private static final long CALLER_SPIN_NANOS = 50_000;
+
+  private static final AtomicInteger POOL_IDS = new AtomicInteger();
+
+  private final int parallelism;
+  private final Worker[] workers;
+  private final ReentrantLock dispatch = new ReentrantLock();
+  private volatile Job current;
+  private volatile boolean closed;
+  private long generation;
+
+  private RowPool(int parallelism) {
+    this.parallelism = parallelism;
+    this.workers = new Worker[parallelism - 1];
+    int id = POOL_IDS.incrementAndGet();
+    for (int i = 0; i < workers.length; i++) {
+      workers[i] = new Worker();
+      Thread t = new Thread(workers[i], "aphelion-kernels-" + id + "-" + (i + 1));
+      t.setDaemon(true);
+      workers[i].thread = t;
+      t.start();
+    }
+  }
+
+  private static final class Shared {
+    static final RowPool INSTANCE = new RowPool(Runtime.getRuntime().availableProcessors());
+  }
+
+  /** The process-wide pool with one thread per available processor (the caller's included). */
+  public static RowPool shared() {
+    return Shared.INSTANCE;
+  }
+
+  /**
+   * Creates a pool.
+   *
+   * @param parallelism threads that work on one call, the caller's included; 1 runs everything on
+   *     the caller's thread
+   * @return the pool; close it when done
+   * @throws IllegalArgumentException if {@code parallelism < 1}
+   */
+  public static RowPool create(int parallelism) {
+    if (parallelism < 1) {
+      throw new IllegalArgumentException("parallelism must be at least 1, got " + parallelism);
+    }
+    return new RowPool(parallelism);
+  }
+
+  /** Threads that work on one call, the caller's included. */
+  public int parallelism() {
+    return parallelism;
+  }
+
+  /** Work on a half-open range of units {@code [from, to)}. */
+  @FunctionalInterface
+  public interface RangeTask {
+    /**
+     * Processes units {@code from} (inclusive) to {@code to} (exclusive).
+     *
+     * @param from first unit
+     * @param to one past the last unit
+     */
+    void run(int from, int to);
+  }
+
+  /**
+   * Runs {@code task} over units {@code [0, units)}, in chunks of at least {@code minChunk} units,
+   * and returns when all are done. Small jobs (fewer than {@code 2 * minChunk} units) run on the
+   * caller's thread only.
+   *
+   * @param units number of work units
+   * @param minChunk the smallest chunk worth handing to another thread
+   * @param task the work; called concurrently on disjoint ranges
+   * @throws RuntimeException whatever a task threw (the first one, others suppressed)
+   */
+  public void forRange(int units, int minChunk, RangeTask task) {
+    if (units <= 0) {
+      return;
+    }
+    int threads = Math.min(parallelism, units / Math.max(1, minChunk));
+    if (threads <= 1 || closed || !dispatch.tryLock()) {
+      task.run(0, units);
+      return;
+    }
+    try {
+      // About 8 chunks per thread: claims are one atomic add, and small chunks keep the threads
+      // finishing together on a contended machine.
+      int chunk = Math.max(Math.max(1, minChunk), units / (threads * 8));
+      Job job = new Job(++generation, task, units, chunk, threads - 1);
+      current = job;
+      for (Worker w : workers) {
+        if (w.parked) {
+          LockSupport.unpark(w.thread);
+        }
+      }
+      job.work();
+      job.awaitDone();
+      current = null;
+      Throwable failure = job.failure.get();
+      if (failure instanceof RuntimeException re) {
+        throw re;
+      }
+      if (failure instanceof Error err) {
+        throw err;
+      }
+      if (failure != null) {
+        throw new IllegalStateException("kernel task failed", failure);
+      }
+    } finally {
+      dispatch.unlock();
+    }
+  }
+
+  /** One call: the units, a claim counter and a count of finished units. */
+  private static final class Job {
+    final long generation;
+    final RangeTask task;
+    final int units;
+    final int chunk;
+    /** Workers that may still join (the call's thread count minus the caller). */
+    final AtomicInteger seats;
+    final AtomicInteger next = new AtomicInteger();
+    final AtomicInteger done = new AtomicInteger();
+    final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+    Job(long generation, RangeTask task, int units, int chunk, int seats) {
+      this.generation = generation;
+      this.task = task;
+      this.units = units;
+      this.chunk = chunk;
+      this.seats = new AtomicInteger(seats);
+    }
+
+    void work() {
+      int from;
+      while ((from = next.getAndAdd(chunk)) < units) {
+        int to = Math.min(units, from + chunk);
+        try {
+          if (failure.get() == null) {
+            task.run(from, to);
+          }
+        } catch (Throwable t) {
+          Throwable first = failure.compareAndExchange(null, t);
+          if (first != null && first != t) {
+            first.addSuppressed(t);
+          }
+        } finally {
+          done.addAndGet(to - from);
+        }
+      }
+    }
+
+    void awaitDone() {
+      long start = System.nanoTime();
+      while (done.get() < units) {
+        if (System.nanoTime() - start < CALLER_SPIN_NANOS) {
+          Thread.onSpinWait();
+        } else {
+          Thread.yield();
+        }
+      }
+    }
+  }
+
+  /** A worker thread: runs the chunks of each new call, spins a while, then parks. */
+  private final class Worker implements Runnable {
+    Thread thread;
+    volatile boolean parked;
+
+    @Override
+    public void run() {
+      long seen = 0;
+      long idleSince = System.nanoTime();
+      while (!closed) {
+        Job job = current;
+        if (job != null && job.generation != seen) {
+          seen = job.generation;
+          if (job.seats.getAndDecrement() > 0) {
+            job.work();
+          }
+          idleSince = System.nanoTime();
+        } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
+          Thread.onSpinWait();
+        } else {
+          parked = true;
+          // re-check after announcing: a caller that published a job before seeing parked == true
+          // is caught here, one that sees it unparks us
+          Job again = current;
+          if (!closed && (again == null || again.generation == seen)) {
+            LockSupport.park(this);
+          }
+          parked = false;
+          idleSince = System.nanoTime();
+        }
+      }
+    }
+  }
+
+  /** Stops the worker threads; the shared pool ignores this. */
+  @Override
+  public void close() {
+    if (this != Shared.INSTANCE && !closed) {
+      closed = true;
+      for (Worker w : workers) {
+        LockSupport.unpark(w.thread);
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "RowPool[parallelism=" + parallelism + "]";
+  }
+}

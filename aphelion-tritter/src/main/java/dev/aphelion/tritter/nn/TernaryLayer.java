@@ -1,0 +1,190 @@
+package dev.aphelion.tritter.nn;
+
+import dev.aphelion.core.error.ShapeException;
+import dev.aphelion.tritter.quant.Int8Activations;
+import dev.aphelion.tritter.ternary.TernaryQuantization;
+import dev.aphelion.tritter.ternary.PackedTernary;
+import dev.aphelion.tritter.ternary.TernaryMatmul;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A BitNet b1.58 linear layer: packed ternary weights (2 bits each) with f32 scales per row or per
+ * group, an optional f32 bias, and either f32 or per-token int8 activations.
+ *
+ * <p>The weights are quantized exactly once, when the layer is created (the Rust original
+ * re-quantized them on every forward call). {@code forward} then runs {@link TernaryMatmul}: one
+ * token is a GEMV, several tokens a GEMM that reads the weights once for the whole batch.
+ *
+ * <p>Immutable and safe for concurrent use.
+ */
+public final class TernaryLayer implements LinearLayer {
+
+  /** How the layer treats its input. */
+  public enum Activations {
+    /** Inputs stay f32: {@code y = (W·x) ⊙ scale + b}. */
+    FLOAT32,
+    /**
+     * Inputs are quantized per token to int8 ({@code scale = max|x|/127}) before the product, as
+     * BitNet b1.58 does (W1.58A8): {@code y = (W·q) ⊙ scale · xScale + b}.
+     */
+    INT8
+  }
+
+  private final PackedTernary weights;
+  private final float[] bias;
+  private final Activations activations;
+  private final TernaryMatmul matmul;
+
+  private TernaryLayer(PackedTernary weights, float[] bias, Activations activations, TernaryMatmul matmul) {
+    this.weights = weights;
+    this.bias = bias;
+    this.activations = activations;
+    this.matmul = matmul;
+  }
+
+  /**
+   * Quantizes f32 weights with absmean, one scale per row (BitNet b1.58), once.
+   *
+   * @param weights {@code [outFeatures, inFeatures]} row-major; not retained
+   * @param outFeatures rows
+   * @param inFeatures columns
+   * @param bias {@code outFeatures} biases, or {@code null}; copied
+   * @param activations f32 or int8 inputs
+   * @return the layer
+   * @throws ShapeException on a length mismatch or a non-finite value
+   */
+  public static TernaryLayer quantize(float[] weights, int outFeatures, int inFeatures, float[] bias, Activations activations) {
+    return quantize(weights, outFeatures, inFeatures, inFeatures, bias, activations);
+  }
+
+  /**
+   * Quantizes f32 weights with absmean and one scale per group of {@code groupSize} columns, once.
+   *
+   * @param weights {@code [outFeatures, inFeatures]} row-major; not retained
+   * @param outFeatures rows
+   * @param inFeatures columns
+   * @param groupSize columns per scale group ({@code inFeatures} for one scale per row)
+   * @param bias {@code outFeatures} biases, or {@code null}; copied
+   * @param activations f32 or int8 inputs
+   * @return the layer
+   * @throws ShapeException on a length mismatch or a non-finite value
+   */
+  public static TernaryLayer quantize(float[] weights, int outFeatures, int inFeatures, int groupSize, float[] bias, Activations activations) {
+    Objects.requireNonNull(weights, "weights");
+    Objects.requireNonNull(activations, "activations");
+    LayerChecks.checkWeights("ternary", weights, outFeatures, inFeatures, bias);
+    PackedTernary packed = TernaryQuantization.absmean(weights, outFeatures, inFeatures, groupSize).toPacked();
+    return new TernaryLayer(packed, bias == null ? null : bias.clone(), activations, TernaryMatmul.get());
+  }
+
+  /**
+   * Wraps already packed weights.
+   *
+   * @param weights the packed matrix {@code [outFeatures, inFeatures]}
+   * @param bias {@code weights.rows()} biases, or {@code null}; copied
+   * @param activations f32 or int8 inputs
+   * @return the layer
+   * @throws ShapeException if the bias length or a bias value is wrong
+   */
+  public static TernaryLayer of(PackedTernary weights, float[] bias, Activations activations) {
+    Objects.requireNonNull(weights, "weights");
+    Objects.requireNonNull(activations, "activations");
+    LayerChecks.checkBias("ternary", bias, weights.rows());
+    return new TernaryLayer(weights, bias == null ? null : bias.clone(), activations, TernaryMatmul.get());
+  }
+
+  /**
+   * The same layer running on other kernels (tests pin the scalar reference; benchmarks a pool).
+   *
+   * @param matmul the kernels
+   * @return a layer sharing this one's weights
+   */
+  public TernaryLayer withMatmul(TernaryMatmul matmul) {
+    return new TernaryLayer(weights, bias, activations, Objects.requireNonNull(matmul, "matmul"));
+  }
+
+  /**
+   * The same weights with another activation mode.
+   *
+   * @param activations f32 or int8 inputs
+   * @return a layer sharing this one's weights
+   */
+  public TernaryLayer withActivations(Activations activations) {
+    return new TernaryLayer(weights, bias, Objects.requireNonNull(activations, "activations"), matmul);
+  }
+
+  /**
+   * Expands packed weights to f32: {@code trit · scale} for every element, row-major.
+   *
+   * @param p the packed matrix
+   * @return {@code rows·cols} values
+   */
+  public static float[] dequantize(PackedTernary p) {
+    byte[] t = p.toTrits();
+    float[] out = new float[t.length];
+    int cols = p.cols();
+    for (int r = 0; r < p.rows(); r++) {
+      for (int c = 0; c < cols; c++) {
+        out[r * cols + c] = t[r * cols + c] * p.scale(r, c / p.groupSize());
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public int inFeatures() {
+    return weights.cols();
+  }
+
+  @Override
+  public int outFeatures() {
+    return weights.rows();
+  }
+
+  /** The packed weights. */
+  public PackedTernary packed() {
+    return weights;
+  }
+
+  /** A copy of the bias, if any. */
+  public Optional<float[]> bias() {
+    return Optional.ofNullable(bias).map(float[]::clone);
+  }
+
+  /** The activation mode. */
+  public Activations activations() {
+    return activations;
+  }
+
+  @Override
+  public void forward(float[] x, float[] y, int rows) {
+    int in = weights.cols();
+    int out = weights.rows();
+    LayerChecks.checkForward(x, y, rows, in, out);
+    // The kernels want exact lengths; callers may pass larger scratch arrays.
+    float[] xs = x.length == rows * in ? x : Arrays.copyOf(x, rows * in);
+    float[] ys = y.length == rows * out ? y : new float[rows * out];
+    if (activations == Activations.INT8) {
+      Int8Activations q = Int8Activations.quantize(matmul.vectorization(), xs, rows, in);
+      matmul.gemmInt8(weights, q, ys, bias);
+    } else {
+      matmul.gemm(weights, xs, rows, ys, bias);
+    }
+    if (ys != y) {
+      System.arraycopy(ys, 0, y, 0, rows * out);
+    }
+  }
+
+  @Override
+  public long memoryBytes() {
+    return weights.memoryBytes() + (bias == null ? 0 : (long) bias.length * Float.BYTES);
+  }
+
+  @Override
+  public String toString() {
+    return "TernaryLayer[" + weights.rows() + "x" + weights.cols() + ", groupSize=" + weights.groupSize() + ", " + activations
+        + (bias != null ? ", bias" : "") + "]";
+  }
+}
