@@ -19,7 +19,7 @@ package dev.aphelion.core.backend;
  */
 public interface BackendProvider {
 
-  /** Priority of {@link NullBackend}: below every real backend. */
+  /** Priority of {@link NullBackend}: a provider with it is never chosen by priority, only by name. */
   int PRIORITY_NULL = Integer.MIN_VALUE;
 
   /** Suggested priority of a portable scalar CPU backend. */

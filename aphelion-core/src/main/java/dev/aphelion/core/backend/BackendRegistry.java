@@ -277,15 +277,37 @@ public final class BackendRegistry {
       return new Selection(provider, source, requested);
     }
     for (Slot s : slots) { // already sorted by priority, then name
-      if (s.info().isUsable()) {
+      if (s.priority != BackendProvider.PRIORITY_NULL && s.info().isUsable()) {
         return new Selection(s.provider, Source.PRIORITY, null);
       }
     }
-    throw new BackendException(
-        "no backend is available; providers: "
-            + listing().stream()
-                .map(i -> i.name() + " " + i.availability())
-                .collect(Collectors.joining("; ")));
+    throw new BackendException(noBackendMessage());
+  }
+
+  private String noBackendMessage() {
+    StringBuilder b = new StringBuilder("no computing backend is usable (the '").append(NullBackend.NAME)
+        .append("' backend is chosen only by name: -D").append(PROPERTY).append('=').append(NullBackend.NAME)
+        .append("); providers:");
+    for (ProviderInfo i : listing()) {
+      b.append("\n  - ").append(i.name()).append(" (").append(i.className()).append(", priority ")
+          .append(i.priority()).append("): ");
+      if (i.provider() == null) {
+        b.append("could not be loaded: ").append(i.error());
+        continue;
+      } else if (i.priority() == BackendProvider.PRIORITY_NULL) {
+        b.append("computes nothing; not chosen by priority");
+      } else {
+        b.append(i.availability().available() ? "available" : "unavailable: " + i.availability().reason());
+      }
+      if (i.error() != null && !i.availability().reason().contains(String.valueOf(i.error().getMessage()))) {
+        b.append(" [").append(i.error()).append(']');
+      }
+    }
+    if (listing().size() <= 1) {
+      b.append("\n  add aphelion-tritter (CPU) or aphelion-cuda (GPU) to the class path or module path;"
+          + " in a shaded jar, merge META-INF/services with the ServicesResourceTransformer");
+    }
+    return b.toString();
   }
 
   /**

@@ -2,8 +2,9 @@ package dev.aphelion.core.backend;
 
 /**
  * Provides {@link NullBackend}; registered in aphelion-core's {@code META-INF/services}. Always
- * available, with priority {@link BackendProvider#PRIORITY_NULL} so that it is chosen only when
- * nothing else is available or when asked for by name ({@code -Daphelion.backend=null}).
+ * available, with priority {@link BackendProvider#PRIORITY_NULL}, which default selection never
+ * picks: it is used only when asked for by name ({@code -Daphelion.backend=null}), so a broken CPU
+ * or GPU backend is an error, not a backend that silently computes nothing.
  */
 public final class NullBackendProvider implements BackendProvider {
   static final Availability AVAILABILITY =

@@ -115,8 +115,28 @@ class BackendRegistryTest {
   }
 
   @Test
-  void fallsBackToNullBackendWhenNothingElseIsAvailable() {
-    BackendRegistry r = registry(new FakeProvider("gpu", 300, false), new NullBackendProvider());
+  void neverFallsBackToTheNullBackendAndListsEveryProviderWithItsReason() {
+    BackendProvider broken = new FakeProvider("tritter-accel", 200, true) {
+      @Override
+      public Availability availability() {
+        throw new IllegalStateException("unknown value 'fast' for -Daphelion.kernels");
+      }
+    };
+    BackendRegistry r = registry(new FakeProvider("gpu", 300, false), broken, new NullBackendProvider());
+    BackendException e = assertThrows(BackendException.class, r::selectDefault);
+    assertEquals(ErrorCode.BACKEND, e.code());
+    String m = e.getMessage();
+    assertTrue(m.contains("no computing backend is usable"), m);
+    assertTrue(m.contains("gpu") && m.contains("fake missing"), m);
+    assertTrue(m.contains("tritter-accel") && m.contains("unknown value 'fast' for -Daphelion.kernels"), m);
+    assertTrue(m.contains("null") && m.contains("-Daphelion.backend=null"), m);
+    assertThrows(BackendException.class, r::openDefault);
+  }
+
+  @Test
+  void theNullBackendIsUsedWhenAskedForByName() {
+    BackendRegistry r = registry(Map.of(BackendRegistry.PROPERTY, "null"), Map.of(),
+        new FakeProvider("gpu", 300, false), new NullBackendProvider());
     assertEquals("null", r.selectDefault().name());
     try (Backend b = r.openDefault()) {
       assertInstanceOf(NullBackend.class, b);
@@ -206,8 +226,8 @@ class BackendRegistryTest {
   void noAvailableBackendIsAnError() {
     BackendRegistry r = registry(new FakeProvider("gpu", 300, false));
     BackendException e = assertThrows(BackendException.class, r::selectDefault);
-    assertTrue(e.getMessage().contains("no backend is available"), e.getMessage());
-    assertTrue(e.getMessage().contains("gpu unavailable (fake missing)"), e.getMessage());
+    assertTrue(e.getMessage().contains("no computing backend is usable"), e.getMessage());
+    assertTrue(e.getMessage().contains("gpu (" + FakeProvider.class.getName() + ", priority 300): unavailable: fake missing"), e.getMessage());
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.aphelion.tritter.accel;
 import dev.aphelion.core.backend.Availability;
 import dev.aphelion.core.backend.Backend;
 import dev.aphelion.core.backend.BackendProvider;
+import dev.aphelion.core.error.AphelionException;
 import dev.aphelion.core.error.BackendException;
 import dev.aphelion.tritter.kernel.Vectorization;
 
@@ -26,7 +27,7 @@ public final class TritterAccelBackendProvider implements BackendProvider {
     // Deciding the path is a cheap, cached probe of the JVM (no native code).
     try {
       return Vectorization.get().mode() == Vectorization.Mode.VECTOR ? PRIORITY_CPU_VECTOR : PRIORITY_CPU_SCALAR;
-    } catch (IllegalStateException e) {
+    } catch (AphelionException e) {
       return PRIORITY_CPU_SCALAR;
     }
   }
@@ -40,7 +41,7 @@ public final class TritterAccelBackendProvider implements BackendProvider {
           ? "Vector API active, " + v.vectorBitSize() + "-bit vectors, " + cores + " cores"
           : "scalar kernels (" + Vectorization.vectorUnavailableReason().orElse("forced by -D" + Vectorization.KERNELS_PROPERTY + "=scalar")
               + "), " + cores + " cores");
-    } catch (IllegalStateException e) {
+    } catch (AphelionException e) {
       return Availability.unavailable(e.getMessage());
     }
   }
@@ -49,7 +50,7 @@ public final class TritterAccelBackendProvider implements BackendProvider {
   public Backend create() {
     try {
       return new TritterAccelBackend(Vectorization.get());
-    } catch (IllegalStateException e) {
+    } catch (AphelionException e) {
       throw new BackendException("cannot create backend '" + TritterAccelBackend.NAME + "': " + e.getMessage(), e);
     }
   }

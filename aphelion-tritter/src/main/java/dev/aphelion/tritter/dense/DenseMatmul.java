@@ -39,8 +39,14 @@ public final class DenseMatmul {
     this.kernels = vectorization.select(DenseKernels.class, ScalarDenseKernels::new, MethodHandles.lookup(), "PanamaDenseKernels");
   }
 
-  /** The shared instance: {@link Vectorization#get()} and {@link RowPool#shared()}. */
+  /**
+   * The shared instance: {@link Vectorization#get()} and {@link RowPool#shared()}.
+   *
+   * @return the shared instance
+   * @throws dev.aphelion.core.error.ConfigException if the kernel switch is invalid
+   */
   public static DenseMatmul get() {
+    Vectorization.get(); // a bad -Daphelion.kernels is a ConfigException here, not a failed class init
     return Default.INSTANCE;
   }
 

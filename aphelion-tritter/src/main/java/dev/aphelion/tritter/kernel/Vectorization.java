@@ -1,5 +1,6 @@
 package dev.aphelion.tritter.kernel;
 
+import dev.aphelion.core.error.ConfigException;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -18,8 +19,9 @@ import org.slf4j.LoggerFactory;
  * the JVM was started with {@code --add-modules jdk.incubator.vector} and runs the C2 compiler.
  * When it is not usable the scalar path is chosen and exactly one WARN line explains why and how to
  * fix it. The system property {@code aphelion.kernels} ({@code auto} (default), {@code scalar} or
- * {@code vector}) forces either path; forcing {@code vector} where it is unavailable makes {@link
- * #get()} throw instead of silently running slower code.
+ * {@code vector}) forces either path; forcing {@code vector} where it is unavailable, or an unknown
+ * value, makes {@link #get()} throw a {@code ConfigException} instead of silently running slower
+ * code.
  *
  * <p>Kernel families keep their Vector API code in separate classes that are only loaded by name
  * through {@link #select} with the family's own {@code MethodHandles.Lookup}, so those classes stay
@@ -50,18 +52,28 @@ public final class Vectorization {
     this.vectorBitSize = vectorBitSize;
   }
 
+  private static volatile Vectorization chosen;
+
   /**
-   * The process-wide choice, made once on first use.
+   * The process-wide choice, made once on the first successful call. A bad {@code
+   * -Daphelion.kernels} value is reported on every call until it is corrected, and nothing is left
+   * half-initialized: the next call after a fix makes the choice.
    *
-   * @throws IllegalStateException if {@code -Daphelion.kernels=vector} was given but the Vector API
+   * @return the path every kernel family uses by default
+   * @throws ConfigException if {@code -Daphelion.kernels=vector} was given but the Vector API
    *     cannot be used, or the property has an unknown value
    */
   public static Vectorization get() {
-    Holder.Choice choice = Holder.CHOICE;
-    if (choice.error != null) {
-      throw new IllegalStateException(choice.error);
+    Vectorization v = chosen;
+    if (v != null) {
+      return v;
     }
-    return choice.vectorization;
+    synchronized (Vectorization.class) {
+      if (chosen == null) {
+        chosen = choose(System.getProperty(KERNELS_PROPERTY, "auto"));
+      }
+      return chosen;
+    }
   }
 
   /** The scalar reference path; always available. */
@@ -72,10 +84,11 @@ public final class Vectorization {
   /**
    * The Vector API path, for tests and benchmarks that compare both paths in one JVM.
    *
+   * @return the Vector API path
    * @throws IllegalStateException naming the reason when the Vector API is unusable here
    */
   public static Vectorization vector() {
-    Probe probe = Holder.PROBE;
+    Probe probe = ProbeHolder.PROBE;
     if (probe.reason != null) {
       throw new IllegalStateException("Vector API unavailable: " + probe.reason);
     }
@@ -84,7 +97,7 @@ public final class Vectorization {
 
   /** Why the Vector API path cannot be used in this JVM, or empty when it can. */
   public static Optional<String> vectorUnavailableReason() {
-    return Optional.ofNullable(Holder.PROBE.reason);
+    return Optional.ofNullable(ProbeHolder.PROBE.reason);
   }
 
   /** The path this instance selects. */
@@ -167,38 +180,35 @@ public final class Vectorization {
     }
   }
 
-  private static final class Holder {
-    record Choice(Vectorization vectorization, String error) {}
-
+  private static final class ProbeHolder {
     static final Probe PROBE = probe();
-    static final Choice CHOICE = choose();
+  }
 
-    private static Choice choose() {
-      String forced = System.getProperty(KERNELS_PROPERTY, "auto").trim().toLowerCase(Locale.ROOT);
-      switch (forced) {
-        case "scalar" -> {
-          LOG.info("Aphelion kernels: scalar (forced by -D{}=scalar)", KERNELS_PROPERTY);
-          return new Choice(scalar(), null);
-        }
-        case "vector" -> {
-          if (PROBE.reason != null) {
-            return new Choice(null, "-D" + KERNELS_PROPERTY + "=vector was given but the Vector API is unavailable: " + PROBE.reason);
-          }
-          LOG.info("Aphelion kernels: Vector API, {} bit (forced by -D{}=vector)", PROBE.bitSize, KERNELS_PROPERTY);
-          return new Choice(new Vectorization(Mode.VECTOR, PROBE.bitSize), null);
-        }
-        case "auto", "" -> {
-          if (PROBE.reason != null) {
-            LOG.warn("Aphelion kernels: falling back to the scalar path ({}); they will be several times slower", PROBE.reason);
-            return new Choice(scalar(), null);
-          }
-          LOG.debug("Aphelion kernels: Vector API, {} bit", PROBE.bitSize);
-          return new Choice(new Vectorization(Mode.VECTOR, PROBE.bitSize), null);
-        }
-        default -> {
-          return new Choice(null, "unknown value '" + forced + "' for -D" + KERNELS_PROPERTY + " (expected auto, scalar or vector)");
-        }
+  private static Vectorization choose(String property) {
+    String forced = property.trim().toLowerCase(Locale.ROOT);
+    Probe probe = ProbeHolder.PROBE;
+    switch (forced) {
+      case "scalar" -> {
+        LOG.info("Aphelion kernels: scalar (forced by -D{}=scalar)", KERNELS_PROPERTY);
+        return scalar();
       }
+      case "vector" -> {
+        if (probe.reason != null) {
+          throw new ConfigException("-D" + KERNELS_PROPERTY + "=vector was given but the Vector API is unavailable: " + probe.reason);
+        }
+        LOG.info("Aphelion kernels: Vector API, {} bit (forced by -D{}=vector)", probe.bitSize, KERNELS_PROPERTY);
+        return new Vectorization(Mode.VECTOR, probe.bitSize);
+      }
+      case "auto", "" -> {
+        if (probe.reason != null) {
+          LOG.warn("Aphelion kernels: falling back to the scalar path ({}); they will be several times slower", probe.reason);
+          return scalar();
+        }
+        LOG.debug("Aphelion kernels: Vector API, {} bit", probe.bitSize);
+        return new Vectorization(Mode.VECTOR, probe.bitSize);
+      }
+      default -> throw new ConfigException("unknown value '" + property + "' for -D" + KERNELS_PROPERTY
+          + " (expected auto, scalar or vector)");
     }
   }
 }

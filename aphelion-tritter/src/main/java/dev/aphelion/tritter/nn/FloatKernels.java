@@ -17,7 +17,8 @@ public interface FloatKernels {
    * @return the shared instance
    */
   static FloatKernels get() {
-    return Holder.INSTANCE;
+    Vectorization.get(); // a bad -Daphelion.kernels is a ConfigException here, not a failed class init
+    return DefaultFloatKernels.INSTANCE;
   }
 
   /**
@@ -44,11 +45,11 @@ public interface FloatKernels {
 
   /** {@code y[yOff+i] += alpha·x[xOff+i]} with signed int8 {@code x}, for {@code i < n}. */
   void axpyInt8(float alpha, byte[] x, int xOff, float[] y, int yOff, int n);
+}
 
-  /** Holds the process-wide instance; initialized on first use. */
-  final class Holder {
-    private Holder() {}
+/** Holds the process-wide instance; initialized on first use. */
+final class DefaultFloatKernels {
+  private DefaultFloatKernels() {}
 
-    static final FloatKernels INSTANCE = of(Vectorization.get());
-  }
+  static final FloatKernels INSTANCE = FloatKernels.of(Vectorization.get());
 }

@@ -50,8 +50,14 @@ public final class TernaryMatmul {
     this.kernels = vectorization.select(TernaryKernels.class, ScalarTernaryKernels::new, MethodHandles.lookup(), "PanamaTernaryKernels");
   }
 
-  /** The shared instance: {@link Vectorization#get()} and {@link RowPool#shared()}. */
+  /**
+   * The shared instance: {@link Vectorization#get()} and {@link RowPool#shared()}.
+   *
+   * @return the shared instance
+   * @throws dev.aphelion.core.error.ConfigException if the kernel switch is invalid
+   */
   public static TernaryMatmul get() {
+    Vectorization.get(); // a bad -Daphelion.kernels is a ConfigException here, not a failed class init
     return Default.INSTANCE;
   }
 

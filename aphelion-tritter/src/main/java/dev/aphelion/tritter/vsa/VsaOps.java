@@ -23,7 +23,9 @@ import java.lang.invoke.MethodHandles;
  * both give bit-identical results. Instances are immutable and thread-safe.
  */
 public final class VsaOps {
-  private static final VsaOps DEFAULT = new VsaOps(Vectorization.get());
+  private static final class Default {
+    static final VsaOps INSTANCE = new VsaOps(Vectorization.get());
+  }
 
   private final VsaKernels kernels;
 
@@ -33,7 +35,8 @@ public final class VsaOps {
 
   /** The operations on the process-wide kernel choice ({@link Vectorization#get()}). */
   public static VsaOps get() {
-    return DEFAULT;
+    Vectorization.get(); // a bad -Daphelion.kernels is a ConfigException here, not a failed class init
+    return Default.INSTANCE;
   }
 
   /**

@@ -3,7 +3,15 @@ package dev.aphelion.tritter.kernel;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.aphelion.core.backend.BackendRegistry;
+import dev.aphelion.core.error.AphelionException;
+import dev.aphelion.core.error.BackendException;
+import dev.aphelion.tritter.ternary.TernaryMatmul;
+import dev.aphelion.tritter.ternary.TernaryQuantization;
+import java.io.File;
 import java.io.IOException;
+import java.util.Arrays;
+import java.util.stream.Collectors;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,11 +25,35 @@ class VectorizationTest {
   /** Prints the process-wide choice; run in a child JVM with chosen flags. */
   public static final class PrintChoice {
     public static void main(String[] args) {
+      if (args.length > 0 && args[0].equals("recover")) {
+        recover();
+        return;
+      }
       try {
         System.out.println("CHOICE=" + Vectorization.get().mode());
-      } catch (IllegalStateException e) {
-        System.out.println("ERROR=" + e.getMessage());
+      } catch (AphelionException e) {
+        System.out.println("ERROR=" + e.code().code() + " " + e.getMessage());
       }
+    }
+
+    /** A bad switch is an error at first use; after it is corrected the library works. */
+    private static void recover() {
+      try {
+        System.out.println("SELECT1=chose " + BackendRegistry.load().selectDefault().name());
+      } catch (BackendException e) {
+        System.out.println("SELECT1=" + e.getMessage().replace('\n', '|'));
+      }
+      try {
+        TernaryMatmul.get();
+        System.out.println("MATMUL1=ok");
+      } catch (AphelionException e) {
+        System.out.println("MATMUL1=" + e.code().code());
+      }
+      System.setProperty(Vectorization.KERNELS_PROPERTY, "auto");
+      System.out.println("SELECT2=" + BackendRegistry.load().selectDefault().name());
+      float[] y = new float[1];
+      TernaryMatmul.get().gemv(TernaryQuantization.absmean(new float[] {2f, -2f}, 1, 2, 2).toPacked(), new float[] {1f, 0f}, y);
+      System.out.println("MATMUL2=" + y[0]);
     }
   }
 
@@ -75,12 +107,24 @@ class VectorizationTest {
     Result vectorWithout = runChild(List.of("-Daphelion.kernels=vector"));
     assertTrue(vectorWithout.stdout.contains("ERROR=") && vectorWithout.stdout.contains("jdk.incubator.vector"), vectorWithout.toString());
     Result bogus = runChild(List.of("-Daphelion.kernels=gpu"));
-    assertTrue(bogus.stdout.contains("unknown value 'gpu'"), bogus.toString());
+    assertTrue(bogus.stdout.contains("ERROR=APH-CONFIG") && bogus.stdout.contains("unknown value 'gpu'"), bogus.toString());
+  }
+
+  @Test
+  void aBadSwitchIsABackendErrorListingTheProviderAndTheLibraryRecoversOnceFixed() throws Exception {
+    Result r = runChild(List.of("--add-modules", "jdk.incubator.vector", "-Daphelion.kernels=gpu"), "recover");
+    String select = r.stdout.lines().filter(l -> l.startsWith("SELECT1=")).findFirst().orElse("");
+    assertTrue(select.contains("no computing backend is usable"), r.toString());
+    assertTrue(select.contains("tritter-accel") && select.contains("unknown value 'gpu'"), r.toString());
+    assertTrue(select.contains("null"), "the null backend is listed but not chosen: " + r);
+    assertTrue(r.stdout.contains("MATMUL1=APH-CONFIG"), r.toString());
+    assertTrue(r.stdout.contains("SELECT2=tritter-accel"), r.toString());
+    assertTrue(r.stdout.contains("MATMUL2=2.0"), r.toString());
   }
 
   private record Result(String stdout, String stderr) {}
 
-  private static Result runChild(List<String> jvmArgs) throws IOException, InterruptedException {
+  private static Result runChild(List<String> jvmArgs, String... args) throws IOException, InterruptedException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd = new ArrayList<>();
     cmd.add(java);
@@ -88,8 +132,12 @@ class VectorizationTest {
     cmd.add("-XX:TieredStopAtLevel=1");
     cmd.addAll(jvmArgs);
     cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
+    // without aphelion-core's test fixtures, which register providers of their own
+    cmd.add(Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+        .filter(e -> !(e.contains("aphelion-core") && (e.endsWith("test-classes") || e.endsWith("-tests.jar"))))
+        .collect(Collectors.joining(File.pathSeparator)));
     cmd.add(PrintChoice.class.getName());
+    cmd.addAll(List.of(args));
     Process p = new ProcessBuilder(cmd).start();
     byte[] out = p.getInputStream().readAllBytes();
     byte[] err = p.getErrorStream().readAllBytes();
