@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.aphelion.tritter.ternary.TernaryMatmul;
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.reflect.Modifier;
@@ -12,12 +13,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.spi.ToolProvider;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -54,7 +57,14 @@ class PackageLayoutTest {
     ToolProvider jdeps = ToolProvider.findFirst("jdeps").orElseThrow();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     PrintStream print = new PrintStream(out, true, StandardCharsets.UTF_8);
-    int rc = jdeps.run(print, print, "--multi-release", "25", "-verbose:package", classes().toString());
+    Path classes = classes();
+    // the module's requirements (aphelion-core, SLF4J, Jackson) are on the test class path
+    String modulePath = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+        .filter(e -> !Path.of(e).toAbsolutePath().equals(classes.toAbsolutePath()))
+        .filter(e -> Files.exists(Path.of(e)))
+        .collect(Collectors.joining(File.pathSeparator));
+    int rc = jdeps.run(print, print, "--multi-release", "25", "--module-path", modulePath, "-verbose:package",
+        classes.toString());
     String report = out.toString(StandardCharsets.UTF_8);
     assertEquals(0, rc, report);
     Pattern edge = Pattern.compile("^\\s*dev\\.aphelion\\.tritter\\.(\\w+)\\s+->\\s+dev\\.aphelion\\.tritter\\.(\\w+)\\s", Pattern.MULTILINE);

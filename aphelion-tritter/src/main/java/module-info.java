@@ -1,0 +1,28 @@
+/**
+ * Aphelion's CPU engine on the Java Vector API: ternary packing, quantization and matrix
+ * products, layers, the decoder, VSA, gradient compression and trainer utilities, and the
+ * {@code tritter-accel} backend. The Vector API is optional ({@code requires static}): without
+ * {@code --add-modules jdk.incubator.vector} every kernel runs on its scalar reference.
+ */
+module dev.aphelion.tritter {
+  requires transitive dev.aphelion.core;
+  requires static jdk.incubator.vector;
+  requires org.slf4j;
+  requires com.fasterxml.jackson.databind;
+
+  exports dev.aphelion.tritter.accel;
+  exports dev.aphelion.tritter.compress;
+  exports dev.aphelion.tritter.dense;
+  exports dev.aphelion.tritter.io;
+  exports dev.aphelion.tritter.kernel;
+  exports dev.aphelion.tritter.model;
+  exports dev.aphelion.tritter.nn;
+  exports dev.aphelion.tritter.quant;
+  exports dev.aphelion.tritter.random;
+  exports dev.aphelion.tritter.ternary;
+  exports dev.aphelion.tritter.train;
+  exports dev.aphelion.tritter.vsa;
+
+  provides dev.aphelion.core.backend.BackendProvider with
+      dev.aphelion.tritter.accel.TritterAccelBackendProvider;
+}
