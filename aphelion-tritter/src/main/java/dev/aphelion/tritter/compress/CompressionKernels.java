@@ -32,14 +32,16 @@ interface CompressionKernels {
   void addScaled(float[] acc, float[] g, float c, int n);
 
   /**
-   * Writes, in increasing order, the indices {@code i < n} with {@code |a[i]| > threshold} into
-   * {@code out} until it is full, and counts all of them.
+   * Collects, in index order, the indices {@code i < n} with {@code |a[i]| > threshold} into
+   * {@code idx} and their values {@code a[i]} into {@code vals}, while they fit, and counts all of
+   * them. Entries at positions from the returned count up to the arrays' ends may be overwritten.
    *
    * @param a the values
    * @param n how many
    * @param threshold the strict lower bound on magnitudes, at least 0
-   * @param out receives indices
-   * @return the total number of such indices (more than {@code out.length} if it overflowed)
+   * @param idx receives indices
+   * @param vals receives the values at those indices; as long as {@code idx}
+   * @return the total number of such indices (more than {@code idx.length} if it overflowed)
    */
-  int collectAbove(float[] a, int n, float threshold, int[] out);
+  int collectAbove(float[] a, int n, float threshold, int[] idx, float[] vals);
 }

@@ -67,7 +67,6 @@ public final class GradientCompressor {
   private final float[] residual;
   private float[] scratch;
   private int[] candidates = new int[1024];
-  private float[] mags = new float[1024];
   private float[] vals = new float[1024];
   private byte[] classes = new byte[1024];
   private byte[] bitScratch = new byte[1024];
@@ -260,17 +259,18 @@ public final class GradientCompressor {
     // candidates above a sampled threshold a little below the k-th magnitude
     int m = (int) Math.min(sample.length, Math.ceil(1.25 * k * (double) sample.length / n) + 4);
     float low = m >= sample.length ? 0f : sample[sample.length - 1 - m];
-    int total = kernels.collectAbove(e, n, low, candidates);
+    int total = kernels.collectAbove(e, n, low, candidates, vals);
     if (total > candidates.length) {
       candidates = new int[Math.max(total, candidates.length * 2)];
-      total = kernels.collectAbove(e, n, low, candidates);
+      vals = new float[candidates.length];
+      total = kernels.collectAbove(e, n, low, candidates, vals);
     }
-    int selected = select(e, candidates, total, k);
+    int selected = select(candidates, vals, total, k);
     int rp = riceParam(n, selected);
     long bits = payloadBitsOf(candidates, selected, rp, vb);
     while (bits > payloadBits && selected > 1) {
       int target = Math.max(1, (int) Math.min(selected - 1, (long) (selected * (payloadBits / (double) bits) * 0.98)));
-      selected = select(e, candidates, selected, target);
+      selected = select(candidates, vals, selected, target);
       rp = riceParam(n, selected);
       bits = payloadBitsOf(candidates, selected, rp, vb);
     }
@@ -513,39 +513,33 @@ public final class GradientCompressor {
   }
 
   /**
-   * Keeps in {@code idx[0..k)} (increasing order) the {@code k} indices of largest magnitude among
-   * {@code idx[0..count)}; ties at the threshold go to the lower indices. Leaves {@code
-   * vals[j] = e[idx[j]]} for the kept entries, so later passes need not gather from {@code e}.
+   * Keeps the k entries of largest magnitude among {@code idx[0..count)} / {@code vl[0..count)}
+   * (ties at the k-th magnitude resolved in index order), compacting both arrays in place and in
+   * order.
+   *
+   * @return the number kept, {@code min(count, k)}
    */
-  private int select(float[] e, int[] idx, int count, int k) {
-    if (mags.length < count) {
-      mags = new float[Math.max(count, mags.length * 2)];
-      vals = new float[mags.length];
-    }
-    float[] mg = mags, vl = vals;
-    for (int j = 0; j < count; j++) {
-      float v = e[idx[j]];
-      vl[j] = v;
-      mg[j] = Math.abs(v);
-    }
+  private static int select(int[] idx, float[] vl, int count, int k) {
     if (count <= k) {
       return count;
     }
-    float tau = kthLargest(mg, count, k);
+    float tau = kthLargestMagnitude(vl, count, k);
+    int tauBits = Float.floatToRawIntBits(tau);
     int greater = 0;
     for (int j = 0; j < count; j++) {
-      greater += mg[j] > tau ? 1 : 0;
+      greater += (Float.floatToRawIntBits(vl[j]) & 0x7FFFFFFF) > tauBits ? 1 : 0;
     }
     int ties = k - greater;
     int out = 0;
     // branch-free compaction: most candidates are kept, at random, so a branch would mispredict
     for (int j = 0; j < count; j++) {
-      float a = mg[j];
-      int tie = (a == tau ? 1 : 0) & (ties > 0 ? 1 : 0);
+      float v = vl[j];
+      int a = Float.floatToRawIntBits(v) & 0x7FFFFFFF;
+      int tie = (a == tauBits ? 1 : 0) & (ties > 0 ? 1 : 0);
       ties -= tie;
       idx[out] = idx[j];
-      vl[out] = vl[j];
-      out += (a > tau ? 1 : 0) | tie;
+      vl[out] = v;
+      out += (a > tauBits ? 1 : 0) | tie;
     }
     return out;
   }
@@ -556,32 +550,71 @@ public final class GradientCompressor {
    * 19..9 and 8..0, each narrowing to the bucket that holds the k-th value. Exact and O(n).
    */
   static float kthLargest(float[] a, int n, int k) {
-    int prefix = 0, prefixMask = 0, remaining = k;
-    int[] hist = new int[2048];
-    int[][] passes = {{20, 11}, {9, 11}, {0, 9}};
+    return kthLargestMagnitude(a, n, k);
+  }
+
+  /** {@link #kthLargest} of {@code |a[i]|}, reading the signed values (finite). */
+  static float kthLargestMagnitude(float[] a, int n, int k) {
+    // pass 1: bits 30..20 of every magnitude, into four interleaved histograms so that runs of
+    // equal buckets do not serialize on one counter
+    int[] hist = new int[4 * 2048];
+    int i = 0;
+    for (; i + 3 < n; i += 4) {
+      hist[((Float.floatToRawIntBits(a[i]) & 0x7FFFFFFF) >>> 20) << 2]++;
+      hist[(((Float.floatToRawIntBits(a[i + 1]) & 0x7FFFFFFF) >>> 20) << 2) + 1]++;
+      hist[(((Float.floatToRawIntBits(a[i + 2]) & 0x7FFFFFFF) >>> 20) << 2) + 2]++;
+      hist[(((Float.floatToRawIntBits(a[i + 3]) & 0x7FFFFFFF) >>> 20) << 2) + 3]++;
+    }
+    for (; i < n; i++) {
+      hist[((Float.floatToRawIntBits(a[i]) & 0x7FFFFFFF) >>> 20) << 2]++;
+    }
+    int remaining = k;
+    int chosen = 0;
+    for (int h = 2047; h >= 0; h--) {
+      int c = hist[4 * h] + hist[4 * h + 1] + hist[4 * h + 2] + hist[4 * h + 3];
+      if (c >= remaining) {
+        chosen = h;
+        break;
+      }
+      remaining -= c;
+    }
+    // the k-th lies in bucket `chosen`: copy that bucket's bits out (branch-free) and finish there
+    // one slot more than the bucket holds: non-members are written there and not counted
+    int[] bucket = new int[hist[4 * chosen] + hist[4 * chosen + 1] + hist[4 * chosen + 2] + hist[4 * chosen + 3] + 1];
+    int m = 0;
+    for (i = 0; i < n; i++) {
+      int bits = Float.floatToRawIntBits(a[i]) & 0x7FFFFFFF;
+      bucket[m] = bits;
+      m += (bits >>> 20) == chosen ? 1 : 0;
+    }
+    int prefix = chosen << 20;
+    int prefixMask = 0x7FF << 20;
+    int[] small = new int[2048];
+    int[][] passes = {{9, 11}, {0, 9}};
     for (int[] pass : passes) {
       int shift = pass[0], buckets = 1 << pass[1], mask = buckets - 1;
-      Arrays.fill(hist, 0, buckets, 0);
-      for (int i = 0; i < n; i++) {
-        int bits = Float.floatToRawIntBits(a[i]);
+      Arrays.fill(small, 0, buckets, 0);
+      for (int t = 0; t < m; t++) {
+        int bits = bucket[t];
         if ((bits & prefixMask) == prefix) {
-          hist[(bits >>> shift) & mask]++;
+          small[(bits >>> shift) & mask]++;
         }
       }
-      int above = 0, chosen = 0;
+      int above = 0, pick = 0;
       for (int h = mask; h >= 0; h--) {
-        if (above + hist[h] >= remaining) {
-          chosen = h;
+        if (above + small[h] >= remaining) {
+          pick = h;
           break;
         }
-        above += hist[h];
+        above += small[h];
       }
       remaining -= above;
-      prefix |= chosen << shift;
+      prefix |= pick << shift;
       prefixMask |= mask << shift;
     }
     return Float.intBitsToFloat(prefix);
   }
+
 
   /**
    * Parses a message and checks that it belongs to this job and shape.

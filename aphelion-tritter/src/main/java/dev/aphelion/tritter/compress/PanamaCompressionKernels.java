@@ -1,7 +1,7 @@
 package dev.aphelion.tritter.compress;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -58,22 +58,38 @@ final class PanamaCompressionKernels implements CompressionKernels {
   }
 
   @Override
-  public int collectAbove(float[] a, int n, float threshold, int[] out) {
-    int bound = S.loopBound(n);
-    int cap = out.length;
+  public int collectAbove(float[] a, int n, float threshold, int[] idx, float[] vals) {
+    // left-packing through a table: for each 8-lane comparison mask, row `mask` of PACK lists the
+    // selected lanes first; one permute moves the values, the same row plus i gives the indices
+    // (AVX2 has no compress instruction; this is its 8-lane equivalent)
+    int bound = P.loopBound(n);
+    int cap = Math.min(idx.length, vals.length);
     int count = 0;
     int i = 0;
-    for (; i < bound; i += S.length()) {
-      VectorMask<Float> m = FloatVector.fromArray(S, a, i).abs().compare(VectorOperators.GT, threshold);
-      long bits = m.toLong();
-      while (bits != 0) {
-        if (count < cap) {
-          out[count] = i + Long.numberOfTrailingZeros(bits);
+    for (; i < bound && count + P.length() <= cap; i += P.length()) {
+      FloatVector v = FloatVector.fromArray(P, a, i);
+      int mask = (int) v.abs().compare(VectorOperators.GT, threshold).toLong();
+      IntVector lanes = IntVector.fromArray(PI, PACK, mask << 3);
+      lanes.add(i).intoArray(idx, count);
+      lanes.selectFrom(v.reinterpretAsInts()).reinterpretAsFloats().intoArray(vals, count);
+      count += Integer.bitCount(mask);
+    }
+    return ScalarCompressionKernels.collectAbove(a, threshold, idx, vals, count, i, n);
+  }
+
+  /** 8 lanes: the packing table has 256 rows. */
+  private static final VectorSpecies<Float> P = FloatVector.SPECIES_256;
+  private static final VectorSpecies<Integer> PI = IntVector.SPECIES_256;
+  private static final int[] PACK = new int[256 * 8];
+
+  static {
+    for (int mask = 0; mask < 256; mask++) {
+      int k = 0;
+      for (int lane = 0; lane < 8; lane++) {
+        if ((mask >>> lane & 1) != 0) {
+          PACK[mask * 8 + k++] = lane;
         }
-        count++;
-        bits &= bits - 1;
       }
     }
-    return ScalarCompressionKernels.collectAbove(a, threshold, out, count, i, n);
   }
 }

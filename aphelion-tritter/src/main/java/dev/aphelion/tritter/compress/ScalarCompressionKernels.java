@@ -56,16 +56,18 @@ final class ScalarCompressionKernels implements CompressionKernels {
   }
 
   @Override
-  public int collectAbove(float[] a, int n, float threshold, int[] out) {
-    return collectAbove(a, threshold, out, 0, 0, n);
+  public int collectAbove(float[] a, int n, float threshold, int[] idx, float[] vals) {
+    return collectAbove(a, threshold, idx, vals, 0, 0, n);
   }
 
-  static int collectAbove(float[] a, float threshold, int[] out, int count, int from, int to) {
-    int cap = out.length;
+  static int collectAbove(float[] a, float threshold, int[] idx, float[] vals, int count, int from, int to) {
+    int cap = Math.min(idx.length, vals.length);
     for (int i = from; i < to; i++) {
-      if (Math.abs(a[i]) > threshold) {
+      float v = a[i];
+      if (Math.abs(v) > threshold) {
         if (count < cap) {
-          out[count] = i;
+          idx[count] = i;
+          vals[count] = v;
         }
         count++;
       }

@@ -16,6 +16,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.zip.CRC32C;
@@ -370,13 +371,31 @@ public class GradientCompressorTest {
       assertArrayEquals(x, y, "addScaled n=" + n);
       for (float t : new float[] {0f, 0.5f, 2f, Float.MAX_VALUE}) {
         int[] o1 = new int[n], o2 = new int[n];
-        int c1 = s.collectAbove(a, n, t, o1), c2 = v.collectAbove(a, n, t, o2);
+        float[] w1 = new float[n], w2 = new float[n];
+        int c1 = s.collectAbove(a, n, t, o1, w1), c2 = v.collectAbove(a, n, t, o2, w2);
         assertEquals(c1, c2, "collectAbove count n=" + n + " t=" + t);
-        assertArrayEquals(o1, o2, "collectAbove n=" + n + " t=" + t);
-        int[] small = new int[Math.min(3, n)], small2 = new int[small.length];
-        assertEquals(c1, s.collectAbove(a, n, t, small), "overflow still counts");
-        assertEquals(c1, v.collectAbove(a, n, t, small2));
-        assertArrayEquals(small, small2);
+        int expected = 0;
+        for (int i = 0; i < n; i++) {
+          if (Math.abs(a[i]) > t) {
+            assertEquals(i, o1[expected], "collectAbove index n=" + n + " t=" + t);
+            assertEquals(Float.floatToRawIntBits(a[i]), Float.floatToRawIntBits(w1[expected]), "collectAbove value");
+            expected++;
+          }
+        }
+        assertEquals(expected, c1);
+        assertArrayEquals(Arrays.copyOf(o1, c1), Arrays.copyOf(o2, c2), "collectAbove n=" + n + " t=" + t);
+        assertArrayEquals(Arrays.copyOf(w1, c1), Arrays.copyOf(w2, c2), "collectAbove values n=" + n + " t=" + t);
+        for (int cap : new int[] {0, 1, 3, 8, 9, 17}) {
+          // overflow: the total is still counted, and what fits is the same prefix on both paths
+          int[] small = new int[Math.min(cap, n)], small2 = new int[small.length];
+          float[] sv1 = new float[small.length], sv2 = new float[small.length];
+          assertEquals(c1, s.collectAbove(a, n, t, small, sv1), "overflow still counts");
+          assertEquals(c1, v.collectAbove(a, n, t, small2, sv2));
+          int kept = Math.min(c1, small.length);
+          assertArrayEquals(Arrays.copyOf(o1, kept), Arrays.copyOf(small2, kept));
+          assertArrayEquals(Arrays.copyOf(small, kept), Arrays.copyOf(small2, kept));
+          assertArrayEquals(Arrays.copyOf(sv1, kept), Arrays.copyOf(sv2, kept));
+        }
       }
     }
     float[] withNan = {1f, Float.NaN, 2f};
@@ -397,6 +416,32 @@ public class GradientCompressorTest {
         java.util.Arrays.sort(sorted);
         int k = 1 + r.nextInt(n);
         assertEquals(sorted[n - k], GradientCompressor.kthLargest(a.clone(), n, k), "n=" + n + " k=" + k);
+      }
+    }
+  }
+
+  @Test
+  void kthLargestMagnitudeOfSignedValuesMatchesSorting() {
+    SplittableRandom r = new SplittableRandom(2);
+    for (int n : new int[] {1, 2, 3, 5, 10, 101, 1000, 100_003}) {
+      for (int trial = 0; trial < 12; trial++) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+          float v = switch (trial % 4) {
+            case 0 -> r.nextInt(5); // many ties
+            case 1 -> (float) r.nextGaussian() * 1e-3f;
+            case 2 -> Float.intBitsToFloat(0x3F800000 + r.nextInt(1 << 20)); // all in one pass-1 bucket
+            default -> r.nextInt(3) == 0 ? 0f : Float.MIN_VALUE * r.nextInt(4); // zeros and subnormals
+          };
+          a[i] = r.nextBoolean() ? -v : v;
+        }
+        float[] mags = new float[n];
+        for (int i = 0; i < n; i++) {
+          mags[i] = Math.abs(a[i]);
+        }
+        java.util.Arrays.sort(mags);
+        int k = 1 + r.nextInt(n);
+        assertEquals(mags[n - k], GradientCompressor.kthLargestMagnitude(a, n, k), "n=" + n + " k=" + k + " trial=" + trial);
       }
     }
   }
