@@ -1,6 +1,7 @@
 package dev.aphelion.tritter.compress;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -17,8 +18,35 @@ final class PanamaSketchKernels implements SketchKernels {
   private static final int LANES = ScalarSketchKernels.LANES;
   private static final int CHUNK = ScalarSketchKernels.CHUNK;
 
+  private static final VectorSpecies<Integer> SI = S.vectorShape().withLanes(int.class);
+  /** Lane l shifts key bit l to the sign bit. */
+  private static final IntVector TO_SIGN = IntVector.fromArray(SI, shifts(31, -1), 0);
+  /** Lane l shifts the 2-bit trit code of lane l down to bits 1..0. */
+  private static final IntVector CODE_SHIFT = IntVector.fromArray(SI, shifts(0, 2), 0);
+
+  private static int[] shifts(int first, int step) {
+    int[] s = new int[16];
+    for (int l = 0; l < s.length; l++) {
+      s[l] = first + step * l;
+    }
+    return s;
+  }
+
   /** Creates the kernels. */
   PanamaSketchKernels() {}
+
+  /**
+   * The sign bits (bit 31 of lane l = key bit l) for L key bits, built with a variable shift: AVX2
+   * has no instruction that turns a bit mask into a vector mask, and negating by XOR of the sign
+   * equals {@code NEG} bit for bit.
+   */
+  private static IntVector signs(long keyBits) {
+    return IntVector.broadcast(SI, (int) keyBits).lanewise(VectorOperators.LSHL, TO_SIGN).and(0x80000000);
+  }
+
+  private static FloatVector flip(FloatVector v, long keyBits) {
+    return v.reinterpretAsInts().lanewise(VectorOperators.XOR, signs(keyBits)).reinterpretAsFloats();
+  }
 
   /** The L key bits starting at bit t (L <= 16, so at most two words are touched). */
   private static long keyBits(long[] keys, int t) {
@@ -42,8 +70,7 @@ final class PanamaSketchKernels implements SketchKernels {
   private static void bindRun(float[] h, int shift, float[] e, int from, int t0, int t1, long[] keys) {
     int t = t0;
     for (; t + L <= t1 && t + L + 64 <= 64L * keys.length; t += L) {
-      VectorMask<Float> neg = VectorMask.fromLong(S, keyBits(keys, t));
-      FloatVector v = FloatVector.fromArray(S, e, from + t).lanewise(VectorOperators.NEG, neg);
+      FloatVector v = flip(FloatVector.fromArray(S, e, from + t), keyBits(keys, t));
       FloatVector.fromArray(S, h, t + shift).add(v).intoArray(h, t + shift);
     }
     for (; t < t1; t++) {
@@ -64,8 +91,7 @@ final class PanamaSketchKernels implements SketchKernels {
   private static void unbindRun(float[] d, int shift, long[] keys, float[] out, int from, int t0, int t1, int op) {
     int t = t0;
     for (; t + L <= t1 && t + L + 64 <= 64L * keys.length; t += L) {
-      VectorMask<Float> neg = VectorMask.fromLong(S, keyBits(keys, t));
-      FloatVector v = FloatVector.fromArray(S, d, t + shift).lanewise(VectorOperators.NEG, neg);
+      FloatVector v = flip(FloatVector.fromArray(S, d, t + shift), keyBits(keys, t));
       int i = from + t;
       switch (op) {
         case SET -> v.intoArray(out, i);
@@ -90,38 +116,50 @@ final class PanamaSketchKernels implements SketchKernels {
     if (L > LANES || LANES % L != 0) {
       return new ScalarSketchKernels().laneSum(h, m, threshold);
     }
-    int groups = LANES / L; // vectors per row of 16 virtual lanes
-    FloatVector[] acc = new FloatVector[groups];
+    // 16 virtual lanes = LANES / L vectors, held in locals (an array of vectors would be boxed)
+    int groups = LANES / L;
     FloatVector zero = FloatVector.zero(S);
-    float[] lanes = new float[L];
+    float[] lanes = new float[LANES];
     double total = 0;
     for (int c = 0; c < m; c += CHUNK) {
-      java.util.Arrays.fill(acc, zero);
+      FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero;
       int end = Math.min(m, c + CHUNK);
       int u = c;
       for (; u + LANES <= end; u += LANES) {
-        for (int g = 0; g < groups; g++) {
-          FloatVector a = FloatVector.fromArray(S, h, u + g * L).abs();
-          acc[g] = acc[g].add(zero.blend(a, a.compare(VectorOperators.GT, threshold)));
+        a0 = a0.add(above(FloatVector.fromArray(S, h, u), threshold, zero));
+        if (groups > 1) {
+          a1 = a1.add(above(FloatVector.fromArray(S, h, u + L), threshold, zero));
+        }
+        if (groups > 2) {
+          a2 = a2.add(above(FloatVector.fromArray(S, h, u + 2 * L), threshold, zero));
+          a3 = a3.add(above(FloatVector.fromArray(S, h, u + 3 * L), threshold, zero));
         }
       }
-      if (u < end) { // last partial row: lanes past m add nothing
-        for (int g = 0; g < groups; g++) {
-          VectorMask<Float> in = S.indexInRange(u + g * L, end);
-          FloatVector a = FloatVector.fromArray(S, h, u + g * L, in).abs();
-          acc[g] = acc[g].add(zero.blend(a, a.compare(VectorOperators.GT, threshold).and(in)));
-        }
+      a0.intoArray(lanes, 0);
+      if (groups > 1) {
+        a1.intoArray(lanes, L);
+      }
+      if (groups > 2) {
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+      }
+      // last partial row: virtual lane l gets h[u + l] for u + l < end, in the same order
+      for (int l = 0; u + l < end; l++) {
+        float a = Math.abs(h[u + l]);
+        lanes[l] += a > threshold ? a : 0f;
       }
       double chunk = 0;
-      for (int g = 0; g < groups; g++) {
-        acc[g].intoArray(lanes, 0);
-        for (int l = 0; l < L; l++) {
-          chunk += lanes[l];
-        }
+      for (float lane : lanes) {
+        chunk += lane;
       }
       total += chunk;
     }
     return total;
+  }
+
+  private static FloatVector above(FloatVector v, float threshold, FloatVector zero) {
+    FloatVector a = v.abs();
+    return zero.blend(a, a.compare(VectorOperators.GT, threshold));
   }
 
   @Override
@@ -149,16 +187,19 @@ final class PanamaSketchKernels implements SketchKernels {
   public void expand(byte[] in, int offset, int m, float value, float[] d) {
     int u = 0;
     if (L % 4 == 0) {
-      FloatVector pos = FloatVector.broadcast(S, value), neg = FloatVector.broadcast(S, -value), zero = FloatVector.zero(S);
+      // code c of a lane: 01 gives value, 10 and 11 give -value (as the blends of the
+      // reference), 00 gives +0; computed on the bits, without masks
+      int valueBits = Float.floatToRawIntBits(value);
       for (; u + L <= m; u += L) {
         int o = offset + (u >>> 2);
         long codes = 0;
         for (int b = 0; b < L / 4; b++) {
           codes |= (in[o + b] & 0xFFL) << (8 * b);
         }
-        VectorMask<Float> p = VectorMask.fromLong(S, gather(codes));
-        VectorMask<Float> n = VectorMask.fromLong(S, gather(codes >>> 1));
-        zero.blend(pos, p).blend(neg, n).intoArray(d, u);
+        IntVector c = IntVector.broadcast(SI, (int) codes).lanewise(VectorOperators.LSHR, CODE_SHIFT).and(3);
+        IntVector negative = c.lanewise(VectorOperators.LSHR, 1);
+        IntVector any = c.and(1).or(negative);
+        any.neg().and(valueBits).or(negative.lanewise(VectorOperators.LSHL, 31)).reinterpretAsFloats().intoArray(d, u);
       }
     }
     ScalarSketchKernels.expandRange(in, offset, u, m, value, d);
@@ -174,13 +215,4 @@ final class PanamaSketchKernels implements SketchKernels {
     return x;
   }
 
-  /** Moves bit 2i of the low 32 bits to bit i (the inverse of {@link #spread}). */
-  static long gather(long x) {
-    x &= 0x55555555L;
-    x = (x | (x >>> 1)) & 0x33333333L;
-    x = (x | (x >>> 2)) & 0x0F0F0F0FL;
-    x = (x | (x >>> 4)) & 0x00FF00FFL;
-    x = (x | (x >>> 8)) & 0x0000FFFFL;
-    return x;
-  }
 }
