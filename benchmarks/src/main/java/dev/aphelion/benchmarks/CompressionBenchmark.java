@@ -1,9 +1,9 @@
 package dev.aphelion.benchmarks;
 
+import dev.aphelion.tritter.compress.CompressionConfig;
 import dev.aphelion.tritter.compress.GradientCompressor;
 import dev.aphelion.tritter.compress.GradientEncoding;
 import dev.aphelion.tritter.compress.TernaryCompressedGradient;
-import dev.aphelion.tritter.compress.CompressionConfig;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

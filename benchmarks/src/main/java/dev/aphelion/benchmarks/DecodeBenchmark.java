@@ -1,11 +1,11 @@
 package dev.aphelion.benchmarks;
 
-import dev.aphelion.tritter.model.KVCache;
+import dev.aphelion.tritter.kernel.Vectorization;
 import dev.aphelion.tritter.model.DecoderConfig;
 import dev.aphelion.tritter.model.DecoderModel;
 import dev.aphelion.tritter.model.FfnActivation;
+import dev.aphelion.tritter.model.KVCache;
 import dev.aphelion.tritter.model.Precision;
-import dev.aphelion.tritter.kernel.Vectorization;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;

@@ -14,7 +14,6 @@ import java.util.ServiceLoader;
 import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
 /**
  * Finds the {@link BackendProvider}s on the class path (or takes an injected list), reports each

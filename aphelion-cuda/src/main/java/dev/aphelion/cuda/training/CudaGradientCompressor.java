@@ -8,10 +8,10 @@ import dev.aphelion.cuda.driver.CudaModule;
 import dev.aphelion.cuda.driver.CudaStream;
 import dev.aphelion.cuda.driver.DeviceBuffer;
 import dev.aphelion.cuda.ternary.KernelImage;
-import dev.aphelion.tritter.compress.GradientWireFormat;
-import dev.aphelion.tritter.compress.GradientEncoding;
-import dev.aphelion.tritter.compress.TernaryCompressedGradient;
 import dev.aphelion.tritter.compress.CompressionConfig;
+import dev.aphelion.tritter.compress.GradientEncoding;
+import dev.aphelion.tritter.compress.GradientWireFormat;
+import dev.aphelion.tritter.compress.TernaryCompressedGradient;
 import java.util.Objects;
 
 /**

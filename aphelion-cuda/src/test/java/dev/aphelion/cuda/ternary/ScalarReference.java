@@ -1,7 +1,7 @@
 package dev.aphelion.cuda.ternary;
 
-import dev.aphelion.tritter.quant.Int8Activations;
 import dev.aphelion.tritter.kernel.Vectorization;
+import dev.aphelion.tritter.quant.Int8Activations;
 import java.util.Arrays;
 
 /**

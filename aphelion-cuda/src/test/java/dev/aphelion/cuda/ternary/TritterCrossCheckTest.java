@@ -7,12 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.aphelion.core.error.ShapeException;
 import dev.aphelion.tritter.kernel.RowPool;
+import dev.aphelion.tritter.kernel.Vectorization;
 import dev.aphelion.tritter.quant.Int8Activations;
-import dev.aphelion.tritter.ternary.TernaryQuantization;
-import dev.aphelion.tritter.ternary.TernaryQuantized;
 import dev.aphelion.tritter.ternary.PackedTernary;
 import dev.aphelion.tritter.ternary.TernaryMatmul;
-import dev.aphelion.tritter.kernel.Vectorization;
+import dev.aphelion.tritter.ternary.TernaryQuantization;
+import dev.aphelion.tritter.ternary.TernaryQuantized;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,8 +1,8 @@
 package dev.aphelion.examples.fashion;
 
 import dev.aphelion.core.error.ConfigException;
-import dev.aphelion.tritter.compress.GradientEncoding;
 import dev.aphelion.tritter.compress.CompressionConfig;
+import dev.aphelion.tritter.compress.GradientEncoding;
 import java.nio.file.Path;
 import java.util.Locale;
 

@@ -1,9 +1,5 @@
 package dev.aphelion.tritter.accel;
 
-import dev.aphelion.tritter.compress.CompressionStats;
-import dev.aphelion.tritter.compress.GradientCompressor;
-import dev.aphelion.tritter.compress.CompressionConfig;
-
 import dev.aphelion.core.config.ConfigValue;
 import dev.aphelion.core.error.ValidationException;
 import dev.aphelion.core.graph.BuildGraph;
@@ -11,6 +7,9 @@ import dev.aphelion.core.pipeline.BuildContext;
 import dev.aphelion.core.pipeline.ContextKey;
 import dev.aphelion.core.pipeline.PipelineHook;
 import dev.aphelion.core.pipeline.PipelineResult;
+import dev.aphelion.tritter.compress.CompressionConfig;
+import dev.aphelion.tritter.compress.CompressionStats;
+import dev.aphelion.tritter.compress.GradientCompressor;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

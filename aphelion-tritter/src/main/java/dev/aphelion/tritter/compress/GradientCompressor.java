@@ -1,13 +1,12 @@
 package dev.aphelion.tritter.compress;
 
-import dev.aphelion.tritter.train.LossScaler;
-
 import dev.aphelion.core.error.SerializationException;
 import dev.aphelion.core.error.ShapeException;
 import dev.aphelion.tritter.kernel.Vectorization;
 import dev.aphelion.tritter.random.SplitMix64;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -15,7 +14,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
-import java.lang.invoke.MethodHandles;
 
 /**
  * Compresses one worker's f32 gradients for data-parallel training, 1x to 100x smaller on the wire,
@@ -195,7 +193,7 @@ public final class GradientCompressor {
     double sumSq = kernels.sumOfSquares(g, n);
     if (!Double.isFinite(sumSq)) {
       throw new ShapeException("gradient holds NaN or infinite values (step " + step + "); skip the step instead "
-          + "(see LossScaler) rather than compressing it");
+          + "(see dev.aphelion.tritter.train.LossScaler) rather than compressing it");
     }
     float c = 1f;
     if (config.clipNorm() > 0 && Math.sqrt(sumSq) > config.clipNorm()) {
@@ -544,76 +542,15 @@ public final class GradientCompressor {
     return out;
   }
 
-  /**
-   * The k-th largest (1-based) of the non-negative values {@code a[0..n)}, by radix selection on
-   * their IEEE bits (monotonic for non-negative floats): three histogram passes over bits 30..20,
-   * 19..9 and 8..0, each narrowing to the bucket that holds the k-th value. Exact and O(n).
-   */
+  /** The k-th largest of non-negative values ({@link MagnitudeSelection#kthLargest}). */
   static float kthLargest(float[] a, int n, int k) {
-    return kthLargestMagnitude(a, n, k);
+    return MagnitudeSelection.kthLargest(a, n, k);
   }
 
-  /** {@link #kthLargest} of {@code |a[i]|}, reading the signed values (finite). */
   static float kthLargestMagnitude(float[] a, int n, int k) {
-    // pass 1: bits 30..20 of every magnitude, into four interleaved histograms so that runs of
-    // equal buckets do not serialize on one counter
-    int[] hist = new int[4 * 2048];
-    int i = 0;
-    for (; i + 3 < n; i += 4) {
-      hist[((Float.floatToRawIntBits(a[i]) & 0x7FFFFFFF) >>> 20) << 2]++;
-      hist[(((Float.floatToRawIntBits(a[i + 1]) & 0x7FFFFFFF) >>> 20) << 2) + 1]++;
-      hist[(((Float.floatToRawIntBits(a[i + 2]) & 0x7FFFFFFF) >>> 20) << 2) + 2]++;
-      hist[(((Float.floatToRawIntBits(a[i + 3]) & 0x7FFFFFFF) >>> 20) << 2) + 3]++;
-    }
-    for (; i < n; i++) {
-      hist[((Float.floatToRawIntBits(a[i]) & 0x7FFFFFFF) >>> 20) << 2]++;
-    }
-    int remaining = k;
-    int chosen = 0;
-    for (int h = 2047; h >= 0; h--) {
-      int c = hist[4 * h] + hist[4 * h + 1] + hist[4 * h + 2] + hist[4 * h + 3];
-      if (c >= remaining) {
-        chosen = h;
-        break;
-      }
-      remaining -= c;
-    }
-    // the k-th lies in bucket `chosen`: copy that bucket's bits out (branch-free) and finish there
-    // one slot more than the bucket holds: non-members are written there and not counted
-    int[] bucket = new int[hist[4 * chosen] + hist[4 * chosen + 1] + hist[4 * chosen + 2] + hist[4 * chosen + 3] + 1];
-    int m = 0;
-    for (i = 0; i < n; i++) {
-      int bits = Float.floatToRawIntBits(a[i]) & 0x7FFFFFFF;
-      bucket[m] = bits;
-      m += (bits >>> 20) == chosen ? 1 : 0;
-    }
-    int prefix = chosen << 20;
-    int prefixMask = 0x7FF << 20;
-    int[] small = new int[2048];
-    int[][] passes = {{9, 11}, {0, 9}};
-    for (int[] pass : passes) {
-      int shift = pass[0], buckets = 1 << pass[1], mask = buckets - 1;
-      Arrays.fill(small, 0, buckets, 0);
-      for (int t = 0; t < m; t++) {
-        int bits = bucket[t];
-        if ((bits & prefixMask) == prefix) {
-          small[(bits >>> shift) & mask]++;
-        }
-      }
-      int above = 0, pick = 0;
-      for (int h = mask; h >= 0; h--) {
-        if (above + small[h] >= remaining) {
-          pick = h;
-          break;
-        }
-        above += small[h];
-      }
-      remaining -= above;
-      prefix |= pick << shift;
-      prefixMask |= mask << shift;
-    }
-    return Float.intBitsToFloat(prefix);
+    return MagnitudeSelection.kthLargest(a, n, k);
   }
+
 
 
   /**

@@ -1,8 +1,6 @@
 package dev.aphelion.tritter.compress;
 
 import dev.aphelion.tritter.random.SplitMix64;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 
 /**
  * The VSA sketch encoding ({@link GradientEncoding#VSA_SKETCH}) as specified in {@code

@@ -3,8 +3,8 @@ package dev.aphelion.tritter.dense;
 import dev.aphelion.core.error.ShapeException;
 import dev.aphelion.tritter.kernel.RowPool;
 import dev.aphelion.tritter.kernel.Vectorization;
-import java.util.Objects;
 import java.lang.invoke.MethodHandles;
+import java.util.Objects;
 
 /**
  * Dense f32 matrix products {@code y = x · Wᵀ (+ bias)} with a row-major {@code [rows][cols]}

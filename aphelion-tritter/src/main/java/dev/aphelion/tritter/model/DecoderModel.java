@@ -1,23 +1,20 @@
 package dev.aphelion.tritter.model;
 
-import dev.aphelion.tritter.nn.EmbeddingTable;
-import dev.aphelion.tritter.nn.RmsNorm;
-import dev.aphelion.tritter.nn.RotaryEmbedding;
-import dev.aphelion.tritter.io.WeightSource;
-
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.aphelion.core.error.ConfigException;
 import dev.aphelion.core.error.SerializationException;
 import dev.aphelion.core.error.ShapeException;
-import dev.aphelion.tritter.nn.DenseLayer;
-import dev.aphelion.tritter.model.KVCache;
-import dev.aphelion.tritter.nn.LinearLayer;
-import dev.aphelion.tritter.nn.TernaryLayer;
-import dev.aphelion.tritter.io.DType;
 import dev.aphelion.tritter.io.SafeTensorsFile;
 import dev.aphelion.tritter.io.SafeTensorsWriter;
 import dev.aphelion.tritter.io.TernaryTensors;
+import dev.aphelion.tritter.io.WeightSource;
+import dev.aphelion.tritter.nn.DenseLayer;
+import dev.aphelion.tritter.nn.EmbeddingTable;
+import dev.aphelion.tritter.nn.LinearLayer;
+import dev.aphelion.tritter.nn.RmsNorm;
+import dev.aphelion.tritter.nn.RotaryEmbedding;
+import dev.aphelion.tritter.nn.TernaryLayer;
 import dev.aphelion.tritter.ternary.PackedTernary;
 import java.nio.file.Path;
 import java.util.ArrayList;

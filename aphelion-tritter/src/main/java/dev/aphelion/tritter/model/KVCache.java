@@ -1,9 +1,8 @@
 package dev.aphelion.tritter.model;
 
-import dev.aphelion.tritter.nn.FloatKernels;
-
 import dev.aphelion.core.error.ConfigException;
 import dev.aphelion.core.error.ShapeException;
+import dev.aphelion.tritter.nn.FloatKernels;
 import java.util.Arrays;
 import java.util.Objects;
 

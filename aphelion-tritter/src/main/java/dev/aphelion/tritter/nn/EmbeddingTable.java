@@ -1,7 +1,6 @@
 package dev.aphelion.tritter.nn;
 
 import dev.aphelion.core.error.ShapeException;
-import dev.aphelion.tritter.nn.FloatKernels;
 import dev.aphelion.tritter.kernel.RowPool;
 import java.util.Arrays;
 

@@ -1,7 +1,6 @@
 package dev.aphelion.tritter.nn;
 
 import dev.aphelion.core.error.ShapeException;
-import dev.aphelion.tritter.nn.FloatKernels;
 
 /** Root-mean-square normalization: {@code y = x / sqrt(mean(x²) + eps) ⊙ weight}. */
 public final class RmsNorm {

@@ -2,9 +2,9 @@ package dev.aphelion.tritter.nn;
 
 import dev.aphelion.core.error.ShapeException;
 import dev.aphelion.tritter.quant.Int8Activations;
-import dev.aphelion.tritter.ternary.TernaryQuantization;
 import dev.aphelion.tritter.ternary.PackedTernary;
 import dev.aphelion.tritter.ternary.TernaryMatmul;
+import dev.aphelion.tritter.ternary.TernaryQuantization;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.Optional;

@@ -3,8 +3,8 @@ package dev.aphelion.tritter.quant;
 import dev.aphelion.core.error.ShapeException;
 import dev.aphelion.tritter.kernel.Vectorization;
 import java.lang.foreign.MemorySegment;
-import java.util.Objects;
 import java.lang.invoke.MethodHandles;
+import java.util.Objects;
 
 /**
  * Int8 activations with one scale per token (BitNet's A8): {@code scale = max|x| / 127}, {@code q =

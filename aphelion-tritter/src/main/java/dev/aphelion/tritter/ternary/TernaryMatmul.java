@@ -2,10 +2,10 @@ package dev.aphelion.tritter.ternary;
 
 import dev.aphelion.core.error.ShapeException;
 import dev.aphelion.tritter.kernel.RowPool;
-import dev.aphelion.tritter.quant.Int8Activations;
 import dev.aphelion.tritter.kernel.Vectorization;
-import java.util.Objects;
+import dev.aphelion.tritter.quant.Int8Activations;
 import java.lang.invoke.MethodHandles;
+import java.util.Objects;
 
 /**
  * Ternary matrix products {@code y = x · Wᵀ ⊙ scale (+ bias)} on {@link PackedTernary} weights: the

@@ -1,6 +1,5 @@
 package dev.aphelion.tritter.ternary;
 
-import dev.aphelion.tritter.ternary.PackedTernary;
 import java.util.Arrays;
 
 /**

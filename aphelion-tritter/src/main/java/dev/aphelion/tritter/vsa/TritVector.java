@@ -1,8 +1,7 @@
 package dev.aphelion.tritter.vsa;
 
-import dev.aphelion.tritter.random.SplitMix64;
-
 import dev.aphelion.core.error.ShapeException;
+import dev.aphelion.tritter.random.SplitMix64;
 import java.util.Arrays;
 import java.util.Objects;
 

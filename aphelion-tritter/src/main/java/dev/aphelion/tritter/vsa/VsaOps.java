@@ -2,9 +2,9 @@ package dev.aphelion.tritter.vsa;
 
 import dev.aphelion.core.error.ShapeException;
 import dev.aphelion.tritter.kernel.Vectorization;
+import java.lang.invoke.MethodHandles;
 import java.util.List;
 import java.util.Objects;
-import java.lang.invoke.MethodHandles;
 
 /**
  * Vector-symbolic (hyperdimensional) operations on {@link TritVector}s.

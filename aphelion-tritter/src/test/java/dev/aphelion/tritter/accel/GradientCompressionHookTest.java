@@ -1,8 +1,5 @@
 package dev.aphelion.tritter.accel;
 
-import dev.aphelion.tritter.compress.GradientCompressor;
-import dev.aphelion.tritter.compress.GradientCompressorTest;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -18,7 +15,8 @@ import dev.aphelion.core.pipeline.BuildPipeline;
 import dev.aphelion.core.pipeline.PipelineResult;
 import dev.aphelion.core.trace.InMemoryTraceSink;
 import dev.aphelion.core.trace.TraceEvent;
-import dev.aphelion.tritter.accel.AccelerationStage;
+import dev.aphelion.tritter.compress.GradientCompressor;
+import dev.aphelion.tritter.compress.GradientCompressorTest;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

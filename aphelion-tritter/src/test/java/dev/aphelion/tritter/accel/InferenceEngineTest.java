@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.aphelion.core.error.ConfigException;
 import dev.aphelion.core.error.ShapeException;
-import dev.aphelion.tritter.model.KVCache;
 import dev.aphelion.tritter.model.DecoderConfig;
 import dev.aphelion.tritter.model.DecoderModel;
+import dev.aphelion.tritter.model.KVCache;
 import dev.aphelion.tritter.model.Precision;
 import dev.aphelion.tritter.model.Sampler;
 import java.util.ArrayList;

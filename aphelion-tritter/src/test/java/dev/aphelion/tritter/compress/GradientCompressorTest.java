@@ -13,6 +13,7 @@ import dev.aphelion.tritter.kernel.Vectorization;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -21,7 +22,6 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
-import java.lang.invoke.MethodHandles;
 
 public class GradientCompressorTest {
 

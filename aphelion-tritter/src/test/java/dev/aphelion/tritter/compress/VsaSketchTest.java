@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.aphelion.tritter.kernel.Vectorization;
+import java.lang.invoke.MethodHandles;
 import java.util.HexFormat;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
-import java.lang.invoke.MethodHandles;
 
 /** The VSA sketch encoding: golden vectors of the specification, scalar-vs-vector agreement. */
 class VsaSketchTest {

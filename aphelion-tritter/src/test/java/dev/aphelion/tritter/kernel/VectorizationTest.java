@@ -10,14 +10,14 @@ import dev.aphelion.tritter.ternary.TernaryMatmul;
 import dev.aphelion.tritter.ternary.TernaryQuantization;
 import java.io.File;
 import java.io.IOException;
-import java.util.Arrays;
-import java.util.stream.Collectors;
+import java.lang.invoke.MethodHandles;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.lang.invoke.MethodHandles;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 class VectorizationTest {

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.aphelion.core.error.ConfigException;
 import dev.aphelion.core.error.ShapeException;
-import dev.aphelion.tritter.model.KVCache;
 import dev.aphelion.tritter.nn.LinearLayer;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,8 +1,5 @@
 package dev.aphelion.tritter.model;
 
-import dev.aphelion.tritter.kernel.Vectorization;
-import dev.aphelion.tritter.nn.FloatKernels;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.aphelion.core.error.ConfigException;
 import dev.aphelion.core.error.ShapeException;
+import dev.aphelion.tritter.kernel.Vectorization;
+import dev.aphelion.tritter.nn.FloatKernels;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 

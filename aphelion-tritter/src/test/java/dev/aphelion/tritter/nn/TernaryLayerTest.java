@@ -8,11 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.aphelion.core.error.ShapeException;
 import dev.aphelion.tritter.dense.DenseMatmul;
 import dev.aphelion.tritter.kernel.RowPool;
+import dev.aphelion.tritter.kernel.Vectorization;
 import dev.aphelion.tritter.quant.Int8Activations;
-import dev.aphelion.tritter.ternary.TernaryQuantization;
 import dev.aphelion.tritter.ternary.PackedTernary;
 import dev.aphelion.tritter.ternary.TernaryMatmul;
-import dev.aphelion.tritter.kernel.Vectorization;
+import dev.aphelion.tritter.ternary.TernaryQuantization;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 

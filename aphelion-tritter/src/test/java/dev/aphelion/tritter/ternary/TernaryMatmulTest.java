@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.aphelion.core.error.ShapeException;
 import dev.aphelion.tritter.kernel.RowPool;
-import dev.aphelion.tritter.quant.Int8Activations;
 import dev.aphelion.tritter.kernel.Vectorization;
+import dev.aphelion.tritter.quant.Int8Activations;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;

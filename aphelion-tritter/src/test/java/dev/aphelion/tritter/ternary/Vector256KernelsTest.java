@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.aphelion.tritter.kernel.RowPool;
-import dev.aphelion.tritter.quant.Int8Activations;
 import dev.aphelion.tritter.kernel.Vectorization;
+import dev.aphelion.tritter.quant.Int8Activations;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,7 +1,5 @@
 package dev.aphelion.tritter.vsa;
 
-import dev.aphelion.tritter.random.SplitMix64;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -10,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.aphelion.core.error.ShapeException;
 import dev.aphelion.tritter.kernel.Vectorization;
+import dev.aphelion.tritter.random.SplitMix64;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

@@ -1,9 +1,9 @@
 package dev.aphelion.examples.fashion.nn;
 
 import dev.aphelion.core.error.ShapeException;
+import dev.aphelion.tritter.compress.CompressionConfig;
 import dev.aphelion.tritter.compress.GradientCompressor;
 import dev.aphelion.tritter.compress.TernaryCompressedGradient;
-import dev.aphelion.tritter.compress.CompressionConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
