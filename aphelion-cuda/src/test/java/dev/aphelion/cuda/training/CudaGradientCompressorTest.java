@@ -57,7 +57,8 @@ class CudaGradientCompressorTest {
   @CsvSource({
     "1,0.01,0,true", "3,0.5,0,true", "17,0.05,0,true", "63,0.1,0,false", "64,0.0625,0,true",
     "65,0.03,0,true", "1021,0.02,0,true", "1021,0.0625,0,true", "5003,0.0625,0,true",
-    "5003,0.011,2.5,true", "40000,0.01,0,true", "70001,0.05,0,true", "4097,0.0625,0.5,false"
+    "5003,0.011,2.5,true", "40000,0.01,0,true", "70001,0.05,0,true", "4097,0.0625,0.5,false",
+    "120001,0.0033333333333333335,0,true", "300007,0.001,1.5,true"
   })
   void sameBytesResidualAndDecodeAsTheCpu(int n, double ratio, double clip, boolean feedback) {
     assumeGpu();

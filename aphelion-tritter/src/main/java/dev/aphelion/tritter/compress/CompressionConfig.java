@@ -20,13 +20,13 @@ import java.util.OptionalDouble;
 public record CompressionConfig(double compressionRatio, long seed, double clipNorm, boolean errorFeedback,
     GradientEncoding encoding) {
 
-  /** The smallest accepted compression ratio (100x). */
-  public static final double MIN_RATIO = 0.01;
+  /** The smallest accepted compression ratio (1000x; DGC reports 270-600x). */
+  public static final double MIN_RATIO = 0.001;
 
   /**
    * Validates the settings.
    *
-   * @throws ConfigException if the ratio is outside [0.01, 1], the clip norm is negative or not
+   * @throws ConfigException if the ratio is outside [0.001, 1], the clip norm is negative or not
    *     finite, or the encoding is null
    */
   public CompressionConfig {
@@ -34,7 +34,7 @@ public record CompressionConfig(double compressionRatio, long seed, double clipN
       throw new ConfigException("encoding must be set (HEAVY_HITTERS or VSA_SKETCH)");
     }
     if (!(compressionRatio >= MIN_RATIO && compressionRatio <= 1.0)) {
-      throw new ConfigException("compressionRatio must be in [0.01, 1] (fraction of f32 bytes; 0.03 = 33x), got " + compressionRatio);
+      throw new ConfigException("compressionRatio must be in [0.001, 1] (fraction of f32 bytes; 0.03 = 33x, 0.001 = 1000x), got " + compressionRatio);
     }
     if (!(clipNorm >= 0.0) || Double.isInfinite(clipNorm)) {
       throw new ConfigException("clipNorm must be a finite value >= 0 (0 = no clipping), got " + clipNorm);
@@ -88,7 +88,7 @@ public record CompressionConfig(double compressionRatio, long seed, double clipN
     /**
      * Sets the target as a factor, for example 32 for 32x smaller (ratio 1/32).
      *
-     * @param factor 1 to 100
+     * @param factor 1 to 1000
      * @return this builder
      */
     public Builder compressionFactor(double factor) {
