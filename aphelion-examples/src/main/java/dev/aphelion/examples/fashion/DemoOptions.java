@@ -4,13 +4,25 @@ import dev.aphelion.core.error.ConfigException;
 import dev.aphelion.tritter.compress.CompressionConfig;
 import dev.aphelion.tritter.compress.GradientEncoding;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.Locale;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.TypeConversionException;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
- * The demo's command-line options.
+ * The demo's command-line options, parsed by picocli (which also writes {@link #usage()}).
  *
  * @param data the directory with the IDX files
- * @param dataGiven whether {@code --data} was given (then nothing is installed)
+ * @param dataGiven whether {@code --data} was given
  * @param out where {@code summary.json} and {@code training.png} go
  * @param epochs epochs per training run
  * @param batchSize examples per optimizer step
@@ -35,32 +47,6 @@ public record DemoOptions(
   /** The default number of epochs per run. */
   public static final int DEFAULT_EPOCHS = 10;
 
-  /** The usage text. */
-  public static final String USAGE = """
-      usage: ./aphelion demo [options]
-
-      Trains a BitNet-style ternary MLP (784-256-128-10) on Fashion-MNIST with data-parallel
-      workers that exchange compressed gradients, compares it with the same model trained
-      uncompressed and with a float32 model, packs it into ternary layers and measures it.
-      Writes demo-output/summary.json and demo-output/training.png.
-
-        --data DIR          directory with the four IDX files (default %s;
-                            the Debian package %s is installed there when missing)
-        --out DIR           output directory (default demo-output)
-        --epochs N          epochs per run (default %d)
-        --batch N           minibatch size (default 128)
-        --lr X              peak Adam learning rate (default 0.002)
-        --workers N         data-parallel worker threads (default: available cores)
-        --compression R     gradient compression, R times smaller than float32 (default %s)
-        --encoding E        gradient encoding: heavy-hitters or vsa-sketch (default %s)
-        --skip-baselines    train only the compressed ternary model
-        --train-limit N     train on the first N training images only
-        --seed N            random seed (default 42)
-        --tour              run the aphelion-core API tour instead
-        --help              this text
-      """.formatted(FashionMnist.DEFAULT_DIR, FashionMnist.DEBIAN_PACKAGE, DEFAULT_EPOCHS,
-          factorLabel(DEFAULT_COMPRESSION).replace("x", ""), encodingName(CompressionConfig.DEFAULT_ENCODING));
-
   /**
    * Parses command-line arguments.
    *
@@ -69,116 +55,218 @@ public record DemoOptions(
    * @throws ConfigException naming an unknown option or a bad value
    */
   public static DemoOptions parse(String... args) {
-    Path data = FashionMnist.DEFAULT_DIR;
-    boolean dataGiven = false;
-    Path out = Path.of("demo-output");
-    int epochs = DEFAULT_EPOCHS;
-    int batch = 128;
-    float lr = 0.002f;
-    int workers = Runtime.getRuntime().availableProcessors();
-    double compression = DEFAULT_COMPRESSION;
-    GradientEncoding encoding = CompressionConfig.DEFAULT_ENCODING;
-    boolean skip = false;
-    int limit = 0;
-    long seed = 42;
-    boolean tour = false;
-    boolean help = false;
-    for (int i = 0; i < args.length; i++) {
-      String a = args[i];
-      switch (a) {
-        case "--data" -> {
-          data = Path.of(value(args, i++));
-          dataGiven = true;
-        }
-        case "--out" -> out = Path.of(value(args, i++));
-        case "--epochs" -> epochs = positiveInt(a, value(args, i++));
-        case "--batch" -> batch = positiveInt(a, value(args, i++));
-        case "--lr" -> lr = (float) positiveDouble(a, value(args, i++));
-        case "--workers" -> workers = positiveInt(a, value(args, i++));
-        case "--compression" -> {
-          compression = positiveDouble(a, value(args, i++));
-          if (compression < 1 || compression > 100) {
-            throw new ConfigException("--compression must be between 1 (no compression) and 100: "
-                + compression);
-          }
-        }
-        case "--encoding" -> encoding = parseEncoding(value(args, i++));
-        case "--skip-baselines" -> skip = true;
-        case "--train-limit" -> limit = positiveInt(a, value(args, i++));
-        case "--seed" -> seed = parseLong(a, value(args, i++));
-        case "--tour" -> tour = true;
-        case "--help", "-h" -> help = true;
-        default -> throw new ConfigException("unknown option " + a + " (try --help)");
-      }
-    }
-    if (batch < workers) {
-      throw new ConfigException("--batch " + batch + " must be at least --workers " + workers);
-    }
-    return new DemoOptions(data, dataGiven, out, epochs, batch, lr, workers, compression, encoding, skip,
-        limit, seed, tour, help);
-  }
-
-  private static String value(String[] args, int i) {
-    if (i + 1 >= args.length) {
-      throw new ConfigException(args[i] + " needs a value (try --help)");
-    }
-    return args[i + 1];
-  }
-
-  private static int positiveInt(String name, String v) {
+    Cli cli = new Cli();
+    ParseResult result;
     try {
-      int n = Integer.parseInt(v.trim());
-      if (n <= 0) {
-        throw new ConfigException(name + " must be positive: " + v);
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      throw new ConfigException(name + " needs an integer, got '" + v + "'");
+      result = command(cli).parseArgs(args);
+    } catch (ParameterException e) {
+      String hint = e instanceof UnmatchedArgumentException u && !u.getSuggestions().isEmpty()
+          ? " (did you mean " + String.join(" or ", u.getSuggestions()) + "?)" : " (try --help)";
+      throw new ConfigException(e.getMessage() + hint, e);
     }
+    if (!cli.help && cli.batch < cli.workers) {
+      throw new ConfigException("--batch " + cli.batch + " must be at least --workers " + cli.workers
+          + " (each worker needs an example of every minibatch)");
+    }
+    return new DemoOptions(cli.data, result.hasMatchedOption("--data"), cli.out, cli.epochs,
+        cli.batch, (float) cli.learningRate, cli.workers, cli.compression, cli.encoding,
+        cli.skipBaselines, cli.trainLimit, cli.seed, cli.tour, cli.help);
   }
 
-  private static double positiveDouble(String name, String v) {
-    try {
-      double d = Double.parseDouble(v.trim());
-      if (!(d > 0) || Double.isInfinite(d)) {
-        throw new ConfigException(name + " must be positive and finite: " + v);
-      }
-      return d;
-    } catch (NumberFormatException e) {
-      throw new ConfigException(name + " needs a number, got '" + v + "'");
-    }
+  /**
+   * The usage text that {@code --help} prints.
+   *
+   * @return every option with its default
+   */
+  public static String usage() {
+    return command(new Cli()).getUsageMessage(CommandLine.Help.Ansi.OFF);
   }
 
-  private static GradientEncoding parseEncoding(String v) {
-    for (GradientEncoding e : GradientEncoding.values()) {
-      if (encodingName(e).equals(v.trim().toLowerCase(Locale.ROOT))) {
-        return e;
-      }
-    }
-    throw new ConfigException("--encoding must be heavy-hitters or vsa-sketch, got '" + v + "'");
+  private static CommandLine command(Cli cli) {
+    return new CommandLine(cli).setDefaultValueProvider(DemoOptions::runtimeDefault);
   }
 
-  /** The command-line name of an encoding, for example {@code vsa-sketch}. */
+  /** Defaults that are known only at run time or that come from the library. */
+  private static String runtimeDefault(ArgSpec arg) {
+    if (!(arg instanceof OptionSpec option)) {
+      return null;
+    }
+    return switch (option.longestName()) {
+      case "--data" -> FashionMnist.DEFAULT_DIR.toString();
+      case "--workers" -> Integer.toString(Runtime.getRuntime().availableProcessors());
+      case "--encoding" -> encodingName(CompressionConfig.DEFAULT_ENCODING);
+      default -> null;
+    };
+  }
+
+  /**
+   * The command-line name of an encoding, for example {@code vsa-sketch}.
+   *
+   * @param e the encoding
+   * @return its lower-case, dashed name
+   */
   static String encodingName(GradientEncoding e) {
     return e.name().toLowerCase(Locale.ROOT).replace('_', '-');
   }
 
-  private static long parseLong(String name, String v) {
-    try {
-      return Long.parseLong(v.trim());
-    } catch (NumberFormatException e) {
-      throw new ConfigException(name + " needs an integer, got '" + v + "'");
+  /**
+   * The compression factor as text, for example {@code 32x}.
+   *
+   * @return the label
+   */
+  public String compressionLabel() {
+    return compression == Math.rint(compression)
+        ? String.format(Locale.ROOT, "%dx", (long) compression)
+        : String.format(Locale.ROOT, "%.1fx", compression);
+  }
+
+  @Command(
+      name = "./aphelion demo",
+      sortOptions = false,
+      usageHelpAutoWidth = true,
+      descriptionHeading = "%n",
+      optionListHeading = "%nOptions:%n",
+      description = {
+        "Trains a BitNet-style ternary MLP (784-256-128-10) on Fashion-MNIST with data-parallel"
+            + " workers that exchange compressed gradients, compares it with the same model trained"
+            + " uncompressed and with a float32 model, packs it into ternary layers and measures"
+            + " it. Writes summary.json and training.png into the output directory."
+      },
+      footer = {
+        "",
+        "Before it starts, ./aphelion demo checks for the data set and offers to install the"
+            + " Debian package " + FashionMnist.DEBIAN_PACKAGE + " (it asks first; --yes or"
+            + " APHELION_YES=1 installs without asking)."
+      })
+  private static final class Cli {
+    @Option(names = "--data", paramLabel = "DIR",
+        description = "directory with the four IDX files, each optionally .gz (default:"
+            + " ${DEFAULT-VALUE}, where the Debian package " + FashionMnist.DEBIAN_PACKAGE
+            + " puts them)")
+    Path data;
+
+    @Option(names = "--out", paramLabel = "DIR", defaultValue = "demo-output",
+        description = "output directory (default: ${DEFAULT-VALUE})")
+    Path out;
+
+    @Option(names = "--epochs", paramLabel = "N", defaultValue = "" + DEFAULT_EPOCHS,
+        converter = PositiveInt.class, description = "epochs per run (default: ${DEFAULT-VALUE})")
+    int epochs;
+
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "128",
+        converter = PositiveInt.class, description = "minibatch size (default: ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--lr", paramLabel = "X", defaultValue = "0.002",
+        converter = PositiveNumber.class,
+        description = "peak Adam learning rate (default: ${DEFAULT-VALUE})")
+    double learningRate;
+
+    @Option(names = "--workers", paramLabel = "N", converter = PositiveInt.class,
+        description = "data-parallel worker threads (default: the available cores,"
+            + " ${DEFAULT-VALUE} here)")
+    int workers;
+
+    @Option(names = "--compression", paramLabel = "R",
+        defaultValue = "" + (long) DEFAULT_COMPRESSION, converter = CompressionFactor.class,
+        description = "gradient compression: R times smaller than float32, 1 (none) to 100"
+            + " (default: ${DEFAULT-VALUE})")
+    double compression;
+
+    @Option(names = "--encoding", paramLabel = "E", converter = EncodingName.class,
+        completionCandidates = EncodingNames.class,
+        description = "gradient encoding: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
+    GradientEncoding encoding;
+
+    @Option(names = "--skip-baselines",
+        description = "train only the compressed ternary model")
+    boolean skipBaselines;
+
+    @Option(names = "--train-limit", paramLabel = "N", converter = PositiveInt.class,
+        description = "train on the first N training images only (default: all 60,000)")
+    int trainLimit;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "42",
+        description = "random seed (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--tour", description = "run the aphelion-core API tour instead")
+    boolean tour;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this text and stop")
+    boolean help;
+  }
+
+  /** A whole number above zero. */
+  static final class PositiveInt implements ITypeConverter<Integer> {
+    @Override
+    public Integer convert(String v) {
+      int n;
+      try {
+        n = Integer.parseInt(v.trim());
+      } catch (NumberFormatException e) {
+        throw new TypeConversionException("'" + v + "' is not an integer");
+      }
+      if (n <= 0) {
+        throw new TypeConversionException("'" + v + "' is not positive");
+      }
+      return n;
     }
   }
 
-  /** The compression factor as text, for example {@code 32x}. */
-  public String compressionLabel() {
-    return factorLabel(compression);
+  /** A finite number above zero. */
+  static final class PositiveNumber implements ITypeConverter<Double> {
+    @Override
+    public Double convert(String v) {
+      double d;
+      try {
+        d = Double.parseDouble(v.trim());
+      } catch (NumberFormatException e) {
+        throw new TypeConversionException("'" + v + "' is not a number");
+      }
+      if (!(d > 0) || Double.isInfinite(d)) {
+        throw new TypeConversionException("'" + v + "' is not positive and finite");
+      }
+      return d;
+    }
   }
 
-  private static String factorLabel(double factor) {
-    return factor == Math.rint(factor)
-        ? String.format(Locale.ROOT, "%dx", (long) factor)
-        : String.format(Locale.ROOT, "%.1fx", factor);
+  /** A compression factor from 1 (no compression) to 100. */
+  static final class CompressionFactor implements ITypeConverter<Double> {
+    @Override
+    public Double convert(String v) {
+      double d = new PositiveNumber().convert(v);
+      if (d < 1 || d > 100) {
+        throw new TypeConversionException(
+            "'" + v + "' is not between 1 (no compression) and 100");
+      }
+      return d;
+    }
+  }
+
+  /** An encoding by its command-line name, case-insensitive. */
+  static final class EncodingName implements ITypeConverter<GradientEncoding> {
+    @Override
+    public GradientEncoding convert(String v) {
+      for (GradientEncoding e : GradientEncoding.values()) {
+        if (encodingName(e).equals(v.trim().toLowerCase(Locale.ROOT))) {
+          return e;
+        }
+      }
+      throw new TypeConversionException("'" + v + "' is not one of " + new EncodingNames());
+    }
+  }
+
+  /** The encodings' command-line names, for the usage text and error messages. */
+  static final class EncodingNames implements Iterable<String> {
+    @Override
+    public Iterator<String> iterator() {
+      return Arrays.stream(GradientEncoding.values()).map(DemoOptions::encodingName).iterator();
+    }
+
+    @Override
+    public String toString() {
+      return String.join(", ", this);
+    }
   }
 }

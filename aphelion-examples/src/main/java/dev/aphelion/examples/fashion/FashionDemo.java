@@ -40,7 +40,7 @@ import java.util.Map;
  * The Fashion-MNIST demo: loads the data, trains the ternary model with compressed gradient
  * exchange (and, unless skipped, the same model uncompressed and a float32 model), then writes
  * {@code summary.json} and {@code training.png}. {@code ./aphelion demo} runs it through
- * {@link dev.aphelion.examples.Demo}.
+ * {@link dev.aphelion.examples.Demo}, which parses the {@link DemoOptions}.
  *
  * <p>Read it as a template for a training loop of your own: {@link #train} is the whole recipe
  * (a layout, a model, a gradient exchange, a {@link DataParallelTrainer}).
@@ -64,41 +64,16 @@ public final class FashionDemo {
   }
 
   /**
-   * Runs the demo from command-line arguments.
+   * Runs the demo: loads the data, trains, measures and writes the outputs.
    *
-   * @param args see {@link DemoOptions#USAGE}
-   * @param out where to print
-   * @return the process exit code: 0 on success, 2 for bad options or missing data
+   * @throws AphelionException with {@link ErrorCode#IO} when the data set is missing (naming the
+   *     files and the command that installs them) or an output cannot be written
    */
-  public static int run(String[] args, PrintStream out) {
-    DemoOptions options;
-    try {
-      options = DemoOptions.parse(args);
-    } catch (AphelionException e) {
-      out.println(e.getMessage());
-      out.print(DemoOptions.USAGE);
-      return 2;
-    }
-    if (options.help()) {
-      out.print(DemoOptions.USAGE);
-      return 0;
-    }
-    return new FashionDemo(options, out).run();
-  }
-
-  /**
-   * Runs the demo.
-   *
-   * @return the process exit code
-   */
-  public int run() {
+  public void run() {
     long t0 = System.nanoTime();
     out.println("Aphelion demo: a ternary (BitNet b1.58) MLP on Fashion-MNIST");
     out.printf(Locale.ROOT, "  JDK %s, %d cores, kernels: %s%n",
         Runtime.version(), Runtime.getRuntime().availableProcessors(), Vectorization.get());
-    if (!new DatasetInstaller(out).ensure(options.data(), !options.dataGiven())) {
-      return 2;
-    }
     long tl = System.nanoTime();
     FashionMnist.Split split = FashionMnist.load(options.data());
     LabeledImages train = options.trainLimit() > 0 && options.trainLimit() < split.train().count()
@@ -131,7 +106,6 @@ public final class FashionDemo {
     Map<String, Object> summary = summary(runs, builds, inference, seconds);
     writeOutputs(summary, runs);
     printResults(runs, seconds);
-    return 0;
   }
 
   /**
@@ -461,17 +435,5 @@ public final class FashionDemo {
       return String.format(Locale.ROOT, "%.1f KiB", b / 1024.0);
     }
     return b + " B";
-  }
-
-  /**
-   * Runs the demo.
-   *
-   * @param args see {@link DemoOptions#USAGE}
-   */
-  public static void main(String[] args) {
-    int rc = run(args, System.out);
-    if (rc != 0) {
-      System.exit(rc);
-    }
   }
 }

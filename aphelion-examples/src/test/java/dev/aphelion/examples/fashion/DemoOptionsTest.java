@@ -6,8 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.aphelion.core.error.ConfigException;
+import dev.aphelion.examples.Demo;
+import dev.aphelion.tritter.compress.CompressionConfig;
+import dev.aphelion.tritter.compress.GradientEncoding;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class DemoOptionsTest {
   @Test
@@ -15,16 +23,26 @@ class DemoOptionsTest {
     DemoOptions o = DemoOptions.parse();
     assertEquals(FashionMnist.DEFAULT_DIR, o.data());
     assertFalse(o.dataGiven());
+    assertEquals(Path.of("demo-output"), o.out());
     assertEquals(DemoOptions.DEFAULT_EPOCHS, o.epochs());
+    assertEquals(128, o.batchSize());
+    assertEquals(0.002f, o.learningRate());
     assertEquals(Runtime.getRuntime().availableProcessors(), o.workers());
     assertEquals(DemoOptions.DEFAULT_COMPRESSION, o.compression());
+    assertEquals("32x", o.compressionLabel());
+    assertEquals(CompressionConfig.DEFAULT_ENCODING, o.encoding());
+    assertFalse(o.skipBaselines());
+    assertEquals(0, o.trainLimit());
+    assertEquals(42, o.seed());
+    assertFalse(o.tour());
+    assertFalse(o.help());
   }
 
   @Test
   void parsesEveryOption() {
     DemoOptions o = DemoOptions.parse("--data", "/d", "--out", "o", "--epochs", "3", "--batch", "64",
-        "--lr", "0.01", "--workers", "4", "--compression", "100", "--encoding", "vsa-sketch", "--skip-baselines",
-        "--train-limit", "500", "--seed", "-7", "--tour");
+        "--lr", "0.01", "--workers", "4", "--compression", "100", "--encoding", "VSA-sketch",
+        "--skip-baselines", "--train-limit", "500", "--seed", "-7", "--tour");
     assertEquals(Path.of("/d"), o.data());
     assertTrue(o.dataGiven());
     assertEquals(Path.of("o"), o.out());
@@ -33,34 +51,65 @@ class DemoOptionsTest {
     assertEquals(0.01f, o.learningRate());
     assertEquals(4, o.workers());
     assertEquals("100x", o.compressionLabel());
-    assertEquals(dev.aphelion.tritter.compress.GradientEncoding.VSA_SKETCH, o.encoding());
+    assertEquals(GradientEncoding.VSA_SKETCH, o.encoding());
     assertTrue(o.skipBaselines());
     assertEquals(500, o.trainLimit());
     assertEquals(-7, o.seed());
     assertTrue(o.tour());
+    assertEquals("2.5x", DemoOptions.parse("--compression=2.5").compressionLabel());
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', textBlock = """
+      --epochs zero        | --epochs      | 'zero' is not an integer
+      --epochs 0           | --epochs      | '0' is not positive
+      --lr -1              | --lr          | '-1' is not positive and finite
+      --lr Infinity        | --lr          | is not positive and finite
+      --compression 0.5    | --compression | '0.5' is not between 1 (no compression) and 100
+      --compression 150    | --compression | '150' is not between 1 (no compression) and 100
+      --encoding top-k     | --encoding    | 'top-k' is not one of heavy-hitters, vsa-sketch
+      --seed x             | --seed        | 'x'
+      --frobnicate         | --frobnicate  | Unknown option
+      --skip-baseline      | --skip-baseline | did you mean --skip-baselines?
+      --data               | --data        | Missing required parameter
+      --batch 2 --workers 3| --batch 2     | must be at least --workers 3
+      """)
+  void badValuesAreNamed(String args, String option, String detail) {
+    var e = assertThrows(ConfigException.class, () -> DemoOptions.parse(args.trim().split(" ")));
+    assertTrue(e.getMessage().contains(option), e.getMessage());
+    assertTrue(e.getMessage().contains(detail), e.getMessage());
   }
 
   @Test
-  void badOptionsAreNamed() {
-    var e = assertThrows(ConfigException.class, () -> DemoOptions.parse("--epochs", "zero"));
-    assertTrue(e.getMessage().contains("--epochs needs an integer, got 'zero'"), e.getMessage());
-    assertThrows(ConfigException.class, () -> DemoOptions.parse("--epochs", "0"));
-    assertThrows(ConfigException.class, () -> DemoOptions.parse("--compression", "0.5"));
-    assertThrows(ConfigException.class, () -> DemoOptions.parse("--compression", "150"));
-    assertThrows(ConfigException.class, () -> DemoOptions.parse("--frobnicate"));
-    assertThrows(ConfigException.class, () -> DemoOptions.parse("--encoding", "top-k"));
-    var m = assertThrows(ConfigException.class, () -> DemoOptions.parse("--data"));
-    assertTrue(m.getMessage().contains("--data needs a value"), m.getMessage());
-    assertThrows(ConfigException.class, () -> DemoOptions.parse("--batch", "2", "--workers", "3"));
+  void helpIsGeneratedWithEveryOptionAndItsDefault() {
+    assertTrue(DemoOptions.parse("--help").help());
+    assertTrue(DemoOptions.parse("-h", "--batch", "1", "--workers", "4").help(), "help wins");
+    String usage = DemoOptions.usage().replaceAll("\\s+", " ");
+    for (String option : new String[] {"--data", "--out", "--epochs", "--batch", "--lr",
+        "--workers", "--compression", "--encoding", "--skip-baselines", "--train-limit", "--seed",
+        "--tour", "--help"}) {
+      assertTrue(usage.contains(option), option + " missing from\n" + usage);
+    }
+    assertTrue(usage.contains("Usage: ./aphelion demo"), usage);
+    assertTrue(usage.contains("default: " + FashionMnist.DEFAULT_DIR), usage);
+    assertTrue(usage.contains("heavy-hitters, vsa-sketch (default: heavy-hitters)"), usage);
+    assertTrue(usage.contains(Runtime.getRuntime().availableProcessors() + " here"), usage);
+    assertTrue(usage.contains(FashionMnist.DEBIAN_PACKAGE), usage);
   }
 
   @Test
-  void missingDataWithGivenDirectoryPrintsTheCommandAndStops(@org.junit.jupiter.api.io.TempDir Path dir) {
-    var buf = new java.io.ByteArrayOutputStream();
-    int rc = FashionDemo.run(new String[] {"--data", dir.toString()}, new java.io.PrintStream(buf, true));
-    assertEquals(2, rc);
-    String out = buf.toString();
-    assertTrue(out.contains("sudo apt-get install -y dataset-fashion-mnist"), out);
-    assertTrue(out.contains("train-images-idx3-ubyte"), out);
+  void demoPrintsHelpAndRejectsBadOptionsWithExitCode2() {
+    var out = new ByteArrayOutputStream();
+    var err = new ByteArrayOutputStream();
+    assertEquals(0, Demo.run(new String[] {"--help"}, print(out), print(err)));
+    assertEquals(DemoOptions.usage(), out.toString(StandardCharsets.UTF_8));
+    out.reset();
+    assertEquals(2, Demo.run(new String[] {"--encoding", "top-k"}, print(out), print(err)));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("--encoding"), err.toString());
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("try --help"), err.toString());
+  }
+
+  static PrintStream print(ByteArrayOutputStream bytes) {
+    return new PrintStream(bytes, true, StandardCharsets.UTF_8);
   }
 }
