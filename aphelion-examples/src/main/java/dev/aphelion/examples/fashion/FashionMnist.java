@@ -19,6 +19,9 @@ public final class FashionMnist {
   /** The Debian package that holds the files. */
   public static final String DEBIAN_PACKAGE = "dataset-fashion-mnist";
 
+  /** The command that installs {@link #DEBIAN_PACKAGE}. */
+  public static final String INSTALL_COMMAND = "sudo apt-get install " + DEBIAN_PACKAGE;
+
   /** The number of classes. */
   public static final int CLASSES = 10;
 
@@ -84,16 +87,27 @@ public final class FashionMnist {
    *
    * @param dir a directory holding the four IDX files
    * @return the training and test images
-   * @throws AphelionException with {@link ErrorCode#IO} naming the missing files, or a
-   *     serialization or shape error from a malformed file
+   * @throws AphelionException with {@link ErrorCode#IO} naming the missing files and the command
+   *     that installs them, or a serialization or shape error from a malformed file
    */
   public static Split load(Path dir) {
     List<String> missing = missing(dir);
     if (!missing.isEmpty()) {
-      throw new AphelionException(
-          ErrorCode.IO, "Fashion-MNIST files missing in " + dir + ": " + missing);
+      throw new AphelionException(ErrorCode.IO, missingMessage(dir, missing));
     }
     return new Split(load(dir, "train"), load(dir, "t10k"));
+  }
+
+  /** What is missing where, and how to get it. */
+  static String missingMessage(Path dir, List<String> missing) {
+    String what = "Fashion-MNIST is not in " + dir + " (missing " + String.join(", ", missing)
+        + ", each optionally .gz). ";
+    if (dir.equals(DEFAULT_DIR)) {
+      return what + "Install the Debian package that holds it (./aphelion demo offers to):\n  "
+          + INSTALL_COMMAND + "\nor pass --data DIR with the four files.";
+    }
+    return what + "Put the four files there, or leave out --data to read them from the Debian"
+        + " package " + DEBIAN_PACKAGE + ":\n  " + INSTALL_COMMAND;
   }
 
   private static LabeledImages load(Path dir, String prefix) {

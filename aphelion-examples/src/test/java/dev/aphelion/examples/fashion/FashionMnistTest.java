@@ -51,6 +51,41 @@ class FashionMnistTest {
     var e = assertThrows(AphelionException.class, () -> FashionMnist.load(dir));
     assertEquals(ErrorCode.IO, e.code());
     assertTrue(e.getMessage().contains("t10k-images-idx3-ubyte"), e.getMessage());
+    assertTrue(e.getMessage().contains(dir.toString()), e.getMessage());
+    assertTrue(e.getMessage().contains("sudo apt-get install dataset-fashion-mnist"), e.getMessage());
+  }
+
+  @Test
+  void theDefaultDirectorysMessageNamesThePackageAndTheScript() {
+    String m = FashionMnist.missingMessage(FashionMnist.DEFAULT_DIR, FashionMnist.FILES);
+    assertTrue(m.contains(String.join(", ", FashionMnist.FILES)), m);
+    assertTrue(m.contains(FashionMnist.INSTALL_COMMAND), m);
+    assertTrue(m.contains("./aphelion demo offers to"), m);
+  }
+
+  @Test
+  void theDemoReportsMissingDataWithExitCode2AndTheCommand() {
+    var out = new java.io.ByteArrayOutputStream();
+    var err = new java.io.ByteArrayOutputStream();
+    int rc = dev.aphelion.examples.Demo.run(new String[] {"--data", dir.toString()},
+        DemoOptionsTest.print(out), DemoOptionsTest.print(err));
+    assertEquals(2, rc);
+    String text = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(text.contains("sudo apt-get install dataset-fashion-mnist"), text);
+    assertTrue(text.contains("train-images-idx3-ubyte"), text);
+  }
+
+  /** The ./aphelion script checks for and installs the same files from the same package. */
+  @Test
+  void theScriptLooksForTheSameFilesInTheSamePackage() throws IOException {
+    Path script = Path.of("..", "aphelion");
+    assumeTrue(Files.isRegularFile(script), "not run from the aphelion-examples module");
+    String text = Files.readString(script);
+    assertTrue(text.contains("DATA_PACKAGE=" + FashionMnist.DEBIAN_PACKAGE), "package");
+    assertTrue(text.contains("DATA_DIR=" + FashionMnist.DEFAULT_DIR), "directory");
+    for (String name : FashionMnist.FILES) {
+      assertTrue(text.contains(name), name);
+    }
   }
 
   @Test
