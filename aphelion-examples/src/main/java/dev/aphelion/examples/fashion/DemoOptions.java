@@ -169,7 +169,7 @@ public record DemoOptions(
 
     @Option(names = "--compression", paramLabel = "R",
         defaultValue = "" + (long) DEFAULT_COMPRESSION, converter = CompressionFactor.class,
-        description = "gradient compression: R times smaller than float32, 1 (none) to 100"
+        description = "gradient compression: R times smaller than float32, 1 (none) to 1000 (the library's limit)"
             + " (default: ${DEFAULT-VALUE})")
     double compression;
 
@@ -231,14 +231,14 @@ public record DemoOptions(
     }
   }
 
-  /** A compression factor from 1 (no compression) to 100. */
+  /** A compression factor from 1 (no compression) to the library's 1000 ({@code 1 / CompressionConfig.MIN_RATIO}). */
   static final class CompressionFactor implements ITypeConverter<Double> {
     @Override
     public Double convert(String v) {
       double d = new PositiveNumber().convert(v);
-      if (d < 1 || d > 100) {
+      if (d < 1 || d > 1 / CompressionConfig.MIN_RATIO) {
         throw new TypeConversionException(
-            "'" + v + "' is not between 1 (no compression) and 100");
+            "'" + v + "' is not between 1 (no compression) and " + (long) (1 / CompressionConfig.MIN_RATIO));
       }
       return d;
     }

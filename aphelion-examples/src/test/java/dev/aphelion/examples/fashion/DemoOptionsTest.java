@@ -57,6 +57,7 @@ class DemoOptionsTest {
     assertEquals(-7, o.seed());
     assertTrue(o.tour());
     assertEquals("2.5x", DemoOptions.parse("--compression=2.5").compressionLabel());
+    assertEquals("300x", DemoOptions.parse("--compression=300").compressionLabel(), "DGC's range is accepted");
   }
 
   @ParameterizedTest
@@ -65,8 +66,8 @@ class DemoOptionsTest {
       --epochs 0           | --epochs      | '0' is not positive
       --lr -1              | --lr          | '-1' is not positive and finite
       --lr Infinity        | --lr          | is not positive and finite
-      --compression 0.5    | --compression | '0.5' is not between 1 (no compression) and 100
-      --compression 150    | --compression | '150' is not between 1 (no compression) and 100
+      --compression 0.5    | --compression | '0.5' is not between 1 (no compression) and 1000
+      --compression 1500   | --compression | '1500' is not between 1 (no compression) and 1000
       --encoding top-k     | --encoding    | 'top-k' is not one of heavy-hitters, vsa-sketch
       --seed x             | --seed        | 'x'
       --frobnicate         | --frobnicate  | Unknown option
