@@ -29,6 +29,12 @@ import java.util.Objects;
  * <p>A cache serves {@code sequences} independent sequences (a batch); each has its own length and
  * is reset on its own. Writes to different (layer, sequence) pairs may run concurrently; writes and
  * reads of the same pair must be ordered by the caller.
+ *
+ * <p>The cache tracks, per (layer, sequence), which positions hold stored tokens. {@link #attend}
+ * and {@link #read} throw a {@link ShapeException} rather than read a slot that was never written
+ * since the last {@link #reset}, was overwritten by the sliding window, or lies beyond the newest
+ * {@link #put}. Positions are bounded by {@link Integer#MAX_VALUE}; a sliding-window sequence that
+ * reaches it must be reset.
  */
 public final class KVCache {
 
@@ -64,6 +70,9 @@ public final class KVCache {
   private final float[][] keyScales;
   private final float[][] valueScales;
   private final int[] positions;
+  // Per layer and sequence: stored tokens are the positions [max(lo, hi - capacity), hi).
+  private final int[][] lo;
+  private final int[][] hi;
 
   private KVCache(Builder b) {
     this.layers = b.layers;
@@ -93,6 +102,8 @@ public final class KVCache {
       valueScales = new float[layers][scales];
     }
     positions = new int[sequences];
+    lo = new int[layers][sequences];
+    hi = new int[layers][sequences];
   }
 
   /** Starts a builder. */
@@ -158,6 +169,10 @@ public final class KVCache {
     if (n < 0) {
       throw new IllegalArgumentException("n must be >= 0, got " + n);
     }
+    if ((long) positions[seq] + n > Integer.MAX_VALUE) {
+      throw new ShapeException("KV cache position overflow: sequence " + seq + " at position " + positions[seq]
+          + " cannot take " + n + " more tokens (positions end at Integer.MAX_VALUE; reset the sequence)");
+    }
     if (policy == EvictionPolicy.ERROR && (long) positions[seq] + n > capacity) {
       throw new ShapeException("KV cache full: sequence " + seq + " holds " + positions[seq] + " of " + capacity
           + " tokens and cannot take " + n + " more (policy ERROR; use SLIDING_WINDOW or a larger capacity)");
@@ -175,15 +190,17 @@ public final class KVCache {
    * @param kOff offset of the first key
    * @param v the values
    * @param vOff offset of the first value
-   * @throws ShapeException if the position does not fit under {@link EvictionPolicy#ERROR}
+   * @throws ShapeException if the position does not fit under {@link EvictionPolicy#ERROR}, or
+   *     {@code k} or {@code v} is too short
    */
   public void put(int layer, int seq, int position, float[] k, int kOff, float[] v, int vOff) {
     checkLayer(layer);
     checkPosition(seq, position);
     int slot = position % capacity;
     int width = kvHeads * headDim;
-    Objects.checkFromIndexSize(kOff, width, k.length);
-    Objects.checkFromIndexSize(vOff, width, v.length);
+    checkRange("keys", k, kOff, width);
+    checkRange("values", v, vOff, width);
+    record(layer, seq, position);
     for (int h = 0; h < kvHeads; h++) {
       int base = headBase(seq, h) + slot * headDim;
       int src = h * headDim;
@@ -213,6 +230,9 @@ public final class KVCache {
    * @param out receives {@code headDim} values (overwritten)
    * @param outOff offset into {@code out}
    * @param scores scratch space of at least {@link #capacity()} floats
+   * @throws ShapeException if a token attention would read is not stored for this layer (never
+   *     put since the last reset, beyond the newest put, or overwritten by the sliding window), or
+   *     {@code q}, {@code out} or {@code scores} is too short
    */
   public void attend(int layer, int seq, int position, int kvHead, float[] q, int qOff, float scale, float[] out, int outOff, float[] scores) {
     checkLayer(layer);
@@ -221,6 +241,9 @@ public final class KVCache {
     if (position < 0) {
       throw new IllegalArgumentException("position must be >= 0, got " + position);
     }
+    checkStored(layer, seq, Math.max(0, position - capacity + 1), position, "attend");
+    checkRange("query", q, qOff, headDim);
+    checkRange("output", out, outOff, headDim);
     int n = Math.min(position + 1, capacity);
     if (scores.length < n) {
       throw new ShapeException("scores scratch has " + scores.length + " floats, needs " + n);
@@ -265,6 +288,9 @@ public final class KVCache {
    * @param kvHead the head
    * @param value {@code false} for the key, {@code true} for the value
    * @param out receives {@code headDim} floats at offset 0
+   * @throws IllegalArgumentException if the position is not committed or no longer held
+   * @throws ShapeException if the position was not stored for this layer, or {@code out} is too
+   *     short
    */
   public void read(int layer, int seq, int position, int kvHead, boolean value, float[] out) {
     checkLayer(layer);
@@ -274,6 +300,8 @@ public final class KVCache {
       throw new IllegalArgumentException("position " + position + " of sequence " + seq + " is not held (held: "
           + Math.max(0, positions[seq] - capacity) + ".." + (positions[seq] - 1) + ")");
     }
+    checkStored(layer, seq, position, position, "read");
+    checkRange("output", out, 0, headDim);
     int slot = position % capacity;
     int base = headBase(seq, kvHead) + slot * headDim;
     if (storage == Storage.FLOAT32) {
@@ -316,16 +344,31 @@ public final class KVCache {
       throw new IllegalArgumentException("sequence " + seq + " has wrapped its sliding window; its older tokens are gone, so it cannot be truncated");
     }
     positions[seq] = length;
+    for (int l = 0; l < layers; l++) {
+      if (hi[l][seq] > length) {
+        // Tokens put after `length` overwrote the slots of older ones: those are gone too.
+        lo[l][seq] = Math.min(length, Math.max(lo[l][seq], hi[l][seq] - capacity));
+        hi[l][seq] = length;
+      }
+    }
   }
 
-  /** Forgets a sequence's tokens (O(1): the slots are overwritten by later tokens). */
+  /** Forgets a sequence's tokens (O(1) per layer: the slots are overwritten by later tokens). */
   public void reset(int seq) {
     positions[checkSeq(seq)] = 0;
+    for (int l = 0; l < layers; l++) {
+      lo[l][seq] = 0;
+      hi[l][seq] = 0;
+    }
   }
 
   /** Forgets every sequence's tokens. */
   public void resetAll() {
     Arrays.fill(positions, 0);
+    for (int l = 0; l < layers; l++) {
+      Arrays.fill(lo[l], 0);
+      Arrays.fill(hi[l], 0);
+    }
   }
 
   /** Bytes held by the cache's arrays. */
@@ -364,8 +407,47 @@ public final class KVCache {
     }
   }
 
+  /** Notes that {@code position} is now the newest stored token of (layer, seq). */
+  private void record(int layer, int seq, int position) {
+    int h = hi[layer][seq];
+    int first = Math.max(lo[layer][seq], h - capacity);
+    if (position == h) {
+      hi[layer][seq] = h + 1;
+    } else if (position > h || position < first) {
+      // A gap: nothing before this token is known to be stored.
+      lo[layer][seq] = position;
+      hi[layer][seq] = position + 1;
+    } else {
+      // Re-put inside the stored range: the newer tokens are discarded, and the slots they
+      // overwrote no longer hold their older tokens.
+      lo[layer][seq] = first;
+      hi[layer][seq] = position + 1;
+    }
+  }
+
+  private void checkStored(int layer, int seq, int from, int to, String what) {
+    int h = hi[layer][seq];
+    int first = Math.max(lo[layer][seq], h - capacity);
+    if (to >= h || from < first) {
+      throw new ShapeException("KV cache " + what + " at position " + to + " of sequence " + seq + ", layer " + layer
+          + " needs tokens " + from + ".." + to + " but only " + (h > first ? first + ".." + (h - 1) : "none")
+          + " are stored (put them first; reset and the sliding window discard tokens)");
+    }
+  }
+
+  private static void checkRange(String what, float[] a, int off, int len) {
+    if (off < 0 || off > a.length - len) {
+      throw new ShapeException("KV cache " + what + " array of " + a.length + " floats cannot hold " + len
+          + " values at offset " + off);
+    }
+  }
+
   private void checkPosition(int seq, int position) {
     checkSeq(seq);
+    if (position == Integer.MAX_VALUE) {
+      throw new ShapeException("KV cache position overflow: position " + position + " of sequence " + seq
+          + " is the last int; reset the sequence");
+    }
     if (position < positions[seq]) {
       throw new IllegalArgumentException("position " + position + " of sequence " + seq + " is before its next position " + positions[seq]);
     }

@@ -212,6 +212,79 @@ class KVCacheTest {
     assertThrows(IndexOutOfBoundsException.class, () -> c.put(2, 0, 0, a, 0, a, 0));
   }
 
+  /** Regression: attend read stale slots after reset, beyond the newest put and on an empty sequence. */
+  @Test
+  void attendRefusesTokensThatWereNeverStored() {
+    KVCache c = cache(1, 4, KVCache.EvictionPolicy.ERROR, KVCache.Storage.FLOAT32);
+    float[] kv = new float[15];
+    java.util.Arrays.fill(kv, 1f);
+    float[] q = new float[5];
+    float[] out = new float[5];
+    float[] scores = new float[4];
+    ShapeException empty = assertThrows(ShapeException.class, () -> c.attend(0, 0, 0, 0, q, 0, 1f, out, 0, scores));
+    assertTrue(empty.getMessage().contains("none"), empty.getMessage());
+    for (int t = 0; t < 3; t++) {
+      c.put(0, 0, t, kv, 0, kv, 0);
+      c.put(1, 0, t, kv, 0, kv, 0);
+      c.advance(0, 1);
+    }
+    c.attend(0, 0, 2, 0, q, 0, 1f, out, 0, scores);
+    assertThrows(ShapeException.class, () -> c.attend(0, 0, 3, 0, q, 0, 1f, out, 0, scores), "beyond the newest put");
+    c.reset(0);
+    c.put(0, 0, 0, kv, 0, kv, 0);
+    c.attend(0, 0, 0, 0, q, 0, 1f, out, 0, scores);
+    assertThrows(ShapeException.class, () -> c.attend(0, 0, 2, 0, q, 0, 1f, out, 0, scores), "stale after reset");
+    assertThrows(ShapeException.class, () -> c.attend(1, 0, 0, 0, q, 0, 1f, out, 0, scores), "layer 1 not put since reset");
+  }
+
+  @Test
+  void slidingWindowRefusesSlotsOverwrittenByADiscardedToken() {
+    KVCache c = cache(1, 3, KVCache.EvictionPolicy.SLIDING_WINDOW, KVCache.Storage.FLOAT32);
+    float[] kv = new float[15];
+    float[] q = new float[5];
+    float[] out = new float[5];
+    for (int t = 0; t < 5; t++) {
+      c.put(0, 0, t, kv, 0, kv, 0);
+      c.advance(0, 1);
+    }
+    c.put(0, 0, 5, kv, 0, kv, 0);
+    c.put(0, 0, 6, kv, 0, kv, 0);
+    c.attend(0, 0, 6, 0, q, 0, 1f, out, 0, new float[3]);
+    // Re-putting 5 discards 6, whose slot held token 3: attention at 5 would need it.
+    c.put(0, 0, 5, kv, 0, kv, 0);
+    assertThrows(ShapeException.class, () -> c.attend(0, 0, 5, 0, q, 0, 1f, out, 0, new float[3]));
+  }
+
+  /** Regression: advance past Integer.MAX_VALUE wrapped the position negative. */
+  @Test
+  void slidingWindowPositionDoesNotOverflow() {
+    KVCache c = cache(1, 3, KVCache.EvictionPolicy.SLIDING_WINDOW, KVCache.Storage.FLOAT32);
+    float[] kv = new float[15];
+    c.advance(0, Integer.MAX_VALUE - 1);
+    c.put(0, 0, Integer.MAX_VALUE - 1, kv, 0, kv, 0);
+    c.advance(0, 1);
+    assertEquals(Integer.MAX_VALUE, c.position(0));
+    ShapeException e = assertThrows(ShapeException.class, () -> c.advance(0, 1));
+    assertTrue(e.getMessage().contains("overflow"), e.getMessage());
+    assertThrows(ShapeException.class, () -> c.put(0, 0, Integer.MAX_VALUE, kv, 0, kv, 0));
+    assertEquals(Integer.MAX_VALUE, c.position(0));
+  }
+
+  /** Regression: short arrays gave raw index errors. */
+  @Test
+  void shortArraysAreShapeErrors() {
+    KVCache c = cache(1, 4, KVCache.EvictionPolicy.ERROR, KVCache.Storage.INT8);
+    float[] kv = new float[15];
+    c.put(0, 0, 0, kv, 0, kv, 0);
+    assertThrows(ShapeException.class, () -> c.put(0, 0, 0, new float[14], 0, kv, 0));
+    assertThrows(ShapeException.class, () -> c.put(0, 0, 0, kv, 1, kv, 0));
+    assertThrows(ShapeException.class, () -> c.attend(0, 0, 0, 0, new float[4], 0, 1f, new float[5], 0, new float[4]));
+    assertThrows(ShapeException.class, () -> c.attend(0, 0, 0, 0, new float[5], 0, 1f, new float[5], 1, new float[4]));
+    assertThrows(ShapeException.class, () -> c.attend(0, 0, 0, 0, new float[5], -1, 1f, new float[5], 0, new float[4]));
+    c.advance(0, 1);
+    assertThrows(ShapeException.class, () -> c.read(0, 0, 0, 0, false, new float[4]));
+  }
+
   @Test
   void builderValidates() {
     assertThrows(ConfigException.class, () -> KVCache.builder().layers(1).kvHeads(1).headDim(4).build());
