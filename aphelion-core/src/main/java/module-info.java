@@ -12,6 +12,7 @@ module dev.aphelion.core {
   exports dev.aphelion.core.error;
   exports dev.aphelion.core.graph;
   exports dev.aphelion.core.hash;
+  exports dev.aphelion.core.io;
   exports dev.aphelion.core.pipeline;
   exports dev.aphelion.core.trace;
 

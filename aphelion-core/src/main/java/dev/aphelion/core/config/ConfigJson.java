@@ -11,8 +11,10 @@ import dev.aphelion.core.config.ConfigValue.LongValue;
 import dev.aphelion.core.config.ConfigValue.MapValue;
 import dev.aphelion.core.config.ConfigValue.NullValue;
 import dev.aphelion.core.config.ConfigValue.StringValue;
+import dev.aphelion.core.error.AphelionException;
 import dev.aphelion.core.error.ConfigException;
 import dev.aphelion.core.error.SerializationException;
+import dev.aphelion.core.io.AtomicFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -111,17 +113,20 @@ public final class ConfigJson {
   }
 
   /**
-   * Saves a config as indented JSON (UTF-8, trailing newline).
+   * Saves a config as indented JSON (UTF-8, trailing newline), atomically: the file holds either
+   * its previous content or the whole new document, also if the process dies mid-write (see
+   * {@link AtomicFiles}).
    *
    * @param config the config
    * @param file the file to write (replaced if present)
    * @throws SerializationException if the file cannot be written
    */
   public static void save(ModelConfig config, Path file) {
+    String json = toPrettyJson(config) + "\n";
     try {
-      Files.writeString(file, toPrettyJson(config) + "\n", StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new SerializationException("cannot write config to " + file + ": " + e, e);
+      AtomicFiles.writeString(file, json);
+    } catch (AphelionException e) {
+      throw new SerializationException("cannot write config to " + file + ": " + e.getMessage(), e);
     }
   }
 

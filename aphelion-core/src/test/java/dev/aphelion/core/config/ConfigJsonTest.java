@@ -105,6 +105,22 @@ class ConfigJsonTest {
     assertEquals(c, ConfigJson.fromJson(ConfigJson.toJson(c)));
   }
 
+  /** Regression: save wrote in place, so a crash left a truncated file; now it renames a whole one. */
+  @Test
+  void saveReplacesTheFileAtomically(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("config.json");
+    ModelConfig a = ModelConfig.builder("a", "1.0.0").build();
+    ModelConfig b = ModelConfig.builder("b", "1.0.0").build();
+    ConfigJson.save(a, file);
+    Path link = dir.resolve("previous.json");
+    java.nio.file.Files.createLink(link, file);
+    ConfigJson.save(b, file);
+    assertEquals(b, ConfigJson.load(file));
+    assertEquals(a, ConfigJson.load(link), "the old file was overwritten in place");
+    SerializationException e = assertThrows(SerializationException.class, () -> ConfigJson.save(a, dir.resolve("missing/c.json")));
+    assertTrue(e.getMessage().contains("NoSuchFileException"), e.getMessage());
+  }
+
   @Test
   void fileRoundTrip(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("config.json");
