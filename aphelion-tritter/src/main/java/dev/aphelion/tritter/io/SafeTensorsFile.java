@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.aphelion.core.config.Utf8;
 import dev.aphelion.core.error.AphelionException;
 import dev.aphelion.core.error.ErrorCode;
 import dev.aphelion.core.error.SerializationException;
@@ -17,6 +18,8 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -37,10 +40,15 @@ import java.util.TreeMap;
  * the header; tensors are copied to the heap only when asked for. Closing the file unmaps it;
  * segments handed out before become inaccessible.
  *
- * <p>The header is validated completely on open: its length, its JSON, every dtype, shape and
- * offset pair, that the byte length matches the shape, that tensors neither overlap nor leave holes
+ * <p>The header is validated completely on open, as strictly as the reference implementation: its
+ * length, that it is well-formed UTF-8 (no replacement of bad bytes, no unpaired surrogate
+ * escapes) starting with {@code '{'}, its JSON, every dtype, integer shape and offset pair, that the byte length matches the shape, that tensors neither overlap nor leave holes
  * (as the format requires) and that the data section is exactly covered. Any violation is a {@link
  * SerializationException} naming the tensor and the problem.
+ *
+ * <p>If another process truncates the file while it is mapped, the copying reads ({@link #floats},
+ * {@link #bytes}) throw a {@link SerializationException} saying so instead of the JVM's {@code
+ * InternalError}; a {@link #segment} handed out before cannot be protected that way.
  *
  * <p>Instances are safe for concurrent reads; {@link #close()} must not race with reads.
  */
@@ -124,9 +132,23 @@ public final class SafeTensorsFile implements AutoCloseable {
   private record Header(Map<String, TensorInfo> tensors, Map<String, String> metadata) {}
 
   static Header parseHeader(Path path, byte[] headerBytes, long dataLen) {
+    String text;
+    try {
+      // Strict decoding: a lenient one would turn bad bytes into U+FFFD and so rename tensors.
+      text = StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(headerBytes))
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw new SerializationException(path + ": safetensors header is not valid UTF-8 (" + e + ")", e);
+    }
+    if (text.charAt(0) != '{') {
+      throw new SerializationException(path + ": safetensors header must start with '{', found " + describeChar(text.charAt(0)));
+    }
     JsonNode root;
     try {
-      root = JSON.readTree(new String(headerBytes, StandardCharsets.UTF_8));
+      root = JSON.readTree(text);
     } catch (JsonProcessingException e) {
       throw new SerializationException(path + ": safetensors header is not valid JSON: " + e.getOriginalMessage(), e);
     }
@@ -148,10 +170,13 @@ public final class SafeTensorsFile implements AutoCloseable {
           if (!kv.getValue().isTextual()) {
             throw new SerializationException(path + ": __metadata__ value for '" + kv.getKey() + "' is not a string");
           }
+          requireWellFormed(path, "__metadata__ key", kv.getKey());
+          requireWellFormed(path, "__metadata__ value of '" + kv.getKey() + "'", kv.getValue().textValue());
           metadata.put(kv.getKey(), kv.getValue().textValue());
         }
         continue;
       }
+      requireWellFormed(path, "tensor name", name);
       tensors.put(name, parseTensor(path, name, v));
     }
     // Offsets must tile [0, dataLen) exactly: sorted by begin, each starting where the last ended.
@@ -199,7 +224,8 @@ public final class SafeTensorsFile implements AutoCloseable {
     long[] dims = new long[shape.size()];
     for (int i = 0; i < dims.length; i++) {
       JsonNode d = shape.get(i);
-      if (!d.canConvertToExactIntegral() || !d.canConvertToLong() || d.asLong() < 0) {
+      // Integers only: the reference rejects 2.0 as a dimension, and so do we.
+      if (!d.isIntegralNumber() || !d.canConvertToLong() || d.asLong() < 0) {
         throw new SerializationException(path + ": tensor '" + name + "' has a bad dimension " + d + " in its shape");
       }
       dims[i] = d.asLong();
@@ -216,6 +242,16 @@ public final class SafeTensorsFile implements AutoCloseable {
     } catch (SerializationException e) {
       throw new SerializationException(path + ": " + e.getMessage().replaceFirst("^\\[[A-Z-]+\\] ", ""), e);
     }
+  }
+
+  private static void requireWellFormed(Path path, String what, String s) {
+    if (!Utf8.isWellFormed(s)) {
+      throw new SerializationException(path + ": " + what + " '" + s.replaceAll("[\\uD800-\\uDFFF]", "\\\\u?") + "' has an unpaired surrogate escape");
+    }
+  }
+
+  private static String describeChar(char c) {
+    return c >= 0x20 && c < 0x7f ? "'" + c + "'" : String.format("U+%04X", (int) c);
   }
 
   /** The file this was opened from. */
@@ -301,6 +337,15 @@ public final class SafeTensorsFile implements AutoCloseable {
     }
     MemorySegment s = data.asSlice(t.begin(), t.byteLength());
     float[] out = new float[(int) n];
+    try {
+      convert(t, s, out);
+    } catch (InternalError e) {
+      throw truncatedWhileMapped(name, e);
+    }
+    return out;
+  }
+
+  private void convert(TensorInfo t, MemorySegment s, float[] out) {
     switch (t.dtype()) {
       case F32 -> MemorySegment.copy(s, F32_LE, 0, out, 0, out.length);
       case F16 -> {
@@ -313,9 +358,44 @@ public final class SafeTensorsFile implements AutoCloseable {
           out[i] = Float16.bf16ToFloat(s.getAtIndex(I16_LE, i));
         }
       }
-      default -> throw new SerializationException(path + ": tensor '" + name + "' has dtype " + t.dtype() + ", expected F32, F16 or BF16");
+      case F8_E4M3 -> {
+        for (int i = 0; i < out.length; i++) {
+          out[i] = e4m3ToFloat(s.get(ValueLayout.JAVA_BYTE, i));
+        }
+      }
+      case F8_E5M2 -> {
+        for (int i = 0; i < out.length; i++) {
+          out[i] = Float.float16ToFloat((short) (s.get(ValueLayout.JAVA_BYTE, i) << 8));
+        }
+      }
+      default -> throw new SerializationException(path + ": tensor '" + t.name() + "' has dtype " + t.dtype()
+          + ", expected F32, F16, BF16, F8_E4M3 or F8_E5M2");
     }
-    return out;
+  }
+
+  /** OCP FP8 E4M3FN: bias 7, subnormals, no infinities, S.1111.111 is NaN. */
+  static float e4m3ToFloat(byte b) {
+    int sign = (b & 0x80) != 0 ? -1 : 1;
+    int e = (b >>> 3) & 0xF;
+    int m = b & 0x7;
+    if (e == 0xF && m == 0x7) {
+      return Float.NaN;
+    }
+    float mag = e == 0 ? m * 0x1p-9f : Math.scalb(1f + m / 8f, e - 7);
+    return sign * mag;
+  }
+
+  private SerializationException truncatedWhileMapped(String name, InternalError e) {
+    // The JVM turns SIGBUS on a mapped page past the end of the file into an InternalError.
+    long size;
+    try {
+      size = java.nio.file.Files.size(path);
+    } catch (IOException io) {
+      size = -1;
+    }
+    return new SerializationException(path + ": file changed while mapped: reading tensor '" + name
+        + "' faulted (the file now has " + (size < 0 ? "an unknown number of" : Long.toString(size))
+        + " bytes; was it truncated or replaced in place by another process?)", e);
   }
 
   /**
@@ -343,7 +423,11 @@ public final class SafeTensorsFile implements AutoCloseable {
     if (t.byteLength() > Integer.MAX_VALUE - 8) {
       throw new SerializationException(path + ": tensor '" + name + "' has " + t.byteLength() + " bytes, too many for one byte[]");
     }
-    return data.asSlice(t.begin(), t.byteLength()).toArray(ValueLayout.JAVA_BYTE);
+    try {
+      return data.asSlice(t.begin(), t.byteLength()).toArray(ValueLayout.JAVA_BYTE);
+    } catch (InternalError e) {
+      throw truncatedWhileMapped(name, e);
+    }
   }
 
   private void ensureOpen() {

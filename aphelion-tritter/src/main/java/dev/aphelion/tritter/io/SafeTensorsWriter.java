@@ -4,18 +4,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.aphelion.core.config.Utf8;
 import dev.aphelion.core.error.AphelionException;
 import dev.aphelion.core.error.ErrorCode;
 import dev.aphelion.core.error.SerializationException;
 import dev.aphelion.core.error.ShapeException;
+import dev.aphelion.core.io.AtomicFiles;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -29,8 +28,11 @@ import java.util.TreeMap;
  * a JSON header (tensor entries in insertion order, then {@code __metadata__}) padded with spaces
  * to a multiple of 8 bytes, and the tensors' bytes back to back in the same order.
  *
- * <p>The file is written to a temporary sibling and moved into place, so a crash never leaves a
- * truncated checkpoint under the final name.
+ * <p>The file is written atomically ({@link AtomicFiles}: a uniquely named temporary sibling,
+ * forced to disk and renamed into place), so a crash never leaves a truncated checkpoint under the
+ * final name and two writers to one path each produce a whole file. The writer refuses what its
+ * reader would: byte sizes that overflow, names or metadata with unpaired surrogates (which UTF-8
+ * cannot encode), and headers over the reader's limit.
  */
 public final class SafeTensorsWriter {
 
@@ -52,28 +54,28 @@ public final class SafeTensorsWriter {
    * @param shape the dimensions
    * @param data exactly {@code product(shape) * dtype.byteSize()} bytes; copied
    * @return this writer
-   * @throws ShapeException if the byte count does not match the shape
-   * @throws SerializationException if the name is taken or reserved
+   * @throws ShapeException if the byte count does not match the shape or overflows
+   * @throws SerializationException if the name is taken, reserved or has an unpaired surrogate
    */
   public SafeTensorsWriter add(String name, DType dtype, long[] shape, byte[] data) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(dtype, "dtype");
+    requireWellFormed("tensor name", name);
     if (name.equals("__metadata__")) {
       throw new SerializationException("'__metadata__' is reserved and cannot name a tensor");
     }
     if (entries.containsKey(name)) {
       throw new SerializationException("tensor '" + name + "' was already added");
     }
-    long n = 1;
     for (long d : shape) {
       if (d < 0) {
         throw new ShapeException("tensor '" + name + "' has a negative dimension in " + Arrays.toString(shape));
       }
-      n = Math.multiplyExact(n, d);
     }
-    if (n * dtype.byteSize() != data.length) {
+    long bytes = byteSize(name, shape, dtype);
+    if (bytes != data.length) {
       throw new ShapeException("tensor '" + name + "': shape " + Arrays.toString(shape) + " of " + dtype + " needs "
-          + n * dtype.byteSize() + " bytes, got " + data.length);
+          + bytes + " bytes, got " + data.length);
     }
     entries.put(name, new Entry(dtype, shape.clone(), data.clone()));
     return this;
@@ -93,12 +95,12 @@ public final class SafeTensorsWriter {
     if (!dtype.isFloatConvertible()) {
       throw new SerializationException("tensor '" + name + "': cannot store floats as " + dtype + " (use F32, F16 or BF16)");
     }
-    long n = 1;
-    for (long d : shape) {
-      n = Math.multiplyExact(n, Math.max(d, 0));
-    }
+    long n = byteSize(name, shape, dtype) / dtype.byteSize();
     if (n != values.length) {
       throw new ShapeException("tensor '" + name + "': shape " + Arrays.toString(shape) + " has " + n + " elements, got " + values.length + " values");
+    }
+    if ((long) values.length * dtype.byteSize() > Integer.MAX_VALUE - 8) {
+      throw new ShapeException("tensor '" + name + "': " + values.length + " values of " + dtype + " exceed one byte[]");
     }
     ByteBuffer buf = ByteBuffer.allocate(values.length * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
     switch (dtype) {
@@ -118,6 +120,26 @@ public final class SafeTensorsWriter {
     return add(name, dtype, shape, buf.array());
   }
 
+  /** Elements times element size, refusing the overflow that the reader would reject. */
+  private static long byteSize(String name, long[] shape, DType dtype) {
+    try {
+      long n = 1;
+      for (long d : shape) {
+        n = Math.multiplyExact(n, Math.max(d, 0));
+      }
+      return Math.multiplyExact(n, dtype.byteSize());
+    } catch (ArithmeticException e) {
+      throw new ShapeException("tensor '" + name + "': shape " + Arrays.toString(shape) + " of " + dtype
+          + " has more than " + Long.MAX_VALUE + " bytes", e);
+    }
+  }
+
+  private static void requireWellFormed(String what, String s) {
+    if (!Utf8.isWellFormed(s)) {
+      throw new SerializationException(what + " '" + s + "' has an unpaired surrogate, which UTF-8 cannot encode");
+    }
+  }
+
   /** Adds an F32 tensor; shorthand for {@code addFloats(name, DType.F32, shape, values)}. */
   public SafeTensorsWriter addF32(String name, long[] shape, float[] values) {
     return addFloats(name, DType.F32, shape, values);
@@ -126,10 +148,15 @@ public final class SafeTensorsWriter {
   /**
    * Sets one {@code __metadata__} entry.
    *
+   * @param key the key
+   * @param value the value
    * @return this writer
+   * @throws SerializationException if the key or value has an unpaired surrogate
    */
   public SafeTensorsWriter metadata(String key, String value) {
-    metadata.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
+    requireWellFormed("metadata key", Objects.requireNonNull(key, "key"));
+    requireWellFormed("metadata value of '" + key + "'", Objects.requireNonNull(value, "value"));
+    metadata.put(key, value);
     return this;
   }
 
@@ -142,6 +169,7 @@ public final class SafeTensorsWriter {
    * Writes the file (atomically replacing an existing one).
    *
    * @param path the destination
+   * @throws SerializationException if the header exceeds the reader's 100 MB limit
    * @throws AphelionException with {@link ErrorCode#IO} if writing fails
    */
   public void write(Path path) {
@@ -173,25 +201,16 @@ public final class SafeTensorsWriter {
     int padded = (json.length + 7) & ~7;
     byte[] headerBytes = Arrays.copyOf(json, padded);
     Arrays.fill(headerBytes, json.length, padded, (byte) ' ');
-    Path abs = path.toAbsolutePath();
-    Path tmp = abs.resolveSibling(abs.getFileName() + ".tmp");
-    try (OutputStream out = Files.newOutputStream(tmp)) {
+    if (padded > SafeTensorsFile.MAX_HEADER_BYTES) {
+      throw new SerializationException("safetensors header of " + padded + " bytes exceeds the "
+          + SafeTensorsFile.MAX_HEADER_BYTES + "-byte limit of readers (too many tensors or too much metadata)");
+    }
+    AtomicFiles.write(path, out -> {
       out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
       out.write(headerBytes);
       for (Entry e : entries.values()) {
         out.write(e.data);
       }
-    } catch (IOException e) {
-      throw new AphelionException(ErrorCode.IO, "cannot write safetensors file " + path + ": " + e.getMessage(), e);
-    }
-    try {
-      Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      try {
-        Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-      } catch (IOException e2) {
-        throw new AphelionException(ErrorCode.IO, "cannot move " + tmp + " to " + path + ": " + e2.getMessage(), e2);
-      }
-    }
+    });
   }
 }

@@ -153,6 +153,156 @@ class SafeTensorsTest {
     }
   }
 
+  private Path rawBytes(String name, byte[] h, int dataBytes) throws IOException {
+    ByteBuffer buf = ByteBuffer.allocate(8 + h.length + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
+    buf.putLong(h.length).put(h);
+    Path f = dir.resolve(name);
+    Files.write(f, buf.array());
+    return f;
+  }
+
+  private static byte[] concat(String a, byte[] mid, String b) {
+    byte[] x = a.getBytes(StandardCharsets.UTF_8);
+    byte[] y = b.getBytes(StandardCharsets.UTF_8);
+    byte[] out = Arrays.copyOf(x, x.length + mid.length + y.length);
+    System.arraycopy(mid, 0, out, x.length, mid.length);
+    System.arraycopy(y, 0, out, x.length + mid.length, y.length);
+    return out;
+  }
+
+  private static final String ENTRY = "\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}";
+
+  /** Regression: bad UTF-8 was replaced by U+FFFD (renaming the tensor), lone surrogate escapes were kept. */
+  @Test
+  void headerMustBeStrictUtf8() throws IOException {
+    String msg = openFails(rawBytes("c328.st", concat("{\"a", new byte[] {(byte) 0xC3, 0x28}, ENTRY), 1));
+    assertTrue(msg.contains("not valid UTF-8"), msg);
+    assertTrue(openFails(rawBytes("ff.st", concat("{\"a", new byte[] {(byte) 0xFF}, ENTRY), 1)).contains("not valid UTF-8"));
+    // CESU-style encoded surrogate D800.
+    assertTrue(openFails(rawBytes("ed.st", concat("{\"a", new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80}, ENTRY), 1)).contains("not valid UTF-8"));
+    msg = openFails(raw("esc.st", "{\"a\\ud800" + ENTRY, 1));
+    assertTrue(msg.contains("unpaired surrogate"), msg);
+    assertTrue(openFails(raw("metaesc.st", "{\"__metadata__\":{\"k\":\"\\udc00\"}}", 0)).contains("unpaired surrogate"));
+    // Two distinct invalid names are invalid names, not a duplicate.
+    byte[] two = concat("{\"a", new byte[] {(byte) 0xFE},
+        "\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},\"a\u00ff\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]}}");
+    msg = openFails(rawBytes("two.st", two, 2));
+    assertTrue(msg.contains("not valid UTF-8") && !msg.contains("uplicate"), msg);
+    assertTrue(openFails(raw("space.st", " {}", 0)).contains("start with '{'"));
+    // Valid non-ASCII names still open.
+    try (SafeTensorsFile f = SafeTensorsFile.open(raw("ok.st", "{\"\u00e9\ud83d\ude00" + ENTRY, 1))) {
+      assertEquals(java.util.List.of("\u00e9\ud83d\ude00"), f.names());
+    }
+  }
+
+  /** Regression: [2.0,3] was accepted as a shape. */
+  @Test
+  void shapeDimensionsMustBeIntegers() throws IOException {
+    for (String dim : new String[] {"2.0", "2e0", "\"2\"", "true", "null", "18446744073709551616"}) {
+      String msg = openFails(raw("dim.st", "{\"a\":{\"dtype\":\"U8\",\"shape\":[" + dim + ",3],\"data_offsets\":[0,6]}}", 6));
+      assertTrue(msg.contains("bad dimension"), dim + ": " + msg);
+    }
+  }
+
+  /** Regression: F8_E4M3 (and the other byte-sized reference dtypes) were rejected as unknown. */
+  @Test
+  void readsF8Tensors() throws IOException {
+    byte[] e4m3 = {0x38, (byte) 0xB8, 0x7E, 0x01, 0x7F, (byte) 0x80, 0x08, 0x3C};
+    byte[] e5m2 = {0x3C, (byte) 0xBC, 0x7C, 0x01, 0x7F, 0x00};
+    Path f = dir.resolve("f8.safetensors");
+    new SafeTensorsWriter()
+        .add("e4m3", DType.F8_E4M3, new long[] {2, 4}, e4m3)
+        .add("e5m2", DType.F8_E5M2, new long[] {6}, e5m2)
+        .add("scale", DType.F8_E8M0, new long[] {1}, new byte[] {127})
+        .add("c", DType.C64, new long[] {1}, new byte[8])
+        .write(f);
+    try (SafeTensorsFile st = SafeTensorsFile.open(f)) {
+      float[] a = st.floats("e4m3");
+      assertArrayEquals(new float[] {1f, -1f, 448f, 0x1p-9f, Float.NaN, -0f, 0x1p-6f, 1.5f}, a);
+      float[] b = st.floats("e5m2");
+      assertArrayEquals(new float[] {1f, -1f, Float.POSITIVE_INFINITY, 0x1p-16f, Float.NaN, 0f}, b);
+      assertEquals(DType.F8_E8M0, st.info("scale").dtype());
+      assertEquals(8, st.info("c").byteLength());
+      assertThrows(SerializationException.class, () -> st.floats("scale"));
+    }
+    try (SafeTensorsFile st = SafeTensorsFile.open(raw("f8raw.st", "{\"w\":{\"dtype\":\"F8_E4M3\",\"shape\":[2],\"data_offsets\":[0,2]}}", 2))) {
+      assertEquals(DType.F8_E4M3, st.info("w").dtype());
+    }
+  }
+
+  /** Every E4M3 byte decodes to the value its bit fields define. */
+  @Test
+  void e4m3MatchesItsDefinition() {
+    for (int b = 0; b < 256; b++) {
+      int e = (b >> 3) & 15;
+      int m = b & 7;
+      double mag = e == 0 ? m / 8.0 * Math.pow(2, -6) : (1 + m / 8.0) * Math.pow(2, e - 7);
+      float expected = (e == 15 && m == 7) ? Float.NaN : (float) ((b & 0x80) != 0 ? -mag : mag);
+      assertEquals(expected, SafeTensorsFile.e4m3ToFloat((byte) b), "byte " + b);
+    }
+  }
+
+  /** Regression: a shape whose byte size overflows was accepted (and the reader then refused the file). */
+  @Test
+  void writerRefusesOverflowAndUnencodableStrings() {
+    SafeTensorsWriter w = new SafeTensorsWriter();
+    ShapeException e = assertThrows(ShapeException.class, () -> w.add("x", DType.F32, new long[] {1L << 62}, new byte[0]));
+    assertTrue(e.getMessage().contains("more than"), e.getMessage());
+    assertThrows(ShapeException.class, () -> w.add("y", DType.U8, new long[] {1L << 32, 1L << 32}, new byte[0]));
+    assertThrows(ShapeException.class, () -> w.addF32("z", new long[] {1L << 62, 4}, new float[0]));
+    SerializationException s = assertThrows(SerializationException.class, () -> w.add("a\ud800", DType.U8, new long[] {0}, new byte[0]));
+    assertTrue(s.getMessage().contains("unpaired surrogate"), s.getMessage());
+    assertThrows(SerializationException.class, () -> w.metadata("k\udc00", "v"));
+    assertThrows(SerializationException.class, () -> w.metadata("k", "\ud800"));
+    assertEquals(java.util.List.of(), w.names());
+  }
+
+  /** Regression: reading a mapping whose file another process truncated threw java.lang.InternalError. */
+  @Test
+  void truncatedWhileMappedIsASerializationError() throws IOException {
+    Path f = dir.resolve("big.safetensors");
+    new SafeTensorsWriter().addF32("w", new long[] {1 << 18}, random(1 << 18, 3))
+        .add("b", DType.U8, new long[] {1 << 20}, new byte[1 << 20]).write(f);
+    try (SafeTensorsFile st = SafeTensorsFile.open(f)) {
+      try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.WRITE)) {
+        ch.truncate(4096);
+      }
+      SerializationException e = assertThrows(SerializationException.class, () -> st.floats("w"));
+      assertTrue(e.getMessage().contains("changed while mapped") && e.getMessage().contains("4096"), e.getMessage());
+      assertThrows(SerializationException.class, () -> st.bytes("b"));
+    }
+  }
+
+  /** Regression: two writers shared one fixed temporary name and failed with a bare path as the message. */
+  @Test
+  void concurrentWritersToOnePathEachWriteAWholeFile() throws Exception {
+    Path f = dir.resolve("race.safetensors");
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      java.util.List<java.util.concurrent.Future<?>> futures = new java.util.ArrayList<>();
+      for (int w = 0; w < 4; w++) {
+        float[] values = random(4096, w);
+        futures.add(pool.submit(() -> {
+          for (int i = 0; i < 25; i++) {
+            new SafeTensorsWriter().addF32("w", new long[] {4096}, values).write(f);
+          }
+          return null;
+        }));
+      }
+      for (java.util.concurrent.Future<?> x : futures) {
+        x.get();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    try (SafeTensorsFile st = SafeTensorsFile.open(f)) {
+      assertEquals(4096, st.floats("w").length);
+    }
+    try (var files = Files.list(dir)) {
+      assertEquals(java.util.List.of(f), files.toList());
+    }
+  }
+
   private Path raw(String name, String header, int dataBytes) throws IOException {
     byte[] h = header.getBytes(StandardCharsets.UTF_8);
     ByteBuffer buf = ByteBuffer.allocate(8 + h.length + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
@@ -178,7 +328,7 @@ class SafeTensorsTest {
     assertTrue(openFails(raw("hole.st", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8)).contains("hole"));
     assertTrue(openFails(raw("extra.st", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 8)).contains("cover only 4"));
     assertTrue(openFails(raw("json.st", "{\"a\":", 0)).contains("not valid JSON"));
-    assertTrue(openFails(raw("array.st", "[1,2]", 0)).contains("JSON object"));
+    assertTrue(openFails(raw("array.st", "[1,2]", 0)).contains("start with '{'"));
     assertTrue(openFails(raw("noshape.st", "{\"a\":{\"dtype\":\"F32\",\"data_offsets\":[0,4]}}", 4)).contains("'shape'"));
     assertTrue(openFails(raw("neg.st", "{\"a\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", 4)).contains("bad dimension"));
     assertTrue(openFails(raw("offs.st", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,0]}}", 4)).contains("invalid data_offsets"));
@@ -219,6 +369,10 @@ class SafeTensorsTest {
     st.close();
     st.close();
     assertThrows(IllegalStateException.class, () -> st.floats("a"));
-    assertFalse(Files.exists(dir.resolve("closed.safetensors.tmp")));
+    try (var files = Files.list(dir)) {
+      assertEquals(java.util.List.of(f), files.toList(), "no temporary file is left behind");
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 }
