@@ -182,7 +182,7 @@ public final class ConfigJson {
       if (t == null) {
         throw new SerializationException("empty JSON text");
       }
-      ConfigValue v = readValue(p, t, "$");
+      ConfigValue v = readValue(p, t, "$", 0);
       requireEnd(p, "JSON value");
       return v;
     } catch (JsonProcessingException e) {
@@ -226,7 +226,8 @@ public final class ConfigJson {
             throw new SerializationException(
                 source + ": 'params' must be a JSON object, found " + describe(vt));
           }
-          params = ((MapValue) readValue(p, vt, "params")).values();
+          // Level 1: params is itself a map (see ConfigValue.MAX_DEPTH).
+          params = readEntries(p, "params", 1);
         }
         default ->
             throw new SerializationException(
@@ -268,7 +269,11 @@ public final class ConfigJson {
     return p.getText();
   }
 
-  private static ConfigValue readValue(JsonParser p, JsonToken t, String path) throws IOException {
+  /**
+   * Reads one value; {@code level} counts the lists and maps around it inside the value being
+   * read, so that nesting beyond {@link ConfigValue#MAX_DEPTH} is refused before it recurses.
+   */
+  private static ConfigValue readValue(JsonParser p, JsonToken t, String path, int level) throws IOException {
     switch (t) {
       case VALUE_NUMBER_INT -> {
         JsonParser.NumberType type = p.getNumberType();
@@ -304,37 +309,50 @@ public final class ConfigJson {
         return ConfigValue.NULL;
       }
       case START_ARRAY -> {
+        checkLevel(path, level);
         List<ConfigValue> items = new ArrayList<>();
         JsonToken e;
         while ((e = p.nextToken()) != JsonToken.END_ARRAY) {
           if (e == null) {
             throw new SerializationException(path + ": unterminated array");
           }
-          items.add(readValue(p, e, path + "[" + items.size() + "]"));
+          items.add(readValue(p, e, path + "[" + items.size() + "]", level + 1));
         }
         return new ListValue(items);
       }
       case START_OBJECT -> {
-        TreeMap<String, ConfigValue> map = new TreeMap<>(Utf8.ORDER);
-        JsonToken e;
-        while ((e = p.nextToken()) == JsonToken.FIELD_NAME) {
-          String key = p.currentName();
-          if (!Utf8.isWellFormed(key)) {
-            throw new SerializationException(path + ": key has an unpaired surrogate escape");
-          }
-          String childPath = path + "." + key;
-          if (map.containsKey(key)) {
-            throw new SerializationException(path + ": duplicate key '" + key + "'");
-          }
-          map.put(key, readValue(p, p.nextToken(), childPath));
-        }
-        if (e != JsonToken.END_OBJECT) {
-          throw new SerializationException(path + ": unexpected " + describe(e));
-        }
-        return new MapValue(map);
+        checkLevel(path, level);
+        return new MapValue(readEntries(p, path, level + 1));
       }
       default -> throw new SerializationException(path + ": unexpected " + describe(t));
     }
+  }
+
+  private static void checkLevel(String path, int level) {
+    if (level >= ConfigValue.MAX_DEPTH) {
+      throw new SerializationException(path + ": lists and maps nest deeper than " + ConfigValue.MAX_DEPTH + " levels");
+    }
+  }
+
+  /** Reads an object's entries after its '{'; the values are read at {@code level}. */
+  private static TreeMap<String, ConfigValue> readEntries(JsonParser p, String path, int level) throws IOException {
+    TreeMap<String, ConfigValue> map = new TreeMap<>(Utf8.ORDER);
+    JsonToken e;
+    while ((e = p.nextToken()) == JsonToken.FIELD_NAME) {
+      String key = p.currentName();
+      if (!Utf8.isWellFormed(key)) {
+        throw new SerializationException(path + ": key has an unpaired surrogate escape");
+      }
+      String childPath = path + "." + key;
+      if (map.containsKey(key)) {
+        throw new SerializationException(path + ": duplicate key '" + key + "'");
+      }
+      map.put(key, readValue(p, p.nextToken(), childPath, level));
+    }
+    if (e != JsonToken.END_OBJECT) {
+      throw new SerializationException(path + ": unexpected " + describe(e));
+    }
+    return map;
   }
 
   private static String describe(JsonToken t) {

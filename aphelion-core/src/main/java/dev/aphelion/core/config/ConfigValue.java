@@ -19,6 +19,10 @@ import java.util.TreeMap;
  *
  * <p>All implementations are immutable and compare by value; {@link DoubleValue} compares bit
  * patterns, so {@code 0.0} and {@code -0.0} differ (they also print differently).
+ *
+ * <p>Lists and maps nest at most {@link #MAX_DEPTH} deep, checked when they are built, so that
+ * writing, parsing and hashing (all recursive) never overflow the stack, and every value that can
+ * be built can be saved and loaded again.
  */
 public sealed interface ConfigValue
     permits ConfigValue.LongValue,
@@ -36,6 +40,42 @@ public sealed interface ConfigValue
    * @return the type name
    */
   String typeName();
+
+  /**
+   * The deepest nesting of lists and maps a value may have: a scalar has depth 0, {@code []} and
+   * {@code {}} depth 1, {@code [[1]]} depth 2. Config params and node and graph attributes are
+   * held as maps too, so a param or attribute value nests at most {@code MAX_DEPTH - 1} deep. A
+   * config document adds one more level (its top object), so it stays inside the 128 levels that
+   * Rust's {@code serde_json} parses.
+   */
+  int MAX_DEPTH = 100;
+
+  /**
+   * The nesting depth of a value (see {@link #MAX_DEPTH}).
+   *
+   * @param value the value
+   * @return 0 for a scalar, otherwise 1 + the depth of the deepest element
+   */
+  static int depth(ConfigValue value) {
+    // Bounded recursion: every list or map was checked against MAX_DEPTH when it was built.
+    return switch (value) {
+      case ListValue(var items) -> {
+        int d = 0;
+        for (ConfigValue v : items) {
+          d = Math.max(d, depth(v));
+        }
+        yield d + 1;
+      }
+      case MapValue(var entries) -> {
+        int d = 0;
+        for (ConfigValue v : entries.values()) {
+          d = Math.max(d, depth(v));
+        }
+        yield d + 1;
+      }
+      default -> 0;
+    };
+  }
 
   /**
    * A 64-bit signed integer.
@@ -138,7 +178,8 @@ public sealed interface ConfigValue
      * Creates the value, copying the list.
      *
      * @param values the elements
-     * @throws ConfigException if the list or an element is {@code null}
+     * @throws ConfigException if the list or an element is {@code null}, or the list would nest
+     *     deeper than {@link #MAX_DEPTH}
      */
     public ListValue {
       if (values == null) {
@@ -150,6 +191,7 @@ public sealed interface ConfigValue
         }
       }
       values = List.copyOf(values);
+      checkDepth(values);
     }
 
     @Override
@@ -173,10 +215,12 @@ public sealed interface ConfigValue
      * Creates the value, copying the entries into a map sorted by {@link Utf8#ORDER}.
      *
      * @param values the entries
-     * @throws ConfigException if a key or value is {@code null} or a key is malformed
+     * @throws ConfigException if a key or value is {@code null}, a key is malformed, or the map
+     *     would nest deeper than {@link #MAX_DEPTH}
      */
     public MapValue {
       values = sortedCopy(values, "map");
+      checkDepth(values.values());
     }
 
     @Override
@@ -288,9 +332,18 @@ public sealed interface ConfigValue
    *
    * @param value the object
    * @return the value
-   * @throws ConfigException for any other type, or a non-finite float
+   * @throws ConfigException for any other type, a non-finite float, or nesting deeper than
+   *     {@link #MAX_DEPTH}
    */
   static ConfigValue from(Object value) {
+    return from(value, 0);
+  }
+
+  private static ConfigValue from(Object value, int depth) {
+    if (depth > MAX_DEPTH) {
+      // Also ends a list or map that contains itself.
+      throw new ConfigException("cannot convert a value nested deeper than " + MAX_DEPTH + " lists or maps (or one that contains itself)");
+    }
     return switch (value) {
       case null -> NULL;
       case ConfigValue v -> v;
@@ -305,7 +358,7 @@ public sealed interface ConfigValue
       case List<?> list -> {
         List<ConfigValue> out = new ArrayList<>(list.size());
         for (Object o : list) {
-          out.add(from(o));
+          out.add(from(o, depth + 1));
         }
         yield new ListValue(out);
       }
@@ -315,7 +368,7 @@ public sealed interface ConfigValue
           if (!(e.getKey() instanceof String key)) {
             throw new ConfigException("map keys must be strings, got " + e.getKey());
           }
-          out.put(key, from(e.getValue()));
+          out.put(key, from(e.getValue(), depth + 1));
         }
         yield new MapValue(out);
       }
@@ -351,6 +404,14 @@ public sealed interface ConfigValue
       copy.put(e.getKey(), e.getValue());
     }
     return Collections.unmodifiableSortedMap(copy);
+  }
+
+  private static void checkDepth(java.util.Collection<ConfigValue> children) {
+    for (ConfigValue c : children) {
+      if ((c instanceof ListValue || c instanceof MapValue) && depth(c) >= MAX_DEPTH) {
+        throw new ConfigException("config value nests lists and maps deeper than " + MAX_DEPTH + " levels");
+      }
+    }
   }
 
   private static void requireText(String s, String what) {
