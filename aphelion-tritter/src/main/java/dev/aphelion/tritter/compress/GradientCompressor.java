@@ -1,5 +1,6 @@
 package dev.aphelion.tritter.compress;
 
+import dev.aphelion.core.error.ConfigException;
 import dev.aphelion.core.error.SerializationException;
 import dev.aphelion.core.error.ShapeException;
 import dev.aphelion.tritter.kernel.Vectorization;
@@ -52,6 +53,8 @@ public final class GradientCompressor {
   /** Entries from which a class lookup table pays for itself, and its size. */
   private static final int CLASS_TABLE_MIN_ENTRIES = 8192;
   private static final int CLASS_TABLE_SIZE = 4096;
+  /** The largest gradient a compressor takes: the longest array every JVM can allocate. */
+  public static final int MAX_DIMENSION = Integer.MAX_VALUE - 8;
 
   private final CompressionConfig config;
   private final int dimension;
@@ -78,8 +81,9 @@ public final class GradientCompressor {
    * Creates a compressor on the process-wide kernel path.
    *
    * @param config the settings
-   * @param dimension the number of f32 values in each gradient, at least 1
-   * @throws ShapeException if the dimension is not positive
+   * @param dimension the number of f32 values in each gradient, in [1, {@link #MAX_DIMENSION}]
+   * @throws ShapeException if the dimension is out of range
+   * @throws ConfigException if the heap cannot hold the residual
    */
   public GradientCompressor(CompressionConfig config, int dimension) {
     this(config, dimension, Vectorization.get());
@@ -95,15 +99,27 @@ public final class GradientCompressor {
    */
   public GradientCompressor(CompressionConfig config, int dimension, Vectorization vectorization) {
     this.config = Objects.requireNonNull(config, "config");
-    if (dimension < 1) {
-      throw new ShapeException("gradient dimension must be at least 1, got " + dimension);
+    if (dimension < 1 || dimension > MAX_DIMENSION) {
+      throw new ShapeException("gradient dimension must be in [1, " + MAX_DIMENSION + "], got " + dimension
+          + (dimension > MAX_DIMENSION ? " (split the parameters into several compressors)" : ""));
     }
     this.dimension = dimension;
     this.kernels = vectorization.select(CompressionKernels.class, ScalarCompressionKernels::new, MethodHandles.lookup(), "PanamaCompressionKernels");
     this.sketchKernels = vectorization.select(SketchKernels.class, ScalarSketchKernels::new, MethodHandles.lookup(), "PanamaSketchKernels");
     this.seedFingerprint = fingerprint(config.seed());
-    this.residual = new float[dimension];
+    this.residual = allocate(dimension);
     this.sketchDimension = VsaSketch.dimension(dimension, config.compressionRatio());
+  }
+
+  private static float[] allocate(int dimension) {
+    try {
+      return new float[dimension];
+    } catch (OutOfMemoryError e) {
+      // The one large allocation of the constructor: say what it needed rather than just die.
+      throw new ConfigException("a gradient compressor for " + dimension + " values needs " + 4L * dimension
+          + " bytes for its residual (and as much again for a gradient), more than the heap has free (max "
+          + Runtime.getRuntime().maxMemory() + " bytes); raise -Xmx or split the parameters into several compressors", e);
+    }
   }
 
   /**

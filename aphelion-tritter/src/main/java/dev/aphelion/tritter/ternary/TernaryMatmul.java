@@ -24,6 +24,11 @@ import java.util.Objects;
  * {@code γ(n) = n·2⁻²⁴ / (1 - n·2⁻²⁴)}, plus one rounding of the result; in practice the difference
  * is a few ulps of {@code Σ|x|}.
  *
+ * <p><b>Checked inputs.</b> Float activations must be finite, as int8 ones are ({@link
+ * Int8Activations} refuses NaN and infinities when it quantizes): a NaN or infinity is a {@link
+ * ShapeException} naming its index, not a row of NaN outputs. The output array must not be the
+ * activation or bias array: the kernels write outputs while they still read inputs.
+ *
  * <p>Rows are split across a {@link RowPool} (default {@link RowPool#shared()}: all cores); the
  * kernels are chosen through {@link Vectorization} (default {@link Vectorization#get()}). Instances
  * are immutable and thread-safe.
@@ -77,7 +82,8 @@ public final class TernaryMatmul {
    * @param w weights {@code [rows][cols]}
    * @param x {@code cols} activations
    * @param y {@code rows} outputs, overwritten
-   * @throws ShapeException if a length does not match
+   * @throws ShapeException if a length does not match, {@code y} aliases {@code x}, or an
+   *     activation is NaN or infinite
    */
   public void gemv(PackedTernary w, float[] x, float[] y) {
     gemv(w, x, y, null);
@@ -90,7 +96,8 @@ public final class TernaryMatmul {
    * @param x {@code cols} activations
    * @param y {@code rows} outputs, overwritten
    * @param bias {@code rows} values, or {@code null}
-   * @throws ShapeException if a length does not match
+   * @throws ShapeException if a length does not match, {@code y} aliases an input, or an activation
+   *     is NaN or infinite
    */
   public void gemv(PackedTernary w, float[] x, float[] y, float[] bias) {
     gemm(w, x, 1, y, bias);
@@ -103,7 +110,8 @@ public final class TernaryMatmul {
    * @param x {@code [batch][cols]} activations, row-major
    * @param batch tokens
    * @param y {@code [batch][rows]} outputs, row-major, overwritten
-   * @throws ShapeException if a length does not match
+   * @throws ShapeException if a length does not match, {@code y} aliases {@code x}, or an
+   *     activation is NaN or infinite
    */
   public void gemm(PackedTernary w, float[] x, int batch, float[] y) {
     gemm(w, x, batch, y, null);
@@ -117,7 +125,8 @@ public final class TernaryMatmul {
    * @param batch tokens
    * @param y {@code [batch][rows]} outputs, row-major, overwritten
    * @param bias {@code rows} values, or {@code null}
-   * @throws ShapeException if a length does not match
+   * @throws ShapeException if a length does not match, {@code y} aliases an input, or an activation
+   *     is NaN or infinite
    */
   public void gemm(PackedTernary w, float[] x, int batch, float[] y, float[] bias) {
     Objects.requireNonNull(w, "w");
@@ -130,6 +139,15 @@ public final class TernaryMatmul {
       throw new ShapeException("x has length " + x.length + " but W is " + w.rows() + "x" + w.cols() + " and batch is " + batch + " (expected " + (long) batch * w.cols() + ")");
     }
     checkOut(w, batch, y, bias);
+    if (y == x) {
+      throw new ShapeException("y is the same array as x; the output must not alias the activations");
+    }
+    for (int i = 0; i < x.length; i++) {
+      if (!Float.isFinite(x[i])) {
+        throw new ShapeException("activation x[" + i + "] (token " + i / w.cols() + ", column " + i % w.cols() + ") is " + x[i]
+            + "; activations must be finite (as gemvInt8 requires)");
+      }
+    }
     kernels.matmulFloat(w, x, batch, bias, y, pool);
   }
 
@@ -227,6 +245,9 @@ public final class TernaryMatmul {
     }
     if (bias != null && bias.length != w.rows()) {
       throw new ShapeException("bias has length " + bias.length + " but W has " + w.rows() + " rows");
+    }
+    if (bias == y) {
+      throw new ShapeException("y is the same array as bias; the output must not alias the bias");
     }
   }
 

@@ -16,7 +16,9 @@ import java.util.Objects;
  * </ul>
  *
  * The last group of a row may be shorter than {@code groupSize}. The mean is the float sum of the
- * absolute values in column order divided by the group's length.
+ * absolute values in column order divided by the group's length; if that float sum overflows
+ * (weights near {@link Float#MAX_VALUE}) it is taken in double instead, so the scale stays finite
+ * (it is at most the largest {@code |w|}).
  */
 public final class TernaryQuantization {
 
@@ -46,6 +48,14 @@ public final class TernaryQuantization {
           sum += Math.abs(w[r * cols + c]);
         }
         float scale = sum / (c1 - c0);
+        if (scale == Float.POSITIVE_INFINITY) {
+          // The float sum overflowed; the mean itself is finite, so take it in double.
+          double wide = 0;
+          for (int c = c0; c < c1; c++) {
+            wide += Math.abs(w[r * cols + c]);
+          }
+          scale = (float) (wide / (c1 - c0));
+        }
         if (scale == 0f) {
           scale = 1f;
         }
