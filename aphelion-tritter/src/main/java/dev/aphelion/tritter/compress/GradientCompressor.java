@@ -11,7 +11,9 @@ import java.lang.invoke.MethodHandles;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
+import java.util.ConcurrentModificationException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -44,7 +46,17 @@ import java.util.Objects;
  * must share dimension, seed and step.
  *
  * <p>Deterministic: the same config, gradients and call order give the same bytes on every JVM and
- * on either kernel path. Not thread-safe; use one instance per worker thread.
+ * on either kernel path.
+ *
+ * <p><b>Threads.</b> A compressor holds mutable state (the residual, the step, scratch buffers)
+ * and is not thread-safe, but it checks its confinement: every method that touches that state
+ * ({@code compress}, {@code decompress}, {@code aggregate}, {@link #reset}, {@link #residual},
+ * {@link #stats}) claims the compressor for its duration, and a second thread that calls one
+ * meanwhile gets a {@link ConcurrentModificationException} at once instead of corrupting the
+ * residual or the messages. Calls that do not overlap may come from different threads (a worker
+ * pool that runs each step on whichever thread is free): the claim's atomic hand-over orders
+ * them, so each sees the state the previous one left. Use one instance per worker ({@link
+ * #forWorkers}).
  */
 public final class GradientCompressor {
   private static final int SAMPLE = 4096;
@@ -76,6 +88,43 @@ public final class GradientCompressor {
   private long wireBytes;
   private int lastWire;
   private int lastNonZeros;
+  /** The thread inside a stateful method, or null; claimed and released with CAS / release store. */
+  @SuppressWarnings("unused")
+  private volatile Thread user;
+
+  private static final VarHandle USER;
+
+  static {
+    try {
+      USER = MethodHandles.lookup().findVarHandle(GradientCompressor.class, "user", Thread.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /**
+   * Claims the compressor for the calling thread; returns false for a nested call by the thread
+   * that already holds it.
+   */
+  private boolean enter(String method) {
+    Thread me = Thread.currentThread();
+    Thread other = (Thread) USER.compareAndExchange(this, (Thread) null, me);
+    if (other == null) {
+      return true;
+    }
+    if (other == me) {
+      return false;
+    }
+    throw new ConcurrentModificationException("GradientCompressor." + method + " called on thread '" + me.getName()
+        + "' while thread '" + other.getName() + "' is using this compressor; it is not thread-safe: use one per worker "
+        + "(GradientCompressor.forWorkers) or order the calls");
+  }
+
+  private void exit(boolean claimed) {
+    if (claimed) {
+      USER.setRelease(this, (Thread) null);
+    }
+  }
 
   /**
    * Creates a compressor on the process-wide kernel path.
@@ -155,6 +204,15 @@ public final class GradientCompressor {
    *     then left unchanged)
    */
   public TernaryCompressedGradient compress(float[] gradient) {
+    boolean claimed = enter("compress");
+    try {
+      return compressArray(gradient);
+    } finally {
+      exit(claimed);
+    }
+  }
+
+  private TernaryCompressedGradient compressArray(float[] gradient) {
     Objects.requireNonNull(gradient, "gradient");
     if (gradient.length != dimension) {
       throw new ShapeException("gradient has " + gradient.length + " values, this compressor was made for " + dimension);
@@ -170,6 +228,15 @@ public final class GradientCompressor {
    * @throws ShapeException if the size is wrong or a value is NaN or infinite
    */
   public TernaryCompressedGradient compress(FloatBuffer gradient) {
+    boolean claimed = enter("compress");
+    try {
+      return compressBuffer(gradient);
+    } finally {
+      exit(claimed);
+    }
+  }
+
+  private TernaryCompressedGradient compressBuffer(FloatBuffer gradient) {
     Objects.requireNonNull(gradient, "gradient");
     if (gradient.remaining() != dimension) {
       throw new ShapeException("gradient buffer has " + gradient.remaining() + " values remaining, this compressor was made for " + dimension);
@@ -187,6 +254,15 @@ public final class GradientCompressor {
    * @throws ShapeException if the size is wrong or a value is NaN or infinite
    */
   public TernaryCompressedGradient compress(MemorySegment gradient) {
+    boolean claimed = enter("compress");
+    try {
+      return compressSegment(gradient);
+    } finally {
+      exit(claimed);
+    }
+  }
+
+  private TernaryCompressedGradient compressSegment(MemorySegment gradient) {
     Objects.requireNonNull(gradient, "gradient");
     if (gradient.byteSize() != 4L * dimension) {
       throw new ShapeException("gradient segment has " + gradient.byteSize() + " bytes, expected " + (4L * dimension)
@@ -616,6 +692,15 @@ public final class GradientCompressor {
    * @param out at least {@link #dimension()} values
    */
   public void decompressInto(TernaryCompressedGradient gradient, float[] out) {
+    boolean claimed = enter("decompressInto");
+    try {
+      decompressIntoUnguarded(gradient, out);
+    } finally {
+      exit(claimed);
+    }
+  }
+
+  private void decompressIntoUnguarded(TernaryCompressedGradient gradient, float[] out) {
     check(gradient);
     if (out.length < dimension) {
       throw new ShapeException("output holds " + out.length + " values, the gradient has dimension " + dimension);
@@ -665,6 +750,15 @@ public final class GradientCompressor {
    * @param out at least {@link #dimension()} values, overwritten
    */
   public void aggregateInto(List<TernaryCompressedGradient> gradients, float[] out) {
+    boolean claimed = enter("aggregateInto");
+    try {
+      aggregateIntoUnguarded(gradients, out);
+    } finally {
+      exit(claimed);
+    }
+  }
+
+  private void aggregateIntoUnguarded(List<TernaryCompressedGradient> gradients, float[] out) {
     Objects.requireNonNull(gradients, "gradients");
     if (gradients.isEmpty()) {
       throw new ShapeException("aggregate needs at least one compressed gradient");
@@ -709,17 +803,44 @@ public final class GradientCompressor {
 
   /** Clears the residual and the step counter (for example after loading a checkpoint). */
   public void reset() {
+    boolean claimed = enter("reset");
+    try {
+      resetUnguarded();
+    } finally {
+      exit(claimed);
+    }
+  }
+
+  private void resetUnguarded() {
     Arrays.fill(residual, 0f);
     step = 0;
   }
 
   /** A copy of the current error-feedback residual. */
   public float[] residual() {
+    boolean claimed = enter("residual");
+    try {
+      return residualUnguarded();
+    } finally {
+      exit(claimed);
+    }
+  }
+
+  private float[] residualUnguarded() {
     return residual.clone();
   }
 
   /** Totals so far. */
   public CompressionStats stats() {
+    boolean claimed = enter("stats");
+    try {
+      return statsUnguarded();
+    } finally {
+      exit(claimed);
+    }
+  }
+
+  private CompressionStats statsUnguarded() {
     double r = config.errorFeedback() ? Math.sqrt(new ScalarCompressionKernels().sumOfSquares(residual, dimension)) : 0.0;
     return new CompressionStats(step, originalBytes, wireBytes, lastWire, lastNonZeros, r);
   }
