@@ -35,7 +35,9 @@ import java.util.SplittableRandom;
  * same code.
  *
  * <p>The model is immutable and thread-safe; all per-sequence state lives in the {@link KVCache}
- * passed to each call (one call per cache at a time).
+ * passed to each call. Calls on different sequences of one cache may run concurrently; a call on a
+ * sequence that another thread is stepping throws {@link java.util.ConcurrentModificationException}
+ * (checked, not silently interleaved).
  */
 public final class DecoderModel {
 
@@ -456,6 +458,15 @@ public final class DecoderModel {
   /** The core: rows are (sequence, token) pairs in order; rows of one sequence are consecutive positions. */
   private float[] run(KVCache cache, int[] seqs, int[] tokens, int[] logitRows) {
     checkCache(cache);
+    int[] claimed = cache.claim(seqs);
+    try {
+      return runClaimed(cache, seqs, tokens, logitRows);
+    } finally {
+      cache.release(claimed);
+    }
+  }
+
+  private float[] runClaimed(KVCache cache, int[] seqs, int[] tokens, int[] logitRows) {
     int rows = tokens.length;
     int hs = config.hiddenSize();
     int kvs = config.kvSize();

@@ -5,6 +5,7 @@ import dev.aphelion.core.error.ShapeException;
 import dev.aphelion.tritter.nn.FloatKernels;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Keys and values of past tokens for autoregressive decoding, preallocated for every layer,
@@ -28,7 +29,9 @@ import java.util.Objects;
  *
  * <p>A cache serves {@code sequences} independent sequences (a batch); each has its own length and
  * is reset on its own. Writes to different (layer, sequence) pairs may run concurrently; writes and
- * reads of the same pair must be ordered by the caller.
+ * reads of the same pair must be ordered by the caller. {@link DecoderModel} claims each sequence
+ * of a step for its duration: a second thread stepping the same sequence meanwhile gets a {@link
+ * java.util.ConcurrentModificationException} instead of interleaving its tokens.
  *
  * <p>The cache tracks, per (layer, sequence), which positions hold stored tokens. {@link #attend}
  * and {@link #read} throw a {@link ShapeException} rather than read a slot that was never written
@@ -73,6 +76,8 @@ public final class KVCache {
   // Per layer and sequence: stored tokens are the positions [max(lo, hi - capacity), hi).
   private final int[][] lo;
   private final int[][] hi;
+  // The thread inside a DecoderModel step on each sequence, or null.
+  private final AtomicReferenceArray<Thread> users;
 
   private KVCache(Builder b) {
     this.layers = b.layers;
@@ -104,6 +109,37 @@ public final class KVCache {
     positions = new int[sequences];
     lo = new int[layers][sequences];
     hi = new int[layers][sequences];
+    users = new AtomicReferenceArray<>(sequences);
+  }
+
+  /**
+   * Claims the distinct sequences of {@code seqs} for the calling thread until {@link #release}.
+   *
+   * @return the claimed sequences (those not already held by this thread)
+   * @throws java.util.ConcurrentModificationException if another thread holds one
+   */
+  int[] claim(int[] seqs) {
+    Thread me = Thread.currentThread();
+    int[] claimed = new int[seqs.length];
+    int n = 0;
+    for (int s : seqs) {
+      Thread other = users.compareAndExchange(checkSeq(s), null, me);
+      if (other == null) {
+        claimed[n++] = s;
+      } else if (other != me) {
+        release(Arrays.copyOf(claimed, n));
+        throw new java.util.ConcurrentModificationException("KV cache sequence " + s + " is being stepped by thread '"
+            + other.getName() + "' while thread '" + me.getName() + "' steps it too; a sequence takes one step at a time");
+      }
+    }
+    return Arrays.copyOf(claimed, n);
+  }
+
+  /** Releases what {@link #claim} returned. */
+  void release(int[] claimed) {
+    for (int s : claimed) {
+      users.set(s, null);
+    }
   }
 
   /** Starts a builder. */
