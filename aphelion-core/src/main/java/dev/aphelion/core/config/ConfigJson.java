@@ -40,7 +40,9 @@ import java.util.TreeMap;
  * <p>The compact form is byte-for-byte what Rust's {@code serde_json::to_string} writes for the
  * Rust {@code ModelConfig} (keys sorted, no spaces, the same string escapes and float text); the
  * Rust-compatible hash feeds it to SHA-256 through {@link #writeCompact}. The pretty form matches
- * {@code serde_json::to_string_pretty} (two-space indent).
+ * {@code serde_json::to_string_pretty} (two-space indent). Float text follows current serde_json
+ * ({@link SerdeJsonFloats#DEFAULT}: {@code 1e+16}); the overloads taking a {@link
+ * SerdeJsonFloats} reproduce serde_json 1.0.146 and earlier ({@code 1e16}) too. Both read back.
  *
  * <p>Loading rejects, with a {@link SerializationException} naming the JSON path: malformed JSON,
  * trailing content, duplicate keys, unknown top-level fields, missing name or version, integers
@@ -60,9 +62,20 @@ public final class ConfigJson {
    * @return the JSON text
    */
   public static String toJson(ModelConfig config) {
+    return toJson(config, SerdeJsonFloats.DEFAULT);
+  }
+
+  /**
+   * The compact JSON text of a config with the float text of a given serde_json generation.
+   *
+   * @param config the config
+   * @param floats which serde_json float text to write
+   * @return the JSON text
+   */
+  public static String toJson(ModelConfig config, SerdeJsonFloats floats) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try {
-      new Writer(out, false).config(config);
+      new Writer(out, false, floats).config(config);
     } catch (IOException e) {
       throw new UncheckedIOException(e); // ByteArrayOutputStream does not throw
     }
@@ -78,7 +91,7 @@ public final class ConfigJson {
   public static String toPrettyJson(ModelConfig config) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try {
-      new Writer(out, true).config(config);
+      new Writer(out, true, SerdeJsonFloats.DEFAULT).config(config);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -93,7 +106,19 @@ public final class ConfigJson {
    * @throws IOException if {@code out} fails
    */
   public static void writeCompact(ModelConfig config, OutputStream out) throws IOException {
-    new Writer(out, false).config(config);
+    writeCompact(config, out, SerdeJsonFloats.DEFAULT);
+  }
+
+  /**
+   * Streams the compact JSON of a config with the float text of a given serde_json generation.
+   *
+   * @param config the config
+   * @param out where the bytes go (not closed)
+   * @param floats which serde_json float text to write
+   * @throws IOException if {@code out} fails
+   */
+  public static void writeCompact(ModelConfig config, OutputStream out, SerdeJsonFloats floats) throws IOException {
+    new Writer(out, false, floats).config(config);
   }
 
   /**
@@ -105,7 +130,7 @@ public final class ConfigJson {
   public static String toJson(ConfigValue value) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try {
-      new Writer(out, false).value(value, 0);
+      new Writer(out, false, SerdeJsonFloats.DEFAULT).value(value, 0);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -364,10 +389,12 @@ public final class ConfigJson {
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
     private final OutputStream out;
     private final boolean pretty;
+    private final SerdeJsonFloats floats;
 
-    Writer(OutputStream out, boolean pretty) {
+    Writer(OutputStream out, boolean pretty, SerdeJsonFloats floats) {
       this.out = out;
       this.pretty = pretty;
+      this.floats = java.util.Objects.requireNonNull(floats, "floats");
     }
 
     void config(ModelConfig c) throws IOException {
@@ -393,7 +420,7 @@ public final class ConfigJson {
     void value(ConfigValue v, int depth) throws IOException {
       switch (v) {
         case LongValue(long l) -> ascii(Long.toString(l));
-        case DoubleValue(double d) -> ascii(RyuFormat.format(d));
+        case DoubleValue(double d) -> ascii(RyuFormat.format(d, floats));
         case BooleanValue(boolean b) -> ascii(b ? "true" : "false");
         case StringValue(String s) -> string(s);
         case NullValue n -> ascii("null");

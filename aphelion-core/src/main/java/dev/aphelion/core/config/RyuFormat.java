@@ -13,7 +13,8 @@ import java.math.BigInteger;
  *   <li>{@code 1e-5 <= |x| < 1e16} with a fraction: plain, {@code 0.1}, {@code 0.00001}, {@code
  *       12.34};
  *   <li>otherwise scientific, exponent without padding or {@code +}: {@code 1e-6}, {@code
- *       1.5e-7}, {@code 1e16}, {@code 1.234e16}, {@code 5e-324};
+ *       1.5e-7}, {@code 1e16}, {@code 1.234e16}, {@code 5e-324} (serde_json 1.0.147 and later
+ *       write {@code 1e+16}: see {@link #format(double, SerdeJsonFloats)});
  *   <li>zero as {@code 0.0} and {@code -0.0}.
  * </ul>
  *
@@ -35,6 +36,19 @@ public final class RyuFormat {
    *     {@code null}; Aphelion rejects such values earlier)
    */
   public static String format(double value) {
+    return format(value, SerdeJsonFloats.RYU);
+  }
+
+  /**
+   * Formats a finite double the way a given serde_json generation does.
+   *
+   * @param value a finite double
+   * @param style {@link SerdeJsonFloats#RYU} ({@code 1e16}) or {@link SerdeJsonFloats#ZMIJ}
+   *     ({@code 1e+16})
+   * @return its shortest round-trip text
+   * @throws IllegalArgumentException if {@code value} is NaN or infinite
+   */
+  public static String format(double value, SerdeJsonFloats style) {
     if (!Double.isFinite(value)) {
       throw new IllegalArgumentException("cannot format non-finite double " + value);
     }
@@ -92,12 +106,12 @@ public final class RyuFormat {
     if (negative) {
       sb.append('-');
     }
-    layout(sb, digits, exp10);
+    layout(sb, digits, exp10, style == SerdeJsonFloats.ZMIJ);
     return sb.toString();
   }
 
   /** Lays out {@code digits * 10^exp10} following ryu's {@code format64}. */
-  private static void layout(StringBuilder sb, String digits, int exp10) {
+  private static void layout(StringBuilder sb, String digits, int exp10, boolean plusSign) {
     int length = digits.length();
     int kk = length + exp10; // 10^(kk-1) <= v < 10^kk
     if (exp10 >= 0 && kk <= 16) {
@@ -110,11 +124,12 @@ public final class RyuFormat {
       sb.append("0.");
       sb.repeat('0', -kk);
       sb.append(digits);
-    } else if (length == 1) {
-      sb.append(digits).append('e').append(kk - 1);
     } else {
-      sb.append(digits.charAt(0)).append('.').append(digits, 1, length);
-      sb.append('e').append(kk - 1);
+      sb.append(digits.charAt(0));
+      if (length > 1) {
+        sb.append('.').append(digits, 1, length);
+      }
+      sb.append(plusSign && kk - 1 > 0 ? "e+" : "e").append(kk - 1);
     }
   }
 }

@@ -2,6 +2,7 @@ package dev.aphelion.core.hash;
 
 import dev.aphelion.core.config.ConfigJson;
 import dev.aphelion.core.config.ModelConfig;
+import dev.aphelion.core.config.SerdeJsonFloats;
 import dev.aphelion.core.config.Utf8;
 import dev.aphelion.core.error.GraphException;
 import dev.aphelion.core.graph.BuildGraph;
@@ -27,6 +28,12 @@ import java.util.Map;
  * for each edge in insertion order, the source id and the target id as u64 little-endian. Node
  * op types and attributes, and graph attributes, have no Rust counterpart and are not hashed.
  *
+ * <p>Float text: serde_json changed it in 1.0.147 (positive exponents gained a {@code +}: {@code
+ * 1e+16}, was {@code 1e16}), so a config holding a double of magnitude 1e16 or more hashes
+ * differently under old and new Rust builds. {@link #of(BuildGraph)} and {@link Builder#hash()}
+ * match current serde_json ({@link SerdeJsonFloats#DEFAULT}); pass {@link SerdeJsonFloats#RYU}
+ * to match a Rust build locked to serde_json 1.0.146 or earlier.
+ *
  * <p>Two ways in: {@link #of(BuildGraph)} maps a graph (node id as the Rust name, edges as
  * 1-based insertion indexes), and {@link #builder()} takes exactly Rust-shaped input, including
  * unchecked edges (Rust's {@code add_edge} accepts any ids).
@@ -44,6 +51,17 @@ public final class RustStableHash {
    * @return 64 lowercase hex digits
    */
   public static String of(BuildGraph graph) {
+    return of(graph, SerdeJsonFloats.DEFAULT);
+  }
+
+  /**
+   * The Rust hash of a graph as a Rust build with the given serde_json float text computes it.
+   *
+   * @param graph the graph
+   * @param floats the serde_json generation of the Rust build
+   * @return 64 lowercase hex digits
+   */
+  public static String of(BuildGraph graph, SerdeJsonFloats floats) {
     Builder b = builder();
     Map<String, Long> ids = HashMap.newHashMap(graph.nodeCount());
     for (GraphNode n : graph.nodes()) {
@@ -52,7 +70,7 @@ public final class RustStableHash {
     for (Edge e : graph.edges()) {
       b.addEdge(ids.get(e.from()), ids.get(e.to()));
     }
-    return b.hash();
+    return b.hash(floats);
   }
 
   /** Starts an empty Rust-shaped graph. */
@@ -112,12 +130,23 @@ public final class RustStableHash {
      * @return 64 lowercase hex digits, as Rust's {@code stable_hash} returns
      */
     public String hash() {
+      return hash(SerdeJsonFloats.DEFAULT);
+    }
+
+    /**
+     * Computes the hash as a Rust build with the given serde_json float text does.
+     *
+     * @param floats the serde_json generation of the Rust build
+     * @return 64 lowercase hex digits
+     */
+    public String hash(SerdeJsonFloats floats) {
+      java.util.Objects.requireNonNull(floats, "floats");
       DigestSink s = new DigestSink(null);
       try {
         for (int i = 0; i < names.size(); i++) {
           s.u64le(i + 1L);
           s.utf8(names.get(i));
-          ConfigJson.writeCompact(configs.get(i), s);
+          ConfigJson.writeCompact(configs.get(i), s, floats);
         }
       } catch (IOException e) {
         throw new UncheckedIOException(e); // DigestSink does not throw
