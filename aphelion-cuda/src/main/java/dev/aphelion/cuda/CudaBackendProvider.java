@@ -3,15 +3,22 @@ package dev.aphelion.cuda;
 import dev.aphelion.core.backend.Availability;
 import dev.aphelion.core.backend.Backend;
 import dev.aphelion.core.backend.BackendProvider;
+import dev.aphelion.core.backend.BackendRegistry;
 import dev.aphelion.core.error.BackendException;
 import dev.aphelion.cuda.driver.CudaDriver;
 
 /**
- * Provides {@link CudaBackend} (registered in {@code META-INF/services}). Cheap to construct:
- * native code is touched only by {@link #availability()} (once per process, never throwing) and
- * {@link #create()}. Unavailable, with the reason, where {@code libcuda.so.1} is missing, no device
- * exists, the driver is older than CUDA 13.0 or the device older than compute capability 8.0;
- * then a CPU backend stays the default.
+ * Provides {@link CudaBackend} (registered in {@code META-INF/services}). Cheap to construct, and
+ * listing backends loads no native code: until the CUDA backend is asked for, {@link
+ * #availability()} only looks for the driver's {@code libcuda.so.1} on disk. It probes the driver
+ * (loading JCuda's JNI library, from a private directory) once the backend is asked for: by
+ * {@link #create()}, by {@code -Daphelion.backend=cuda} or {@code APHELION_BACKEND=cuda}, or after
+ * anything else in the process probed it ({@link CudaDriver#probe()}). Unavailable, with the
+ * reason, where {@code libcuda.so.1} is missing, no device exists, the driver is older than CUDA
+ * 13.0 or the device older than compute capability 8.0; then a CPU backend stays the default. On
+ * a machine whose driver is installed but whose device turns out unusable, opening the default
+ * backend reports that reason; {@code -Daphelion.cuda.disable=true} or naming another backend
+ * avoids it.
  */
 public final class CudaBackendProvider implements BackendProvider {
 
@@ -34,11 +41,29 @@ public final class CudaBackendProvider implements BackendProvider {
   @Override
   public Availability availability() {
     try {
-      CudaDriver.Probe p = CudaDriver.probe();
-      return p.available() ? Availability.available(p.reason()) : Availability.unavailable(p.reason());
+      if (Boolean.getBoolean(CudaDriver.DISABLE_PROPERTY) || CudaDriver.probed() || requested()) {
+        return probe();
+      }
+      return CudaDriver.driverPresent()
+          .map(lib -> Availability.available("NVIDIA driver " + lib + " found; the device is probed, and JCuda's native "
+              + "library loaded, when the cuda backend is opened"))
+          .orElseGet(() -> Availability.unavailable("libcuda.so.1 not found: install the NVIDIA driver (looked in "
+              + "LD_LIBRARY_PATH and the system library directories; no native code was loaded)"));
     } catch (RuntimeException | LinkageError e) {
       return Availability.unavailable("probing CUDA", e);
     }
+  }
+
+  private static Availability probe() {
+    CudaDriver.Probe p = CudaDriver.probe();
+    return p.available() ? Availability.available(p.reason()) : Availability.unavailable(p.reason());
+  }
+
+  /** Whether the user named this backend, which is asking for it (and so for its native code). */
+  private static boolean requested() {
+    String p = System.getProperty(BackendRegistry.PROPERTY);
+    String e = System.getenv(BackendRegistry.ENV);
+    return NAME.equalsIgnoreCase(p == null ? "" : p.trim()) || NAME.equalsIgnoreCase(e == null ? "" : e.trim());
   }
 
   /**
@@ -49,7 +74,7 @@ public final class CudaBackendProvider implements BackendProvider {
    */
   @Override
   public Backend create() {
-    Availability a = availability();
+    Availability a = probe();
     if (!a.available()) {
       throw new BackendException("the cuda backend is unavailable: " + a.reason());
     }

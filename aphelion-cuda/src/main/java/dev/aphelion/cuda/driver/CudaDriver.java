@@ -10,9 +10,10 @@ import jcuda.driver.CUresult;
 import jcuda.driver.JCudaDriver;
 
 /**
- * Process-wide entry to the CUDA driver: loads JCuda's JNI library and {@code libcuda.so.1} on
- * first use, calls {@code cuInit} once, and answers whether a usable device exists. {@link
- * #probe()} never throws; everything else throws {@link BackendException}.
+ * Process-wide entry to the CUDA driver: loads JCuda's JNI library (from a fresh owner-only
+ * directory, see {@code JCudaNatives}) and {@code libcuda.so.1} on first use, calls {@code cuInit}
+ * once, and answers whether a usable device exists. {@link #probe()} never throws; everything
+ * else throws {@link BackendException}. {@link #driverPresent()} answers without native code.
  */
 public final class CudaDriver {
 
@@ -48,6 +49,10 @@ public final class CudaDriver {
 
   private static final class Holder {
     static final Probe PROBE = doProbe();
+
+    static {
+      probed = true;
+    }
   }
 
   /**
@@ -61,6 +66,43 @@ public final class CudaDriver {
       return new Probe(false, "disabled by -D" + DISABLE_PROPERTY + "=true", 0, List.of());
     }
     return Holder.PROBE;
+  }
+
+  private static volatile boolean probed;
+
+  /**
+   * Whether {@link #probe()} has run in this process (so its cached answer costs nothing).
+   *
+   * @return {@code true} once the driver was probed
+   */
+  public static boolean probed() {
+    return probed;
+  }
+
+  /**
+   * Looks for {@code libcuda.so.1} (the NVIDIA driver) without loading any native code: in the
+   * directories of {@code LD_LIBRARY_PATH} and the usual system library directories.
+   *
+   * @return the file found, or empty
+   */
+  public static java.util.Optional<java.nio.file.Path> driverPresent() {
+    List<String> dirs = new ArrayList<>();
+    String ld = System.getenv("LD_LIBRARY_PATH");
+    if (ld != null) {
+      dirs.addAll(List.of(ld.split(java.io.File.pathSeparator)));
+    }
+    dirs.addAll(List.of("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib",
+        "/lib/x86_64-linux-gnu", "/lib64", "/usr/local/cuda/lib64/stubs/..", "/usr/lib/wsl/lib"));
+    for (String d : dirs) {
+      if (d.isBlank()) {
+        continue;
+      }
+      java.nio.file.Path f = java.nio.file.Path.of(d, "libcuda.so.1");
+      if (java.nio.file.Files.isReadable(f)) {
+        return java.util.Optional.of(f.normalize());
+      }
+    }
+    return java.util.Optional.empty();
   }
 
   /**
@@ -78,7 +120,9 @@ public final class CudaDriver {
   private static Probe doProbe() {
     int init;
     try {
-      // The first touch of JCudaDriver loads libJCudaDriver, which links libcuda.so.1.
+      // Initialising JCudaDriver loads libJCudaDriver (which links libcuda.so.1): from a private
+      // directory, never from a file someone may have planted in the shared temporary directory.
+      JCudaNatives.load();
       init = JCudaDriver.cuInit(0);
     } catch (UnsatisfiedLinkError e) {
       String msg = String.valueOf(e.getMessage());
