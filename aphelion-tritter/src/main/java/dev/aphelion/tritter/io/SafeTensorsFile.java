@@ -42,7 +42,8 @@ import java.util.TreeMap;
  *
  * <p>The header is validated completely on open, as strictly as the reference implementation: its
  * length, that it is well-formed UTF-8 (no replacement of bad bytes, no unpaired surrogate
- * escapes) starting with {@code '{'}, its JSON, every dtype, integer shape and offset pair, that the byte length matches the shape, that tensors neither overlap nor leave holes
+ * escapes) starting with an opening brace, its JSON, every dtype, integer shape and offset pair,
+ * that the byte length matches the shape, that tensors neither overlap nor leave holes
  * (as the format requires) and that the data section is exactly covered. Any violation is a {@link
  * SerializationException} naming the tensor and the problem.
  *
