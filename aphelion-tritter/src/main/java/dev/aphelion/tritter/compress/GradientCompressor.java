@@ -8,13 +8,13 @@ import dev.aphelion.tritter.random.SplitMix64;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
-import java.util.ConcurrentModificationException;
 import java.util.Arrays;
+import java.util.ConcurrentModificationException;
 import java.util.List;
 import java.util.Objects;
 
