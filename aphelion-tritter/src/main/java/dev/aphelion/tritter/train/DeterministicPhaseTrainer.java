@@ -2,7 +2,9 @@ package dev.aphelion.tritter.train;
 
 import dev.aphelion.core.error.ConfigException;
 import dev.aphelion.core.error.ShapeException;
+import java.util.ConcurrentModificationException;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 /**
@@ -23,7 +25,10 @@ import java.util.function.Supplier;
  * at the current step, then adds the residual correction {@code r}. At a correct step the real
  * gradient {@code g} updates {@code r = 0.95 r + 0.05 (g - prediction)}.
  *
- * <p>Deterministic: all arithmetic is in a fixed order. Not thread-safe.
+ * <p>Deterministic: all arithmetic is in a fixed order. Not thread-safe, but checked: a call to
+ * {@link #step} or {@link #predict} from a second thread while one is running (including inside
+ * the {@code backward} callback) throws {@link ConcurrentModificationException} instead of
+ * mixing two histories. Calls that do not overlap may come from different threads.
  */
 public final class DeterministicPhaseTrainer {
   /** History length of the predictor. */
@@ -97,6 +102,7 @@ public final class DeterministicPhaseTrainer {
   private long backwardPasses;
   private Phase phase = Phase.WARMUP;
   private int inPhase;
+  private final AtomicReference<Thread> user = new AtomicReference<>();
 
   /**
    * Creates a trainer.
@@ -147,6 +153,35 @@ public final class DeterministicPhaseTrainer {
    * @throws ShapeException if {@code backward} returns the wrong size
    */
   public float[] step(Supplier<float[]> backward) {
+    boolean claimed = claim("step");
+    try {
+      return stepClaimed(backward);
+    } finally {
+      release(claimed);
+    }
+  }
+
+  /** Claims the trainer for this thread; false for a nested call of the thread that holds it. */
+  private boolean claim(String method) {
+    Thread me = Thread.currentThread();
+    Thread other = user.compareAndExchange(null, me);
+    if (other == null) {
+      return true;
+    }
+    if (other == me) {
+      return false;
+    }
+    throw new ConcurrentModificationException("DeterministicPhaseTrainer." + method + " called on thread '" + me.getName()
+        + "' while thread '" + other.getName() + "' is in a step; the trainer is not thread-safe: order the calls");
+  }
+
+  private void release(boolean claimed) {
+    if (claimed) {
+      user.set(null);
+    }
+  }
+
+  private float[] stepClaimed(Supplier<float[]> backward) {
     Phase p = phase();
     float[] g;
     if (p == Phase.PREDICT) {
@@ -176,6 +211,15 @@ public final class DeterministicPhaseTrainer {
    * @throws ShapeException if no gradient was recorded yet
    */
   public float[] predict() {
+    boolean claimed = claim("predict");
+    try {
+      return predictClaimed();
+    } finally {
+      release(claimed);
+    }
+  }
+
+  private float[] predictClaimed() {
     if (recorded == 0) {
       throw new ShapeException("no gradient recorded yet: run warmup steps before predicting");
     }
