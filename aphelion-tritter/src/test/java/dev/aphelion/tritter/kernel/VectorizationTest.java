@@ -132,9 +132,11 @@ class VectorizationTest {
     cmd.add("-XX:TieredStopAtLevel=1");
     cmd.addAll(jvmArgs);
     cmd.add("-cp");
-    // without aphelion-core's test fixtures, which register providers of their own
+    // only aphelion-tritter's provider and the null backend: without aphelion-core's test fixtures
+    // and without aphelion-cuda (on a GPU machine's class path it would be chosen)
     cmd.add(Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
-        .filter(e -> !(e.contains("aphelion-core") && (e.endsWith("test-classes") || e.endsWith("-tests.jar"))))
+        .filter(e -> !(e.contains("aphelion-core") && (e.endsWith("test-classes") || e.endsWith("-tests.jar") || e.endsWith("core-test"))))
+        .filter(e -> !e.contains("aphelion-cuda"))
         .collect(Collectors.joining(File.pathSeparator)));
     cmd.add(PrintChoice.class.getName());
     cmd.addAll(List.of(args));
