@@ -15,7 +15,7 @@ import java.util.Objects;
  * @param width the number of features per row
  * @param classes the number of classes
  */
-public record Examples(float[] features, int[] labels, int width, int classes) {
+public record Examples(float[] features, int[] labels, int width, int classes) implements java.io.Serializable {
 
   /**
    * Validates the shape and the labels.

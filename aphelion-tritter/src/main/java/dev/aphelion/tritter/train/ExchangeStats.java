@@ -10,7 +10,8 @@ package dev.aphelion.tritter.train;
  *     example the Base64 text of a Spark barrier message); equal to {@code messageBytes} in process
  * @param nanos time spent inside the exchange (encoding, waiting, decoding)
  */
-public record ExchangeStats(long steps, long messageBytes, long float32Bytes, long transportBytes, long nanos) {
+public record ExchangeStats(long steps, long messageBytes, long float32Bytes, long transportBytes, long nanos)
+    implements java.io.Serializable {
 
   /** {@code float32Bytes / messageBytes}: how many times smaller the messages were. */
   public double ratio() {
