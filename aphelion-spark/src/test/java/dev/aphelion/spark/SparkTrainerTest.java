@@ -16,9 +16,18 @@ import dev.aphelion.tritter.train.Sequential;
 import dev.aphelion.tritter.train.TrainingConfig;
 import dev.aphelion.tritter.train.TrainingResult;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.network.TransportContext;
+import org.apache.spark.network.client.TransportClient;
+import org.apache.spark.network.client.TransportClientFactory;
+import org.apache.spark.network.crypto.AuthClientBootstrap;
+import org.apache.spark.network.sasl.SecretKeyHolder;
+import org.apache.spark.network.server.NoOpRpcHandler;
+import org.apache.spark.network.util.MapConfigProvider;
+import org.apache.spark.network.util.TransportConf;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,12 +35,14 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Data-parallel training as a Spark barrier stage in local mode ({@code local[3]}: three task
- * threads in this JVM, all RPC on 127.0.0.1), against the in-process trainer.
+ * threads in this JVM, all RPC on 127.0.0.1) with {@code spark.authenticate} and
+ * {@code spark.network.crypto.enabled} on, against the in-process trainer.
  */
 @Timeout(240)
 class SparkTrainerTest {
   static final Examples TRAIN = SyntheticDigits.generate(1203, 1);
   static final Examples TEST = SyntheticDigits.generate(500, 2);
+  private static final String SECRET = java.util.HexFormat.of().formatHex(new java.security.SecureRandom().generateSeed(32));
   private static JavaSparkContext spark;
 
   @BeforeAll
@@ -43,7 +54,11 @@ class SparkTrainerTest {
         .set("spark.driver.bindAddress", "127.0.0.1")
         .set("spark.ui.enabled", "false")
         .set("spark.ui.showConsoleProgress", "false")
-        .set("spark.barrier.sync.timeout", "120");
+        .set("spark.barrier.sync.timeout", "120")
+        // Spark's own security, as documented: RPC authentication with a shared secret, and AES encryption
+        .set("spark.authenticate", "true")
+        .set("spark.authenticate.secret", SECRET)
+        .set("spark.network.crypto.enabled", "true");
     spark = new JavaSparkContext(conf);
   }
 
@@ -132,5 +147,45 @@ class SparkTrainerTest {
     AphelionException e = assertThrows(AphelionException.class,
         () -> SparkTrainer.fit(bad, model(), config(), ExchangeSettings.float32(), null));
     assertTrue(e.getMessage().contains("label 12"), e.getMessage());
+  }
+
+  /** Opens an authenticated connection to the driver's RPC port, as an executor process would. */
+  private static void connect(String secret) throws Exception {
+    int port = Integer.parseInt(spark.getConf().get("spark.driver.port"));
+    TransportConf conf = new TransportConf("rpc", new MapConfigProvider(Map.of(
+        "spark.authenticate", "true", "spark.network.crypto.enabled", "true", "spark.network.crypto.saslFallback", "false")));
+    SecretKeyHolder keys = new SecretKeyHolder() {
+      @Override
+      public String getSaslUser(String appId) {
+        return "sparkSaslUser";
+      }
+
+      @Override
+      public String getSecretKey(String appId) {
+        return secret;
+      }
+    };
+    try (TransportContext context = new TransportContext(conf, new NoOpRpcHandler());
+        TransportClientFactory factory = context.createClientFactory(List.of(new AuthClientBootstrap(conf, "sparkSaslUser", keys)))) {
+      TransportClient client = factory.createClient("127.0.0.1", port);
+      assertTrue(client.isActive());
+      client.close();
+    }
+  }
+
+  @Test
+  void aClientWithoutTheSecretIsRefusedAndOneWithItIsAccepted() throws Exception {
+    // in local mode Spark generates the job's secret itself (a cluster manager's master uses
+    // spark.authenticate.secret); the same client code with that secret gets in, so the refusal
+    // below is the secret's doing
+    String secret = org.apache.spark.SparkEnv.get().securityManager().getSecretKey();
+    assertTrue(secret != null && !secret.isEmpty());
+    connect(secret);
+    Exception refused = assertThrows(Exception.class, () -> connect(SECRET.substring(1) + "0"));
+    Throwable root = refused;
+    while (root.getCause() != null) {
+      root = root.getCause();
+    }
+    assertTrue(String.valueOf(root.getMessage()).contains("Authentication failed"), refused.toString());
   }
 }
