@@ -1,8 +1,19 @@
 package dev.aphelion.tritter.train;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.aphelion.core.error.SerializationException;
 import dev.aphelion.core.error.ShapeException;
+import dev.aphelion.tritter.io.SafeTensorsFile;
+import dev.aphelion.tritter.io.SafeTensorsWriter;
+import dev.aphelion.tritter.io.TensorInfo;
+import dev.aphelion.tritter.io.TernaryTensors;
+import dev.aphelion.tritter.nn.DenseLayer;
 import dev.aphelion.tritter.nn.LinearLayer;
 import dev.aphelion.tritter.nn.RmsNorm;
+import dev.aphelion.tritter.nn.TernaryLayer;
+import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
@@ -65,8 +76,9 @@ public final class InferenceNetwork {
    * An RMS normalization.
    *
    * @param norm the norm
+   * @param eps its epsilon (kept for {@link #save})
    */
-  public record Norm(RmsNorm norm) implements Stage {
+  public record Norm(RmsNorm norm, float eps) implements Stage {
     /** Checks the norm. */
     public Norm {
       Objects.requireNonNull(norm, "norm");
@@ -191,6 +203,112 @@ public final class InferenceNetwork {
   public int[] predict(float[] x, int rows) {
     return SoftmaxCrossEntropy.argmax(forward(x, rows), rows, outFeatures());
   }
+
+  /** Metadata key holding the number of stages. */
+  public static final String STAGES_KEY = "aphelion.network.stages";
+
+  /**
+   * Writes the network as a safetensors file (atomically). Stage {@code i} is stored under the
+   * prefix {@code layers.i}: a ternary layer as {@link TernaryTensors} ({@code .weight_packed},
+   * {@code .weight_scale}) plus an F32 {@code .bias}; a dense layer as F32 {@code .weight}
+   * {@code [out, in]} and {@code .bias}; a norm as F32 {@code .weight}; an activation as metadata
+   * only. The metadata entry {@code layers.i} describes the stage as JSON, for example
+   * {@code {"kind":"ternary","activations":"INT8"}}; {@value #STAGES_KEY} holds the stage count.
+   *
+   * @param path the destination
+   * @throws dev.aphelion.core.error.AphelionException if writing fails
+   */
+  public void save(Path path) {
+    SafeTensorsWriter w = new SafeTensorsWriter();
+    w.metadata(STAGES_KEY, Integer.toString(stages.size()));
+    for (int i = 0; i < stages.size(); i++) {
+      String prefix = "layers." + i;
+      switch (stages.get(i)) {
+        case Linear(TernaryLayer t) -> {
+          TernaryTensors.add(w, prefix, t.packed());
+          t.bias().ifPresent(b -> w.addF32(prefix + ".bias", new long[] {b.length}, b));
+          w.metadata(prefix, "{\"kind\":\"ternary\",\"activations\":\"" + t.activations() + "\"}");
+        }
+        case Linear(DenseLayer d) -> {
+          w.addF32(prefix + ".weight", new long[] {d.outFeatures(), d.inFeatures()}, d.weights());
+          d.bias().ifPresent(b -> w.addF32(prefix + ".bias", new long[] {b.length}, b));
+          w.metadata(prefix, "{\"kind\":\"dense\"}");
+        }
+        case Norm(RmsNorm n, float eps) -> {
+          w.addF32(prefix + ".weight", new long[] {n.size()}, n.weight());
+          w.metadata(prefix, "{\"kind\":\"rmsnorm\",\"eps\":" + eps + "}");
+        }
+        case Act(Activation a, int width) ->
+            w.metadata(prefix, "{\"kind\":\"activation\",\"function\":\"" + a + "\",\"width\":" + width + "}");
+      }
+    }
+    w.write(path);
+  }
+
+  /**
+   * Reads a network written by {@link #save}.
+   *
+   * @param path the file
+   * @return the network
+   * @throws SerializationException if the file is not such a network (naming what is wrong)
+   * @throws ShapeException if the stages' widths do not chain
+   */
+  public static InferenceNetwork load(Path path) {
+    try (SafeTensorsFile f = SafeTensorsFile.open(path)) {
+      String count = f.metadata().get(STAGES_KEY);
+      int n;
+      try {
+        n = Integer.parseInt(String.valueOf(count));
+      } catch (NumberFormatException e) {
+        throw new SerializationException(path + ": no '" + STAGES_KEY + "' metadata entry with the stage count (got " + count
+            + "); not a file written by InferenceNetwork.save", e);
+      }
+      List<Stage> stages = new java.util.ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        String prefix = "layers." + i;
+        JsonNode m;
+        try {
+          m = JSON.readTree(String.valueOf(f.metadata().get(prefix)));
+        } catch (java.io.IOException e) {
+          throw new SerializationException(path + ": metadata of stage " + i + " is not JSON: " + f.metadata().get(prefix), e);
+        }
+        String kind = m == null ? "" : m.path("kind").asText();
+        float[] bias = f.contains(prefix + ".bias") ? f.floats(prefix + ".bias") : null;
+        stages.add(switch (kind) {
+          case "ternary" -> new Linear(TernaryLayer.of(TernaryTensors.read(f, prefix), bias,
+              parse(TernaryLayer.Activations.class, m.path("activations").asText(), path, i)));
+          case "dense" -> {
+            TensorInfo t = f.info(prefix + ".weight");
+            if (t.shape().length != 2) {
+              throw new SerializationException(path + ": '" + prefix + ".weight' must be [out, in], is " + Arrays.toString(t.shape()));
+            }
+            yield new Linear(DenseLayer.of(f.floats(prefix + ".weight"), (int) t.shape()[0], (int) t.shape()[1], bias));
+          }
+          case "rmsnorm" -> {
+            float eps = (float) m.path("eps").asDouble(Double.NaN);
+            if (!(eps > 0)) {
+              throw new SerializationException(path + ": stage " + i + " (rmsnorm) has no positive eps: " + m);
+            }
+            yield new Norm(new RmsNorm(f.floats(prefix + ".weight"), eps), eps);
+          }
+          case "activation" -> new Act(parse(Activation.class, m.path("function").asText(), path, i), m.path("width").asInt());
+          default -> throw new SerializationException(path + ": stage " + i + " has an unknown kind: " + m);
+        });
+      }
+      return new InferenceNetwork(stages);
+    }
+  }
+
+  private static <E extends Enum<E>> E parse(Class<E> type, String name, Path path, int stage) {
+    try {
+      return Enum.valueOf(type, name);
+    } catch (IllegalArgumentException e) {
+      throw new SerializationException(path + ": stage " + stage + " names an unknown " + type.getSimpleName() + " '" + name
+          + "', known: " + Arrays.toString(type.getEnumConstants()), e);
+    }
+  }
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   @Override
   public String toString() {

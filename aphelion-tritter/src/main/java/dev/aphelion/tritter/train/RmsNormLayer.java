@@ -110,7 +110,7 @@ public final class RmsNormLayer implements TrainableLayer {
 
   @Override
   public InferenceNetwork.Stage export(float[] params, int offset) {
-    return new InferenceNetwork.Norm(norm(params, offset));
+    return new InferenceNetwork.Norm(norm(params, offset), eps);
   }
 
   @Override
