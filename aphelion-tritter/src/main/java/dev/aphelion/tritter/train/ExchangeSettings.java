@@ -21,11 +21,12 @@ import java.util.Objects;
 public record ExchangeSettings(boolean compressed, double compressionFactor, long seed, boolean errorFeedback,
     GradientEncoding encoding) implements Serializable {
 
-  /** Checks the settings (a compressed exchange's factor must be in [1, 100]). */
+  /** Checks the settings (a compressed exchange's factor must be in [1, 1 / CompressionConfig.MIN_RATIO]). */
   public ExchangeSettings {
     Objects.requireNonNull(encoding, "encoding");
-    if (compressed && !(compressionFactor >= 1 && compressionFactor <= 1 / CompressionConfig.MIN_RATIO)) {
-      throw new ConfigException("compression factor must be in [1, 100], got " + compressionFactor);
+    double max = 1 / CompressionConfig.MIN_RATIO;
+    if (compressed && !(compressionFactor >= 1 && compressionFactor <= max)) {
+      throw new ConfigException("compression factor must be in [1, " + Math.round(max) + "], got " + compressionFactor);
     }
   }
 
@@ -37,7 +38,7 @@ public record ExchangeSettings(boolean compressed, double compressionFactor, lon
   /**
    * Compressed gradients with error feedback and the default encoding.
    *
-   * @param factor the target factor, 1 to 100
+   * @param factor the target factor, 1 to {@code 1 / CompressionConfig.MIN_RATIO}
    * @param seed the job-wide seed
    * @return the settings
    */
