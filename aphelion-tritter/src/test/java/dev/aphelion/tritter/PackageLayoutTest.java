@@ -41,9 +41,9 @@ class PackageLayoutTest {
       Map.entry("ternary", 2),
       Map.entry("io", 3),
       Map.entry("compress", 3),
-      Map.entry("train", 3),
       Map.entry("nn", 4),
       Map.entry("model", 5),
+      Map.entry("train", 5),
       Map.entry("accel", 6));
 
   private static final String ROOT = "dev.aphelion.tritter.";
