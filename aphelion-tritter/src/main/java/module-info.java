@@ -13,6 +13,7 @@ module dev.aphelion.tritter {
   exports dev.aphelion.tritter.accel;
   exports dev.aphelion.tritter.compress;
   exports dev.aphelion.tritter.dense;
+  exports dev.aphelion.tritter.hf;
   exports dev.aphelion.tritter.io;
   exports dev.aphelion.tritter.kernel;
   exports dev.aphelion.tritter.model;

@@ -44,7 +44,8 @@ class PackageLayoutTest {
       Map.entry("nn", 4),
       Map.entry("model", 5),
       Map.entry("train", 5),
-      Map.entry("accel", 6));
+      Map.entry("hf", 6),
+      Map.entry("accel", 7));
 
   private static final String ROOT = "dev.aphelion.tritter.";
 

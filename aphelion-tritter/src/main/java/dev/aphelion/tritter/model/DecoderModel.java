@@ -56,13 +56,19 @@ public final class DecoderModel {
   private final RmsNorm finalNorm;
   private final RotaryEmbedding rope;
 
-  /** The layers of one transformer block. */
+  /**
+   * The layers of one transformer block. {@code attnSubNorm} (before {@code o}) and {@code
+   * ffnSubNorm} (before {@code down}) are BitNet b1.58's extra norms, {@code null} in LLaMA-style
+   * blocks.
+   */
   record Block(RmsNorm attnNorm, LinearLayer q, LinearLayer k, LinearLayer v, LinearLayer o,
-      RmsNorm ffnNorm, LinearLayer gate, LinearLayer up, LinearLayer down) {
+      RmsNorm ffnNorm, LinearLayer gate, LinearLayer up, LinearLayer down, RmsNorm attnSubNorm, RmsNorm ffnSubNorm) {
 
     long memoryBytes() {
       return q.memoryBytes() + k.memoryBytes() + v.memoryBytes() + o.memoryBytes() + gate.memoryBytes()
-          + up.memoryBytes() + down.memoryBytes() + 2L * attnNorm.size() * Float.BYTES;
+          + up.memoryBytes() + down.memoryBytes() + 2L * attnNorm.size() * Float.BYTES
+          + (attnSubNorm == null ? 0 : (long) attnSubNorm.size() * Float.BYTES)
+          + (ffnSubNorm == null ? 0 : (long) ffnSubNorm.size() * Float.BYTES);
     }
   }
 
@@ -80,7 +86,10 @@ public final class DecoderModel {
   /**
    * Builds a model from named tensors (Hugging Face LLaMA names, see docs/formats.md). Float
    * projection weights are quantized once here under {@link Precision#TERNARY}; packed ones are
-   * dequantized under {@link Precision#DENSE_F32}.
+   * dequantized under {@link Precision#DENSE_F32}. The embedding (and untied head) is stored as
+   * int8 with per-row scales under {@link Precision#TERNARY}, as f32 otherwise. BitNet b1.58's
+   * sub-norms ({@code self_attn.attn_sub_norm}, {@code mlp.ffn_sub_norm}) are used when the source
+   * has them.
    *
    * @param config the shape
    * @param precision the weight format
@@ -90,13 +99,30 @@ public final class DecoderModel {
    * @throws SerializationException if a tensor is missing
    */
   public static DecoderModel fromWeights(DecoderConfig config, Precision precision, WeightSource source) {
+    return fromWeights(config, precision, source, precision == Precision.TERNARY);
+  }
+
+  /**
+   * As {@link #fromWeights(DecoderConfig, Precision, WeightSource)}, choosing how the embedding
+   * and head are stored.
+   *
+   * @param config the shape
+   * @param precision the weight format of the projections
+   * @param source the tensors
+   * @param int8Embeddings {@code true} for int8 embedding/head rows with one scale each (a quarter
+   *     of the memory), {@code false} for f32
+   * @return the model
+   * @throws ShapeException if a tensor has the wrong shape
+   * @throws SerializationException if a tensor is missing
+   */
+  public static DecoderModel fromWeights(DecoderConfig config, Precision precision, WeightSource source, boolean int8Embeddings) {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(precision, "precision");
     Objects.requireNonNull(source, "source");
     int hs = config.hiddenSize();
     int kv = config.kvSize();
     int ff = config.ffnSize();
-    boolean int8Tables = precision == Precision.TERNARY;
+    boolean int8Tables = int8Embeddings;
     EmbeddingTable emb = EmbeddingTable.of(
         source.floats("model.embed_tokens.weight", config.vocabSize(), hs), config.vocabSize(), hs, int8Tables);
     EmbeddingTable head = config.tiedEmbeddings() ? emb : EmbeddingTable.of(
@@ -113,10 +139,16 @@ public final class DecoderModel {
           new RmsNorm(source.floats(p + "post_attention_layernorm.weight", hs), config.rmsNormEps()),
           linear(source, precision, p + "mlp.gate_proj", ff, hs),
           linear(source, precision, p + "mlp.up_proj", ff, hs),
-          linear(source, precision, p + "mlp.down_proj", hs, ff));
+          linear(source, precision, p + "mlp.down_proj", hs, ff),
+          optionalNorm(source, p + "self_attn.attn_sub_norm.weight", hs, config.rmsNormEps()),
+          optionalNorm(source, p + "mlp.ffn_sub_norm.weight", ff, config.rmsNormEps()));
     }
     RmsNorm norm = new RmsNorm(source.floats("model.norm.weight", hs), config.rmsNormEps());
     return new DecoderModel(config, precision, emb, head, blocks, norm);
+  }
+
+  private static RmsNorm optionalNorm(WeightSource src, String name, int size, float eps) {
+    return src.contains(name) ? new RmsNorm(src.floats(name, size), eps) : null;
   }
 
   private static LinearLayer linear(WeightSource src, Precision precision, String prefix, int out, int in) {
@@ -178,7 +210,7 @@ public final class DecoderModel {
 
       @Override
       public boolean contains(String name) {
-        return !name.endsWith(".bias");
+        return !name.endsWith(".bias") && !name.endsWith("_sub_norm.weight");
       }
     };
   }
@@ -262,10 +294,16 @@ public final class DecoderModel {
       saveLinear(w, p + "self_attn.k_proj", b.k);
       saveLinear(w, p + "self_attn.v_proj", b.v);
       saveLinear(w, p + "self_attn.o_proj", b.o);
+      if (b.attnSubNorm != null) {
+        w.addF32(p + "self_attn.attn_sub_norm.weight", new long[] {hs}, b.attnSubNorm.weight());
+      }
       w.addF32(p + "post_attention_layernorm.weight", new long[] {hs}, b.ffnNorm.weight());
       saveLinear(w, p + "mlp.gate_proj", b.gate);
       saveLinear(w, p + "mlp.up_proj", b.up);
       saveLinear(w, p + "mlp.down_proj", b.down);
+      if (b.ffnSubNorm != null) {
+        w.addF32(p + "mlp.ffn_sub_norm.weight", new long[] {config.ffnSize()}, b.ffnSubNorm.weight());
+      }
     }
     w.addF32("model.norm.weight", new long[] {hs}, finalNorm.weight());
     if (!config.tiedEmbeddings()) {
@@ -520,12 +558,18 @@ public final class DecoderModel {
         AttentionHeads.run(nh, cache.capacity(), Math.min(pos[r] + 1, cache.capacity()), (h, scores) ->
             cache.attend(layer, seqs[row], pos[row], h / group, q, row * hs + h * hd, scale, att, row * hs + h * hd, scores));
       }
+      if (b.attnSubNorm != null) {
+        b.attnSubNorm.apply(att, att, rows);
+      }
       b.o.forward(att, o, rows);
       add(x, o, rows * hs);
       b.ffnNorm.apply(x, n, rows);
       b.gate.forward(n, g, rows);
       b.up.forward(n, u, rows);
       config.activation().applyGated(g, u, rows * ff);
+      if (b.ffnSubNorm != null) {
+        b.ffnSubNorm.apply(g, g, rows);
+      }
       b.down.forward(g, o, rows);
       add(x, o, rows * hs);
     }

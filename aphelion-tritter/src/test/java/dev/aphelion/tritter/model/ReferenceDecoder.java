@@ -66,6 +66,9 @@ final class ReferenceDecoder {
             att[h * hd + i] = (float) acc;
           }
         }
+        if (b.attnSubNorm() != null) {
+          b.attnSubNorm().apply(att, att, 1);
+        }
         add(x[t], b.o().forward(att));
       }
       for (int t = 0; t < n; t++) {
@@ -78,6 +81,9 @@ final class ReferenceDecoder {
           double gi = g[i];
           double act = c.activation() == FfnActivation.SQUARED_RELU ? Math.max(gi, 0) * Math.max(gi, 0) : gi / (1 + Math.exp(-gi));
           a[i] = (float) (act * u[i]);
+        }
+        if (b.ffnSubNorm() != null) {
+          b.ffnSubNorm().apply(a, a, 1);
         }
         add(x[t], b.down().forward(a));
       }
