@@ -1,14 +1,17 @@
 /**
  * Aphelion's CPU engine on the Java Vector API: ternary packing, quantization and matrix
  * products, layers, the decoder, VSA, gradient compression and trainer utilities, and the
- * {@code tritter-accel} backend. The Vector API is optional ({@code requires static}): without
- * {@code --add-modules jdk.incubator.vector} every kernel runs on its scalar reference.
+ * {@code tritter-accel} backend, and Hugging Face BitNet checkpoints. The Vector API is optional
+ * ({@code requires static}): without {@code --add-modules jdk.incubator.vector} every kernel runs on
+ * its scalar reference. So is DJL's tokenizers binding, needed only by {@code HfTokenizer}.
  */
 module dev.aphelion.tritter {
   requires transitive dev.aphelion.core;
   requires static jdk.incubator.vector;
   requires org.slf4j;
   requires com.fasterxml.jackson.databind;
+  // optional: HfTokenizer only (an automatic module; it reads ai.djl.api)
+  requires static ai.djl.tokenizers;
 
   exports dev.aphelion.tritter.accel;
   exports dev.aphelion.tritter.compress;
