@@ -3,7 +3,13 @@ package dev.aphelion.tritter.hf;
 import dev.aphelion.core.error.SerializationException;
 import dev.aphelion.tritter.model.DecoderModel;
 import dev.aphelion.tritter.model.Precision;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.aphelion.core.error.ConfigException;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.TreeSet;
 import java.util.Objects;
 import java.util.Set;
 
@@ -24,8 +30,10 @@ import java.util.Set;
  * @param directory the model directory
  * @param config its validated configuration
  * @param model the runnable model
+ * @param stopTokens the end-of-sequence tokens of {@code config.json} and {@code
+ *     generation_config.json} together
  */
-public record HfModel(Path directory, HfConfig config, DecoderModel model) {
+public record HfModel(Path directory, HfConfig config, DecoderModel model, Set<Integer> stopTokens) {
 
   /**
    * Checks the parts.
@@ -36,6 +44,7 @@ public record HfModel(Path directory, HfConfig config, DecoderModel model) {
     Objects.requireNonNull(directory, "directory");
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(model, "model");
+    stopTokens = Set.copyOf(stopTokens);
   }
 
   /**
@@ -84,7 +93,26 @@ public record HfModel(Path directory, HfConfig config, DecoderModel model) {
         throw new SerializationException(directory + ": tensors that BitNetForCausalLM with this config.json does not have: "
             + (unused.size() > 8 ? unused.stream().limit(8).toList() + " and " + (unused.size() - 8) + " more" : unused));
       }
-      return new HfModel(directory, config, model);
+      Set<Integer> stops = new TreeSet<>(config.eosTokenIds());
+      stops.addAll(generationEos(directory.resolve("generation_config.json"), config.decoder().vocabSize()));
+      return new HfModel(directory, config, model, stops);
     }
+  }
+
+  /** The {@code eos_token_id} of {@code generation_config.json} (one id or a list), if the file exists. */
+  private static List<Integer> generationEos(Path file, int vocab) {
+    if (!Files.exists(file)) {
+      return List.of();
+    }
+    JsonNode root;
+    try {
+      root = HfConfig.JSON.readTree(Files.readString(file));
+    } catch (IOException e) {
+      throw new ConfigException(file + " is not readable JSON: " + e.getMessage(), e);
+    }
+    if (!root.isObject()) {
+      throw new ConfigException(file + " must be a JSON object");
+    }
+    return new HfConfig.Fields(root, file.toString()).tokenIds("eos_token_id", vocab);
   }
 }
