@@ -190,8 +190,17 @@ class HfCheckpointTest {
 
   /** Writes the packed (BitLinear) form in one file, quantizing like transformers' WeightQuant. */
   Path writePacked(DecoderConfig c, Map<String, float[]> w) throws IOException {
-    Path dir = Files.createDirectories(tmp.resolve("packed"));
-    Files.writeString(dir.resolve("config.json"), config(c, "bitlinear", "offline").toString());
+    return writeTernary(c, w, "bitlinear", true);
+  }
+
+  /**
+   * Writes a ternary form: BitLinear (packed, output divided by weight_scale) or AutoBitLinear
+   * offline (packed or float trits, output multiplied by weight_scale).
+   */
+  Path writeTernary(DecoderConfig c, Map<String, float[]> w, String linearClass, boolean packed) throws IOException {
+    boolean divides = linearClass.equals("bitlinear");
+    Path dir = Files.createDirectories(tmp.resolve(linearClass + (packed ? "-packed" : "-trits")));
+    Files.writeString(dir.resolve("config.json"), config(c, linearClass, "offline").toString());
     SafeTensorsWriter out = new SafeTensorsWriter();
     for (Map.Entry<String, float[]> e : w.entrySet()) {
       long[] shape = shape(c, e.getKey());
@@ -208,9 +217,17 @@ class HfCheckpointTest {
         }
         int o = (int) shape[0];
         int in = (int) shape[1];
-        out.add(e.getKey(), DType.U8, new long[] {o / 4, in}, packLikeTransformers(trits, o, in));
+        if (packed) {
+          out.add(e.getKey(), DType.U8, new long[] {o / 4, in}, packLikeTransformers(trits, o, in));
+        } else {
+          float[] t = new float[trits.length];
+          for (int i = 0; i < t.length; i++) {
+            t[i] = trits[i];
+          }
+          out.addFloats(e.getKey(), DType.BF16, shape, t);
+        }
         String scale = e.getKey().substring(0, e.getKey().length() - "weight".length()) + "weight_scale";
-        out.addFloats(scale, DType.F32, new long[] {1}, new float[] {s});
+        out.addFloats(scale, DType.F32, new long[] {1}, new float[] {divides ? s : 1f / s});
       } else {
         out.addFloats(e.getKey(), DType.BF16, shape, e.getValue());
       }
@@ -242,6 +259,33 @@ class HfCheckpointTest {
         dev.aphelion.tritter.model.KVCache.Storage.FLOAT32);
     assertArrayEquals(master.model().forward(ca, 0, prompt, true), packed.model().forward(cb, 0, prompt, true));
     assertArrayEquals(master.model().generate(prompt, 6, Sampler.greedy()), packed.model().generate(prompt, 6, Sampler.greedy()));
+    for (boolean bytes : new boolean[] {true, false}) {
+      HfModel auto = HfModel.load(writeTernary(c, w, "autobitlinear", bytes));
+      assertEquals(HfConfig.WeightForm.TERNARY_AUTOBITLINEAR, auto.config().weightForm());
+      var cc = auto.model().newCache(1, 16, dev.aphelion.tritter.model.KVCache.EvictionPolicy.ERROR,
+          dev.aphelion.tritter.model.KVCache.Storage.FLOAT32);
+      ca.reset(0);
+      assertArrayEquals(master.model().forward(ca, 0, prompt, true), auto.model().forward(cc, 0, prompt, true),
+          "autobitlinear offline, " + (bytes ? "packed" : "float trits"));
+    }
+  }
+
+  @Test
+  void offlineFloatWeightsMustBeTrits() throws IOException {
+    DecoderConfig c = tiny();
+    Map<String, float[]> w = masters(c, 11);
+    Path dir = writeTernary(c, w, "autobitlinear", false);
+    Files.writeString(dir.resolve("config.json"), config(c, "autobitlinear", "offline").toString());
+    SafeTensorsWriter out = new SafeTensorsWriter();
+    for (Map.Entry<String, float[]> e : w.entrySet()) {
+      out.addFloats(e.getKey(), DType.BF16, shape(c, e.getKey()), e.getValue());
+      if (e.getKey().endsWith("_proj.weight")) {
+        out.addFloats(e.getKey().replace(".weight", ".weight_scale"), DType.F32, new long[] {1}, new float[] {1f});
+      }
+    }
+    out.write(dir.resolve(HfCheckpoint.SINGLE_FILE));
+    SerializationException e = assertThrows(SerializationException.class, () -> HfModel.load(dir));
+    assertTrue(e.getMessage().contains("must be ternary"), e.getMessage());
   }
 
   @Test
