@@ -207,7 +207,7 @@ public final class HfCheckpoint implements AutoCloseable {
 
       @Override
       public Optional<PackedTernary> packed(String prefix, int rows, int cols) {
-        if (!prefix.startsWith("model.layers.")) {
+        if (!prefix.startsWith("model.layers.") || config.weightForm() == HfConfig.WeightForm.DENSE) {
           return Optional.empty();
         }
         return Optional.of(projection(prefix, rows, cols));
@@ -234,6 +234,8 @@ public final class HfCheckpoint implements AutoCloseable {
     String wName = prefix + ".weight";
     TensorInfo w = info(wName);
     return switch (config.weightForm()) {
+      case DENSE -> throw new SerializationException(directory + ": '" + wName + "' belongs to a " + config.architecture()
+          + " checkpoint, which holds float weights, not ternary ones");
       case MASTER_ONLINE -> {
         if (!w.dtype().isFloatConvertible()) {
           throw new SerializationException(directory + ": '" + wName + "' has dtype " + w.dtype()

@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The {@code config.json} of a Hugging Face {@code BitNetForCausalLM} checkpoint (model type {@code
- * bitnet}), validated field by field.
+ * bitnet}), or of a {@code LlamaForCausalLM} one (model type {@code llama}, float weights, run as
+ * the dense twin), validated field by field.
  *
  * <p>Every field the architecture uses is read with transformers' {@code BitNetConfig} default when
  * absent, and checked: a wrong type, an out-of-range value or a value this library does not
@@ -34,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * ({@code initializer_range}, {@code use_cache}, ...) are accepted; fields nobody knows are logged
  * once at WARN and ignored.
  *
- * @param decoder the decoder shape (activation {@link FfnActivation#SQUARED_RELU})
+ * @param architecture {@code BitNetForCausalLM} or {@code LlamaForCausalLM}
+ * @param decoder the decoder shape (activation {@link FfnActivation#SQUARED_RELU} for BitNet,
+ *     {@link FfnActivation#SWIGLU} for LLaMA)
  * @param weightForm how the checkpoint stores its projection weights
  * @param maxPositions {@code max_position_embeddings}
  * @param bosTokenId {@code bos_token_id}, or -1 when null or absent
@@ -42,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * @param dtype {@code torch_dtype} (or {@code dtype}): {@code bfloat16}, {@code float16} or {@code
  *     float32}
  */
-public record HfConfig(DecoderConfig decoder, WeightForm weightForm, int maxPositions, int bosTokenId,
+public record HfConfig(String architecture, DecoderConfig decoder, WeightForm weightForm, int maxPositions, int bosTokenId,
     List<Integer> eosTokenIds, String dtype) {
 
   private static final Logger LOG = LoggerFactory.getLogger(HfConfig.class);
@@ -87,7 +90,9 @@ public record HfConfig(DecoderConfig decoder, WeightForm weightForm, int maxPosi
      * {@code s = 1 / max(mean|W|, 1e-5)} over the whole tensor, {@code trit = clamp(round half even
      * (W·s), -1, 1)}, value {@code trit / s}.
      */
-    MASTER_ONLINE
+    MASTER_ONLINE,
+    /** A {@code LlamaForCausalLM} checkpoint: float projection weights, run dense. */
+    DENSE
   }
 
   /**
@@ -96,7 +101,7 @@ public record HfConfig(DecoderConfig decoder, WeightForm weightForm, int maxPosi
    * @throws ConfigException if a part is missing or out of range
    */
   public HfConfig {
-    if (decoder == null || weightForm == null || eosTokenIds == null || dtype == null) {
+    if (architecture == null || decoder == null || weightForm == null || eosTokenIds == null || dtype == null) {
       throw new ConfigException("HfConfig needs decoder, weightForm, eosTokenIds and dtype");
     }
     if (maxPositions < 1) {
@@ -145,22 +150,27 @@ public record HfConfig(DecoderConfig decoder, WeightForm weightForm, int maxPosi
       throw new ConfigException(source + ": config.json must be a JSON object");
     }
     String modelType = f.string("model_type", null);
-    if (!"bitnet".equals(modelType)) {
-      throw new ConfigException(source + ": model_type is " + quote(modelType) + "; only \"bitnet\" (BitNetForCausalLM) is supported");
+    boolean llama = "llama".equals(modelType);
+    if (!"bitnet".equals(modelType) && !llama) {
+      throw new ConfigException(source + ": model_type is " + quote(modelType)
+          + "; supported are \"bitnet\" (BitNetForCausalLM) and \"llama\" (LlamaForCausalLM, run dense)");
     }
+    String architecture = llama ? "LlamaForCausalLM" : "BitNetForCausalLM";
     JsonNode arch = root.get("architectures");
     if (arch != null && !arch.isNull()) {
-      if (!arch.isArray() || arch.size() != 1 || !"BitNetForCausalLM".equals(arch.get(0).asText())) {
-        throw new ConfigException(source + ": architectures is " + arch + "; only [\"BitNetForCausalLM\"] is supported");
+      if (!arch.isArray() || arch.size() != 1 || !architecture.equals(arch.get(0).asText())) {
+        throw new ConfigException(source + ": architectures is " + arch + "; model_type " + quote(modelType) + " needs [\""
+            + architecture + "\"]");
       }
     }
-    int vocab = f.positiveInt("vocab_size", 128256);
-    int hidden = f.positiveInt("hidden_size", 2560);
-    int ffn = f.positiveInt("intermediate_size", 6912);
-    int layers = f.positiveInt("num_hidden_layers", 30);
-    int heads = f.positiveInt("num_attention_heads", 20);
+    // defaults: transformers' BitNetConfig (the 2B4T shape) and LlamaConfig
+    int vocab = f.positiveInt("vocab_size", llama ? 32000 : 128256);
+    int hidden = f.positiveInt("hidden_size", llama ? 4096 : 2560);
+    int ffn = f.positiveInt("intermediate_size", llama ? 11008 : 6912);
+    int layers = f.positiveInt("num_hidden_layers", llama ? 32 : 30);
+    int heads = f.positiveInt("num_attention_heads", llama ? 32 : 20);
     int kvHeads = root.has("num_key_value_heads") && root.get("num_key_value_heads").isNull() ? heads
-        : f.positiveInt("num_key_value_heads", 5);
+        : f.positiveInt("num_key_value_heads", llama ? heads : 5);
     if (hidden % heads != 0) {
       throw new ConfigException(source + ": hidden_size " + hidden + " is not divisible by num_attention_heads " + heads);
     }
@@ -174,16 +184,19 @@ public record HfConfig(DecoderConfig decoder, WeightForm weightForm, int maxPosi
             + hidden / heads + "; only head_dim = hidden_size / num_attention_heads is supported");
       }
     }
-    String act = f.string("hidden_act", "relu2");
-    if (!"relu2".equals(act)) {
+    String act = f.string("hidden_act", llama ? "silu" : "relu2");
+    if (!llama && !"relu2".equals(act)) {
       throw new ConfigException(source + ": hidden_act is " + quote(act) + "; BitNet b1.58 uses \"relu2\" (squared ReLU), the only one supported");
     }
+    if (llama && !"silu".equals(act)) {
+      throw new ConfigException(source + ": hidden_act is " + quote(act) + "; LLaMA uses \"silu\" (SwiGLU), the only one supported");
+    }
     int maxPos = f.positiveInt("max_position_embeddings", 2048);
-    double eps = f.number("rms_norm_eps", 1e-5);
+    double eps = f.number("rms_norm_eps", llama ? 1e-6 : 1e-5);
     if (!(eps > 0) || eps >= 1) {
       throw new ConfigException(source + ": rms_norm_eps must be in (0, 1), got " + eps);
     }
-    double theta = rope(root, f, source);
+    double theta = rope(root, f, source, llama ? 10000.0 : 500000.0);
     boolean tied = f.bool("tie_word_embeddings", false);
     if (f.bool("attention_bias", false)) {
       throw new ConfigException(source + ": attention_bias is true; BitNet projections with biases are not supported");
@@ -197,20 +210,30 @@ public record HfConfig(DecoderConfig decoder, WeightForm weightForm, int maxPosi
     if (!Set.of("bfloat16", "float16", "float32").contains(dtype)) {
       throw new ConfigException(source + ": torch_dtype is " + quote(dtype) + "; expected bfloat16, float16 or float32");
     }
-    WeightForm form = quantization(root.get("quantization_config"), source);
+    WeightForm form;
+    if (llama) {
+      JsonNode qc = root.get("quantization_config");
+      if (qc != null && !qc.isNull()) {
+        throw new ConfigException(source + ": quantization_config " + qc + " on a LlamaForCausalLM checkpoint is not supported; "
+            + "only float (f32, f16, bf16) LLaMA weights load");
+      }
+      form = WeightForm.DENSE;
+    } else {
+      form = quantization(root.get("quantization_config"), source);
+    }
     warnUnknown(root, source);
     DecoderConfig decoder;
     try {
       decoder = DecoderConfig.builder().vocabSize(vocab).hiddenSize(hidden).numLayers(layers).numHeads(heads)
-          .numKvHeads(kvHeads).ffnSize(ffn).activation(FfnActivation.SQUARED_RELU).rmsNormEps((float) eps)
+          .numKvHeads(kvHeads).ffnSize(ffn).activation(llama ? FfnActivation.SWIGLU : FfnActivation.SQUARED_RELU).rmsNormEps((float) eps)
           .ropeTheta((float) theta).tiedEmbeddings(tied).build();
     } catch (ConfigException e) {
       throw new ConfigException(source + ": " + e.getMessage(), e);
     }
-    return new HfConfig(decoder, form, maxPos, bos, eos, dtype);
+    return new HfConfig(architecture, decoder, form, maxPos, bos, eos, dtype);
   }
 
-  private static double rope(JsonNode root, Fields f, String source) {
+  private static double rope(JsonNode root, Fields f, String source, double dflt) {
     JsonNode scaling = root.get("rope_scaling");
     if (scaling != null && !scaling.isNull()) {
       String type = scaling.path("rope_type").asText(scaling.path("type").asText(""));
@@ -239,7 +262,7 @@ public record HfConfig(DecoderConfig decoder, WeightForm weightForm, int maxPosi
         return checkTheta(theta, source);
       }
     }
-    return checkTheta(f.number("rope_theta", 500000.0), source);
+    return checkTheta(f.number("rope_theta", dflt), source);
   }
 
   private static double checkTheta(double theta, String source) {

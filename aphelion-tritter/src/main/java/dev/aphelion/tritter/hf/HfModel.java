@@ -48,7 +48,8 @@ public record HfModel(Path directory, HfConfig config, DecoderModel model, Set<I
   }
 
   /**
-   * Loads a model directory with ternary projections and an f32 embedding/head.
+   * Loads a model directory with ternary projections and an f32 embedding/head ({@code
+   * LlamaForCausalLM}: everything f32, {@link Precision#DENSE_F32}).
    *
    * @param directory holds {@code config.json} and the safetensors weights
    * @return the model
@@ -57,7 +58,11 @@ public record HfModel(Path directory, HfConfig config, DecoderModel model, Set<I
    * @throws dev.aphelion.core.error.ShapeException if a weight has the wrong shape
    */
   public static HfModel load(Path directory) {
-    return load(directory, Precision.TERNARY, false);
+    if (!Files.isDirectory(directory)) {
+      return load(directory, Precision.TERNARY, false); // reports what is wrong with the path
+    }
+    HfConfig config = HfConfig.read(directory.resolve("config.json"));
+    return load(directory, config.weightForm() == HfConfig.WeightForm.DENSE ? Precision.DENSE_F32 : Precision.TERNARY, false);
   }
 
   /**
@@ -78,7 +83,12 @@ public record HfModel(Path directory, HfConfig config, DecoderModel model, Set<I
     Objects.requireNonNull(precision, "precision");
     try (HfCheckpoint ckpt = HfCheckpoint.open(directory)) {
       HfConfig config = ckpt.config();
-      int layers = config.decoder().numLayers();
+      boolean dense = config.weightForm() == HfConfig.WeightForm.DENSE;
+      if (dense && precision != Precision.DENSE_F32) {
+        throw new ConfigException(directory + ": a " + config.architecture() + " checkpoint holds float weights that were not "
+            + "trained ternary; load it with Precision.DENSE_F32");
+      }
+      int layers = dense ? 0 : config.decoder().numLayers();
       for (int l = 0; l < layers; l++) {
         for (String norm : new String[] {"self_attn.attn_sub_norm.weight", "mlp.ffn_sub_norm.weight"}) {
           String name = "model.layers." + l + "." + norm;
@@ -90,7 +100,7 @@ public record HfModel(Path directory, HfConfig config, DecoderModel model, Set<I
       DecoderModel model = DecoderModel.fromWeights(config.decoder(), precision, ckpt.weights(), int8Embeddings);
       Set<String> unused = ckpt.unusedTensors();
       if (!unused.isEmpty()) {
-        throw new SerializationException(directory + ": tensors that BitNetForCausalLM with this config.json does not have: "
+        throw new SerializationException(directory + ": tensors that " + config.architecture() + " with this config.json does not have: "
             + (unused.size() > 8 ? unused.stream().limit(8).toList() + " and " + (unused.size() - 8) + " more" : unused));
       }
       Set<Integer> stops = new TreeSet<>(config.eosTokenIds());

@@ -271,6 +271,41 @@ class HfCheckpointTest {
   }
 
   @Test
+  void llamaCheckpointsLoadAsTheDenseTwin() throws IOException {
+    DecoderConfig c = DecoderConfig.builder().vocabSize(48).hiddenSize(32).numLayers(2).numHeads(4).numKvHeads(2).ffnSize(40)
+        .activation(dev.aphelion.tritter.model.FfnActivation.SWIGLU).rmsNormEps(1e-6f).ropeTheta(10000f).tiedEmbeddings(false).build();
+    Map<String, float[]> w = masters(c, 12);
+    w.keySet().removeIf(k -> k.endsWith("_sub_norm.weight"));
+    w.put("lm_head.weight", w.get("model.embed_tokens.weight").clone());
+    Path dir = Files.createDirectories(tmp.resolve("llama"));
+    ObjectNode n = JSON.createObjectNode();
+    n.putArray("architectures").add("LlamaForCausalLM");
+    n.put("model_type", "llama");
+    n.put("vocab_size", 48).put("hidden_size", 32).put("intermediate_size", 40).put("num_hidden_layers", 2)
+        .put("num_attention_heads", 4).put("num_key_value_heads", 2).put("hidden_act", "silu").put("rms_norm_eps", 1e-6)
+        .put("rope_theta", 10000.0).put("tie_word_embeddings", false).put("torch_dtype", "float32");
+    Files.writeString(dir.resolve("config.json"), n.toString());
+    SafeTensorsWriter out = new SafeTensorsWriter();
+    for (Map.Entry<String, float[]> e : w.entrySet()) {
+      out.addF32(e.getKey(), e.getKey().equals("lm_head.weight") ? new long[] {48, 32} : shape(c, e.getKey()), e.getValue());
+    }
+    out.write(dir.resolve(HfCheckpoint.SINGLE_FILE));
+    HfModel m = HfModel.load(dir);
+    assertEquals("LlamaForCausalLM", m.config().architecture());
+    assertEquals(HfConfig.WeightForm.DENSE, m.config().weightForm());
+    assertEquals(c, m.model().config());
+    var expected = dev.aphelion.tritter.model.DecoderModel.fromWeights(c, dev.aphelion.tritter.model.Precision.DENSE_F32,
+        dev.aphelion.tritter.io.WeightSource.ofMap(w));
+    int[] prompt = {3, 1, 4, 1, 5};
+    var ca = m.model().newCache(1, 8, dev.aphelion.tritter.model.KVCache.EvictionPolicy.ERROR, dev.aphelion.tritter.model.KVCache.Storage.FLOAT32);
+    var cb = expected.newCache(1, 8, dev.aphelion.tritter.model.KVCache.EvictionPolicy.ERROR, dev.aphelion.tritter.model.KVCache.Storage.FLOAT32);
+    // the same f32 computation (kernel dispatch may split sums differently: a few ulps)
+    assertArrayEquals(expected.forward(cb, 0, prompt, true), m.model().forward(ca, 0, prompt, true), 1e-5f);
+    ConfigException e = assertThrows(ConfigException.class, () -> HfModel.load(dir, dev.aphelion.tritter.model.Precision.TERNARY, false));
+    assertTrue(e.getMessage().contains("DENSE_F32"), e.getMessage());
+  }
+
+  @Test
   void offlineFloatWeightsMustBeTrits() throws IOException {
     DecoderConfig c = tiny();
     Map<String, float[]> w = masters(c, 11);
@@ -318,7 +353,8 @@ class HfCheckpointTest {
   @Test
   void configErrorsNameTheField() {
     assertConfigError(n -> n.put("hidden_act", "silu"), "hidden_act");
-    assertConfigError(n -> n.put("model_type", "llama"), "model_type");
+    assertConfigError(n -> n.put("model_type", "mistral"), "model_type");
+    assertConfigError(n -> n.put("model_type", "llama"), "architectures");
     assertConfigError(n -> n.remove("quantization_config"), "quantization_config is missing");
     assertConfigError(n -> ((ObjectNode) n.get("quantization_config")).put("linear_class", "foo"), "linear_class");
     assertConfigError(n -> ((ObjectNode) n.get("quantization_config")).put("quantization_mode", "lazy"), "quantization_mode");
