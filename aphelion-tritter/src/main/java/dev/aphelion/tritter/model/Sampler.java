@@ -95,6 +95,9 @@ public final class Sampler {
     if (isGreedy()) {
       return argMax(logits, off, vocab);
     }
+    if (topK >= vocab && topP >= 1f) {
+      return sampleAll(logits, off, vocab);
+    }
     if (topK >= vocab || topP < 1f) {
       return sampleSorted(logits, off, vocab);
     }
@@ -131,6 +134,33 @@ public final class Sampler {
       }
     }
     return idx[filled - 1];
+  }
+
+  /** Plain temperature sampling over the whole vocabulary: no sort. */
+  private int sampleAll(float[] logits, int off, int vocab) {
+    float max = Float.NEGATIVE_INFINITY;
+    for (int i = 0; i < vocab; i++) {
+      max = Math.max(max, logits[off + i]);
+    }
+    double[] p = new double[vocab];
+    double sum = 0;
+    for (int i = 0; i < vocab; i++) {
+      float v = logits[off + i];
+      p[i] = Float.isNaN(v) ? 0 : Math.exp((v - max) / temperature);
+      sum += p[i];
+    }
+    double u = random.nextDouble() * sum;
+    int last = 0;
+    for (int i = 0; i < vocab; i++) {
+      if (p[i] > 0) {
+        last = i;
+        u -= p[i];
+        if (u < 0) {
+          return i;
+        }
+      }
+    }
+    return last;
   }
 
   /** Full sort: needed for top-p and for top-k over (nearly) the whole vocabulary. */

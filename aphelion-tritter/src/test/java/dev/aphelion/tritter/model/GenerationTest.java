@@ -81,6 +81,13 @@ class GenerationTest {
       seen.add(two.sample(logits, 0, logits.length));
     }
     assertEquals(Set.of(1, 2), seen);
+    Sampler all = Sampler.of(1f, 0, 1f, 4);
+    int[] counts = new int[logits.length];
+    for (int i = 0; i < 4000; i++) {
+      counts[all.sample(logits, 0, logits.length)]++;
+    }
+    // p(1) ≈ 0.52, p(2) ≈ 0.47: both frequent, token 3 (p ≈ 3e-5) essentially never
+    assertTrue(counts[1] > 1800 && counts[2] > 1600 && counts[3] < 5, java.util.Arrays.toString(counts));
     Sampler k1 = Sampler.of(2f, 1, 1f, 3);
     assertEquals(1, k1.sample(logits, 0, logits.length));
     assertThrows(ConfigException.class, () -> Sampler.of(1f, 0, 0f, 1));
