@@ -7,6 +7,7 @@ import dev.aphelion.core.backend.BackendRegistry;
 import dev.aphelion.core.error.AphelionException;
 import dev.aphelion.core.error.ErrorCode;
 import dev.aphelion.core.graph.BuildGraph;
+import dev.aphelion.core.io.AtomicFiles;
 import dev.aphelion.core.pipeline.BuildContext;
 import dev.aphelion.core.pipeline.BuildPipeline;
 import dev.aphelion.core.pipeline.PipelineResult;
@@ -396,21 +397,44 @@ public final class FashionDemo {
   }
 
   private void writeOutputs(Map<String, Object> summary, List<RunResult> runs) {
+    List<TrainingChart.Series> series = new ArrayList<>();
+    for (int i = 0; i < runs.size(); i++) {
+      RunResult r = runs.get(i);
+      series.add(new TrainingChart.Series(r.label(), TrainingChart.PALETTE.get(i), r.epochs()));
+    }
+    String title = "Fashion-MNIST, MLP " + java.util.Arrays.toString(LAYERS) + ", " + options.workers()
+        + " data-parallel workers";
+    writeOutputs(options.out(), summary, title, series);
+    out.println("wrote " + options.out().resolve(SUMMARY) + " and " + options.out().resolve(CHART));
+  }
+
+  static final String SUMMARY = "summary.json";
+  static final String CHART = "training.png";
+
+  /**
+   * Writes {@code training.png} and then {@code summary.json}, each replaced atomically. The
+   * summary goes last and names the chart's SHA-256, so a kill never leaves a new summary beside
+   * an old chart, and a new chart beside an old summary is detectable.
+   */
+  static void writeOutputs(Path dir, Map<String, Object> summary, String title, List<TrainingChart.Series> series) {
+    byte[] chart = TrainingChart.png(title, series);
+    Map<String, Object> withChart = new LinkedHashMap<>(summary);
+    withChart.put("chart", Map.of("file", CHART, "sha256", sha256(chart)));
     try {
-      Files.createDirectories(options.out());
-      Path json = options.out().resolve("summary.json");
-      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), summary);
-      List<TrainingChart.Series> series = new ArrayList<>();
-      for (int i = 0; i < runs.size(); i++) {
-        RunResult r = runs.get(i);
-        series.add(new TrainingChart.Series(r.label(), TrainingChart.PALETTE.get(i), r.epochs()));
-      }
-      Path png = options.out().resolve("training.png");
-      TrainingChart.write(png, "Fashion-MNIST, MLP " + java.util.Arrays.toString(LAYERS)
-          + ", " + options.workers() + " data-parallel workers", series);
-      out.println("wrote " + json + " and " + png);
+      Files.createDirectories(dir);
+      byte[] json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(withChart);
+      AtomicFiles.write(dir.resolve(CHART), chart);
+      AtomicFiles.write(dir.resolve(SUMMARY), json);
     } catch (IOException e) {
-      throw new AphelionException(ErrorCode.IO, "cannot write to " + options.out() + ": " + e, e);
+      throw new AphelionException(ErrorCode.IO, "cannot write to " + dir + ": " + e, e);
+    }
+  }
+
+  static String sha256(byte[] bytes) {
+    try {
+      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every JDK", e);
     }
   }
 

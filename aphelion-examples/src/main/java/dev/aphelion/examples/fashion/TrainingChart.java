@@ -13,12 +13,13 @@ import java.awt.geom.Ellipse2D;
 import java.awt.geom.Rectangle2D;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.io.OutputStream;
+import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.ToDoubleFunction;
+import dev.aphelion.core.io.AtomicFiles;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.annotations.XYTitleAnnotation;
@@ -107,16 +108,32 @@ public final class TrainingChart {
    * @param series the runs
    */
   public static void write(Path file, String title, List<Series> series) {
-    BufferedImage img = render(title, series);
+    byte[] png = png(title, series);
     try {
-      if (file.getParent() != null) {
-        Files.createDirectories(file.getParent());
-      }
-      try (OutputStream out = Files.newOutputStream(file)) {
-        ChartUtils.writeBufferedImageAsPNG(out, img);
+      if (file.toAbsolutePath().getParent() != null) {
+        Files.createDirectories(file.toAbsolutePath().getParent());
       }
     } catch (IOException e) {
       throw new AphelionException(ErrorCode.IO, "cannot write chart " + file + ": " + e, e);
+    }
+    AtomicFiles.write(file, png);
+  }
+
+  /**
+   * Renders the chart as PNG bytes.
+   *
+   * @param title the title
+   * @param series the runs
+   * @return the PNG file's content
+   */
+  public static byte[] png(String title, List<Series> series) {
+    BufferedImage img = render(title, series);
+    try {
+      ByteArrayOutputStream out = new ByteArrayOutputStream(1 << 16);
+      ChartUtils.writeBufferedImageAsPNG(out, img);
+      return out.toByteArray();
+    } catch (IOException e) {
+      throw new AphelionException(ErrorCode.IO, "cannot encode the chart as PNG: " + e, e);
     }
   }
 
