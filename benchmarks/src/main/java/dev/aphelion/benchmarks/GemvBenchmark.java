@@ -2,6 +2,7 @@ package dev.aphelion.benchmarks;
 
 import dev.aphelion.tritter.dense.DenseMatmul;
 import dev.aphelion.tritter.quant.Int8Activations;
+import dev.aphelion.tritter.ternary.BaselineTernary;
 import dev.aphelion.tritter.ternary.PackedTernary;
 import dev.aphelion.tritter.ternary.TernaryMatmul;
 import java.util.concurrent.TimeUnit;
@@ -76,6 +77,16 @@ public class GemvBenchmark {
   @Benchmark
   public float[] ternaryInt8() {
     ternaryMatmul.gemvInt8(ternary, Int8Activations.quantize(x), y);
+    return y;
+  }
+
+  /**
+   * The int8 kernel as it was before issue 11 (a frozen copy, {@code BaselineTernary}), quantization
+   * included: the "before" of every before/after ratio, measured in the same run.
+   */
+  @Benchmark
+  public float[] ternaryInt8Baseline() {
+    BaselineTernary.gemmInt8(ternary, Int8Activations.quantize(x), y);
     return y;
   }
 }

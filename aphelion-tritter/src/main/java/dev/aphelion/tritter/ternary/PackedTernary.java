@@ -46,6 +46,8 @@ public final class PackedTernary {
   private final int rowBlocks;
   private final byte[] nibbles; // [rowBlock][quad][BLOCK_ROWS]
   private final float[] blockScales; // [rowBlock][group][BLOCK_ROWS]
+  /** A kernel's own arrangement of the weights, derived on first use (see WordLayout); never serialized. */
+  private volatile Object kernelLayout;
 
   private PackedTernary(int rows, int cols, int groupSize) {
     this.rows = rows;
@@ -346,6 +348,16 @@ public final class PackedTernary {
   /** Columns of group {@code g}. */
   int colsInGroup(int g) {
     return g < groups - 1 ? groupSize : cols - (groups - 1) * groupSize;
+  }
+
+  /** The arrangement a kernel derived from these weights, or {@code null}. */
+  Object kernelLayout() {
+    return kernelLayout;
+  }
+
+  /** Keeps a kernel's derived arrangement (two threads may race to set equal ones: harmless). */
+  void kernelLayout(Object layout) {
+    kernelLayout = layout;
   }
 
   byte[] nibbles() {

@@ -137,6 +137,22 @@ final class PanamaTernaryKernels implements TernaryKernels {
     return SUPPORTED ? 512 : INT8_256 ? 256 : 0;
   }
 
+  /**
+   * The int8 kernel {@code w} runs on in this JVM: {@code "lut512"} (16-entry short tables, 32 rows
+   * per lookup), {@code "word256"} ({@link PanamaWordKernels}: 2-bit fields in 16-bit words,
+   * multiply-add, no lookups), {@code "lut256"} (the table kernel on 16-lane shorts, for weights whose
+   * small groups do not suit {@link WordLayout}), or {@code "scalar"}. For tests and diagnostics.
+   */
+  static String int8Kernel(PackedTernary w) {
+    if (SUPPORTED) {
+      return "lut512";
+    }
+    if (!INT8_256) {
+      return "scalar";
+    }
+    return WordLayout.suits(w) ? "word256" : "lut256";
+  }
+
   /** Vector width in bits the float kernel runs on in this JVM: 512, 256, or 0 (scalar reference). */
   static int floatVectorBits() {
     return int8VectorBits();
@@ -174,6 +190,10 @@ final class PanamaTernaryKernels implements TernaryKernels {
   public void matmulInt8(PackedTernary w, MemorySegment q, float[] xScales, int batch, float[] bias, float[] y, RowPool pool) {
     if (!SUPPORTED && !INT8_256) {
       fallback.matmulInt8(w, q, xScales, batch, bias, y, pool);
+      return;
+    }
+    if (INT8_256 && WordLayout.suits(w)) {
+      PanamaWordKernels.matmulInt8(w, q, xScales, batch, bias, y, pool);
       return;
     }
     boolean wide = SUPPORTED;

@@ -80,6 +80,49 @@ class TernaryMatmulTest {
     return new int[] {cols, 4, 7, 64, Math.max(1, cols / 3)};
   }
 
+  /**
+   * The int8 kernels on batches that take every token tile of the 256-bit word kernel (1-3 tokens
+   * one by one; 4, 8 and their remainders on weights unpacked once per span), on groups that cross
+   * its 1024-column segments and its 128-column padding, and on the largest sums it can meet (all
+   * weights +1 or -1 times +-127: every 16-bit segment sum at its bound of 8128). Bit for bit
+   * against the scalar reference whatever kernel this JVM picks; {@code
+   * PanamaTernaryKernels.int8Kernel} names it in the message.
+   */
+  @Test
+  void int8PathIsExactOnEveryTokenTileAndSegment() {
+    Random rnd = new Random(11);
+    int[][] shapes = {{70, 1100, 1100}, {33, 2100, 1050}, {5, 3001, 3001}, {64, 2048, 2048}, {65, 129, 129}, {3, 1021, 340}, {130, 4099, 4099}};
+    for (int[] shape : shapes) {
+      for (int batch : new int[] {1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 17}) {
+        for (int extreme = 0; extreme < 3; extreme++) {
+          int rows = shape[0];
+          int cols = shape[1];
+          double plus = extreme == 0 ? 0.3 : extreme == 1 ? 1.0 : 0.0;
+          double minus = extreme == 0 ? 0.3 : extreme == 1 ? 0.0 : 1.0;
+          PackedTernary w = randomWeights(rnd, rows, cols, shape[2], plus, minus);
+          byte[] q = new byte[batch * cols];
+          for (int i = 0; i < q.length; i++) {
+            q[i] = extreme == 0 ? (byte) (rnd.nextInt(255) - 127) : (byte) (i % 3 == 0 ? -127 : 127);
+          }
+          if (extreme != 0) {
+            java.util.Arrays.fill(q, 0, cols, (byte) 127); // token 0: every product +-127, the same sign
+          }
+          float[] scales = new float[batch];
+          for (int b = 0; b < batch; b++) {
+            scales[b] = 1e-3f + rnd.nextFloat();
+          }
+          Int8Activations x = Int8Activations.of(q, scales, batch, cols);
+          float[] bias = rnd.nextBoolean() ? randomFloats(rnd, rows) : null;
+          float[] ys = new float[batch * rows];
+          float[] yv = new float[batch * rows];
+          SCALAR.gemmInt8(w, x, ys, bias);
+          VECTOR.gemmInt8(w, x, yv, bias);
+          assertArrayEquals(ys, yv, PanamaTernaryKernels.int8Kernel(w) + " " + rows + "x" + cols + " group " + shape[2] + " batch " + batch + " extreme " + extreme);
+        }
+      }
+    }
+  }
+
   @Test
   void int8PathIsExactOnOddShapes() {
     Random rnd = new Random(42);

@@ -1,0 +1,342 @@
+package dev.aphelion.tritter.ternary;
+
+import static jdk.incubator.vector.VectorOperators.ASHR;
+import static jdk.incubator.vector.VectorOperators.GT;
+import static jdk.incubator.vector.VectorOperators.LT;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+
+import dev.aphelion.tritter.kernel.RowPool;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The int8 kernels for 256-bit vectors (AVX2 class) on the {@link WordLayout} arrangement: no table
+ * lookups and no lane permutations, which AVX2 has only for bytes within 128-bit halves. Per 16
+ * weights of a row: a shift left and an arithmetic shift right turn the 2-bit field into the weight
+ * (-1, 0 or +1 in every 16-bit lane), one 16-lane multiply by 16 consecutive int8 activations
+ * widened to shorts gives 16 exact products, one add accumulates them (C2: {@code vpsllw}, {@code
+ * vpsraw}, {@code vpmullw}, {@code vpaddw}). The 16-bit sums of one segment (at most 2048 columns
+ * of one group) cannot overflow; they are widened to int and added up per row and group, so the
+ * integer sums are exact and the float epilogue (group by group, then the token scale, then the
+ * bias) is the scalar reference's: results are bit for bit the same.
+ *
+ * <p>GEMV: four rows per pass share each activation load. GEMM: two rows times four tokens per
+ * pass share each weight load and each field extraction (the weights of a row tile are unpacked once
+ * for four tokens), and a span's weights (64 rows) stay in L2 while all token tiles go over them.
+ */
+final class PanamaWordKernels {
+
+  private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
+  private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+  private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+  /** Tokens whose products share one unpacking of the weights. */
+  static final int TOKEN_TILE = 8;
+  /**
+   * Shorts between the activations of two (segment, token) pairs: a segment's 1024 columns plus 32,
+   * a constant so that the multiply loops address every token from one base register, and not a
+   * multiple of 4 KiB apart, so that 8 tokens do not fall into the same L1 sets.
+   */
+  private static final int XS_STRIDE = WordLayout.SEGMENT_BLOCKS * WordLayout.BLOCK_COLS + 32;
+  private static final int TILE_WORDS = WordLayout.TILE_ROWS * WordLayout.LANES;
+
+  /** Activations widened to shorts, per calling thread, reused between calls. */
+  private static final ThreadLocal<short[][]> XS = ThreadLocal.withInitial(() -> new short[][] {new short[0]});
+
+  /*
+   * 0xC000, 1 and -1 in 16 lanes each, loaded from memory inside the kernels: C2 rematerializes a
+   * broadcast constant (a load from the constant pool, or vpcmpeqd) at every use instead of keeping
+   * it in a register; vectors it loaded itself stay in registers or become memory operands.
+   */
+  private static final short[] CONSTANTS = constants();
+
+  private static short[] constants() {
+    short[] c = new short[48];
+    for (int i = 0; i < 16; i++) {
+      c[i] = (short) 0xC000;
+      c[16 + i] = 1;
+      c[32 + i] = -1;
+    }
+    return c;
+  }
+
+  /** From this many tokens on, a span's weights are unpacked once per call and shared by all tokens. */
+  static final int UNPACK_FROM = 4;
+
+  private PanamaWordKernels() {}
+
+  static void matmulInt8(PackedTernary w, MemorySegment q, float[] xScales, int batch, float[] bias, float[] y, RowPool pool) {
+    WordLayout lay = WordLayout.of(w);
+    int cols = w.cols();
+    int need = Math.multiplyExact(Math.multiplyExact(lay.segments(), batch), XS_STRIDE);
+    short[][] holder = XS.get();
+    if (holder[0].length < need) {
+      holder[0] = new short[need];
+    }
+    short[] xs = holder[0];
+    // The padding columns of xs may hold anything: their weights are 0.
+    pool.forRange(batch, Math.max(1, (1 << 16) / cols), (t0, t1) -> {
+      byte[] row = new byte[cols + B.length()];
+      for (int t = t0; t < t1; t++) {
+        MemorySegment.copy(q, ValueLayout.JAVA_BYTE, (long) t * cols, row, 0, cols);
+        widen(w, lay, row, xs, batch, t);
+      }
+    });
+    int groups = w.groupsPerRow();
+    pool.forRange(lay.spans(), 1, (sp0, sp1) -> {
+      int[] isum = new int[(batch < UNPACK_FROM ? 1 : batch) * WordLayout.SPAN_ROWS * groups];
+      short[] fields = batch < UNPACK_FROM ? null : new short[WordLayout.SPAN_ROWS * WordLayout.SEGMENT_BLOCKS * WordLayout.BLOCK_COLS];
+      for (int sp = sp0; sp < sp1; sp++) {
+        if (batch < UNPACK_FROM) {
+          for (int t = 0; t < batch; t++) {
+            Arrays.fill(isum, 0);
+            span1(lay, xs, batch, t, sp, isum, groups);
+            finish(w, sp, isum, 0, xScales[t], bias, y, t * w.rows());
+          }
+        } else {
+          Arrays.fill(isum, 0);
+          spanBatch(lay, xs, sp, batch, isum, groups, fields);
+          for (int t = 0; t < batch; t++) {
+            finish(w, sp, isum, t * WordLayout.SPAN_ROWS * groups, xScales[t], bias, y, t * w.rows());
+          }
+        }
+      }
+    });
+  }
+
+  /**
+   * All tokens, the rows of span {@code sp}, segment by segment: first every row's weights of the
+   * segment are unpacked once into {@code fields} (one short per weight, -1, 0 or +1: 2 KiB a row,
+   * 128 KiB for the span, in L2), then every tile of 8 (then 4, then 1) tokens multiplies them with
+   * its activations. The multiply loop is one load of 16 weights and, per token, one multiply with
+   * a memory operand and one add: 17 instructions per 128 products, with 9 vector registers, where
+   * unpacking inside that loop made C2 spill (it computes all 8 fields of a word before using them).
+   */
+  private static void spanBatch(WordLayout lay, short[] xs, int sp, int batch, int[] isum, int groups, short[] fields) {
+    short[] wd = lay.words();
+    int tiles = lay.tilesInSpan(sp);
+    int rowsInSpan = tiles * WordLayout.TILE_ROWS;
+    int tokenStride = WordLayout.SPAN_ROWS * groups;
+    ShortVector top = ShortVector.fromArray(S, CONSTANTS, 0);
+    ShortVector one = ShortVector.fromArray(S, CONSTANTS, 16);
+    ShortVector minusOne = ShortVector.fromArray(S, CONSTANTS, 32);
+    for (int seg = 0; seg < lay.segments(); seg++) {
+      int base = lay.segmentBase(sp, seg);
+      int nb = lay.segBlocks(seg);
+      int segLen = nb * WordLayout.BLOCK_COLS;
+      int xb = seg * batch * XS_STRIDE;
+      int g = lay.segGroup(seg);
+      for (int r = 0; r < rowsInSpan; r++) {
+        int off = base + (r / WordLayout.TILE_ROWS) * nb * TILE_WORDS + (r % WordLayout.TILE_ROWS) * WordLayout.LANES;
+        int fo = r * segLen;
+        for (int k = 0; k < nb; k++) {
+          ShortVector v = ShortVector.fromArray(S, wd, off + k * TILE_WORDS);
+          int o = fo + k * WordLayout.BLOCK_COLS;
+          v.and(top).max(minusOne).min(one).intoArray(fields, o + 112);
+          v = v.reinterpretAsInts().lanewise(LSHL, 2).reinterpretAsShorts();
+          v.and(top).max(minusOne).min(one).intoArray(fields, o + 96);
+          v = v.reinterpretAsInts().lanewise(LSHL, 2).reinterpretAsShorts();
+          v.and(top).max(minusOne).min(one).intoArray(fields, o + 80);
+          v = v.reinterpretAsInts().lanewise(LSHL, 2).reinterpretAsShorts();
+          v.and(top).max(minusOne).min(one).intoArray(fields, o + 64);
+          v = v.reinterpretAsInts().lanewise(LSHL, 2).reinterpretAsShorts();
+          v.and(top).max(minusOne).min(one).intoArray(fields, o + 48);
+          v = v.reinterpretAsInts().lanewise(LSHL, 2).reinterpretAsShorts();
+          v.and(top).max(minusOne).min(one).intoArray(fields, o + 32);
+          v = v.reinterpretAsInts().lanewise(LSHL, 2).reinterpretAsShorts();
+          v.and(top).max(minusOne).min(one).intoArray(fields, o + 16);
+          v = v.reinterpretAsInts().lanewise(LSHL, 2).reinterpretAsShorts();
+          v.and(top).max(minusOne).min(one).intoArray(fields, o);
+        }
+      }
+      int t = 0;
+      for (; t + 8 <= batch; t += 8) {
+        times8(fields, rowsInSpan, segLen, xs, xb + t * XS_STRIDE, isum, t * tokenStride + g, groups, tokenStride);
+      }
+      for (; t + 4 <= batch; t += 4) {
+        times4(fields, rowsInSpan, segLen, xs, xb + t * XS_STRIDE, isum, t * tokenStride + g, groups, tokenStride);
+      }
+      for (; t < batch; t++) {
+        times1(fields, rowsInSpan, segLen, xs, xb + t * XS_STRIDE, isum, t * tokenStride + g, groups);
+      }
+    }
+  }
+
+  /** Unpacked weights of {@code rows} rows ({@code len} each) times 8 tokens' activations, sums into {@code isum}. */
+  private static void times8(short[] f, int rows, int len, short[] xs, int x0, int[] isum, int is, int groups, int tokenStride) {
+    for (int r = 0; r < rows; r++) {
+      int fo = r * len;
+      ShortVector a0 = ShortVector.zero(S);
+      ShortVector a1 = a0;
+      ShortVector a2 = a0;
+      ShortVector a3 = a0;
+      ShortVector a4 = a0;
+      ShortVector a5 = a0;
+      ShortVector a6 = a0;
+      ShortVector a7 = a0;
+      for (int i = 0; i < len; i += WordLayout.LANES) {
+        ShortVector w = ShortVector.fromArray(S, f, fo + i);
+        a0 = a0.add(ShortVector.fromArray(S, xs, x0 + i).mul(w));
+        a1 = a1.add(ShortVector.fromArray(S, xs, x0 + 1 * XS_STRIDE + i).mul(w));
+        a2 = a2.add(ShortVector.fromArray(S, xs, x0 + 2 * XS_STRIDE + i).mul(w));
+        a3 = a3.add(ShortVector.fromArray(S, xs, x0 + 3 * XS_STRIDE + i).mul(w));
+        a4 = a4.add(ShortVector.fromArray(S, xs, x0 + 4 * XS_STRIDE + i).mul(w));
+        a5 = a5.add(ShortVector.fromArray(S, xs, x0 + 5 * XS_STRIDE + i).mul(w));
+        a6 = a6.add(ShortVector.fromArray(S, xs, x0 + 6 * XS_STRIDE + i).mul(w));
+        a7 = a7.add(ShortVector.fromArray(S, xs, x0 + 7 * XS_STRIDE + i).mul(w));
+      }
+      int o = is + r * groups;
+      isum[o] += sum(a0);
+      isum[o + tokenStride] += sum(a1);
+      isum[o + 2 * tokenStride] += sum(a2);
+      isum[o + 3 * tokenStride] += sum(a3);
+      isum[o + 4 * tokenStride] += sum(a4);
+      isum[o + 5 * tokenStride] += sum(a5);
+      isum[o + 6 * tokenStride] += sum(a6);
+      isum[o + 7 * tokenStride] += sum(a7);
+    }
+  }
+
+  /** {@link #times8} for 4 tokens. */
+  private static void times4(short[] f, int rows, int len, short[] xs, int x0, int[] isum, int is, int groups, int tokenStride) {
+    for (int r = 0; r < rows; r++) {
+      int fo = r * len;
+      ShortVector a0 = ShortVector.zero(S);
+      ShortVector a1 = a0;
+      ShortVector a2 = a0;
+      ShortVector a3 = a0;
+      for (int i = 0; i < len; i += WordLayout.LANES) {
+        ShortVector w = ShortVector.fromArray(S, f, fo + i);
+        a0 = a0.add(ShortVector.fromArray(S, xs, x0 + i).mul(w));
+        a1 = a1.add(ShortVector.fromArray(S, xs, x0 + 1 * XS_STRIDE + i).mul(w));
+        a2 = a2.add(ShortVector.fromArray(S, xs, x0 + 2 * XS_STRIDE + i).mul(w));
+        a3 = a3.add(ShortVector.fromArray(S, xs, x0 + 3 * XS_STRIDE + i).mul(w));
+      }
+      int o = is + r * groups;
+      isum[o] += sum(a0);
+      isum[o + tokenStride] += sum(a1);
+      isum[o + 2 * tokenStride] += sum(a2);
+      isum[o + 3 * tokenStride] += sum(a3);
+    }
+  }
+
+  /** {@link #times8} for one token. */
+  private static void times1(short[] f, int rows, int len, short[] xs, int x0, int[] isum, int is, int groups) {
+    for (int r = 0; r < rows; r++) {
+      int fo = r * len;
+      ShortVector a0 = ShortVector.zero(S);
+      for (int i = 0; i < len; i += WordLayout.LANES) {
+        a0 = a0.add(ShortVector.fromArray(S, xs, x0 + i).mul(ShortVector.fromArray(S, f, fo + i)));
+      }
+      isum[is + r * groups] += sum(a0);
+    }
+  }
+
+  /**
+   * Token {@code t} (int8, {@code cols} values plus slack in {@code row}) into {@code xs}, segment by
+   * segment at {@code (seg * batch + t) * XS_STRIDE}. The padding columns of a segment are left as
+   * they are: their weights are 0.
+   */
+  private static void widen(PackedTernary w, WordLayout lay, byte[] row, short[] xs, int batch, int t) {
+    for (int seg = 0; seg < lay.segments(); seg++) {
+      int g = lay.segGroup(seg);
+      int within = lay.segBlock0(seg) * WordLayout.BLOCK_COLS - lay.groupCol0(g);
+      int len = Math.min(lay.segBlocks(seg) * WordLayout.BLOCK_COLS, w.colsInGroup(g) - within);
+      int src = g * w.groupSize() + within;
+      int dst = (seg * batch + t) * XS_STRIDE;
+      int c = 0;
+      for (; c + B.length() <= len; c += B.length()) {
+        ((ShortVector) ByteVector.fromArray(B, row, src + c).convertShape(VectorOperators.B2S, S, 0)).intoArray(xs, dst + c);
+      }
+      for (; c < len; c++) {
+        xs[dst + c] = row[src + c];
+      }
+    }
+  }
+
+  /** {@code y} of one token for the rows of span {@code sp}, from its integer sums per row and group. */
+  private static void finish(PackedTernary w, int sp, int[] isum, int isOff, float xScale, float[] bias, float[] y, int yOff) {
+    int groups = w.groupsPerRow();
+    float[] bs = w.blockScales();
+    int r0 = sp * WordLayout.SPAN_ROWS;
+    int r1 = Math.min(w.rows(), r0 + WordLayout.SPAN_ROWS);
+    for (int r = r0; r < r1; r++) {
+      int sBase = (r / PackedTernary.BLOCK_ROWS) * groups * PackedTernary.BLOCK_ROWS + r % PackedTernary.BLOCK_ROWS;
+      int is = isOff + (r - r0) * groups;
+      float s = 0f;
+      for (int g = 0; g < groups; g++) {
+        s += (float) isum[is + g] * bs[sBase + g * PackedTernary.BLOCK_ROWS];
+      }
+      float v = s * xScale;
+      y[yOff + r] = bias == null ? v : v + bias[r];
+    }
+  }
+
+  /** Sum of the 16 lanes, as int (16 sums of up to 16256 in magnitude). */
+  private static int sum(ShortVector a) {
+    IntVector lo = (IntVector) a.convertShape(VectorOperators.S2I, I, 0);
+    IntVector hi = (IntVector) a.convertShape(VectorOperators.S2I, I, 1);
+    return lo.add(hi).reduceLanes(VectorOperators.ADD);
+  }
+
+  /**
+   * 1 token(s) (at {@code xOff}, {@code xOff + xStride}, ...), the rows of span {@code sp}: each row's
+   * words are read and unpacked once for all of them; sums of token {@code k} go to {@code
+   * isum[k * SPAN_ROWS * groups ...]}.
+   */
+  private static void span1(WordLayout lay, short[] xs, int batch, int token, int sp, int[] isum, int groups) {
+    short[] wd = lay.words();
+    int tiles = lay.tilesInSpan(sp);
+    int tokenStride = WordLayout.SPAN_ROWS * groups;
+    ShortVector top = ShortVector.fromArray(S, CONSTANTS, 0);
+    ShortVector one = ShortVector.fromArray(S, CONSTANTS, 16);
+    ShortVector minusOne = ShortVector.fromArray(S, CONSTANTS, 32);
+    for (int seg = 0; seg < lay.segments(); seg++) {
+      int base = lay.segmentBase(sp, seg);
+      int nb = lay.segBlocks(seg);
+      int xb = (seg * batch + token) * XS_STRIDE;
+      int g = lay.segGroup(seg);
+      for (int tile = 0; tile < tiles; tile++) {
+        for (int i = 0; i < WordLayout.TILE_ROWS; i++) {
+          int off = base + tile * nb * TILE_WORDS + i * WordLayout.LANES;
+          ShortVector a0 = ShortVector.zero(S);
+          for (int k = 0; k < nb; k++) {
+            int xo = xb + k * WordLayout.BLOCK_COLS;
+            ShortVector w = ShortVector.fromArray(S, wd, off + k * TILE_WORDS);
+            ShortVector f;
+            f = w.and(top).max(minusOne).min(one);
+            a0 = a0.add(ShortVector.fromArray(S, xs, xo + 112).mul(f));
+            w = w.reinterpretAsInts().lanewise(LSHL, 2).reinterpretAsShorts();
+            f = w.and(top).max(minusOne).min(one);
+            a0 = a0.add(ShortVector.fromArray(S, xs, xo + 96).mul(f));
+            w = w.reinterpretAsInts().lanewise(LSHL, 2).reinterpretAsShorts();
+            f = w.and(top).max(minusOne).min(one);
+            a0 = a0.add(ShortVector.fromArray(S, xs, xo + 80).mul(f));
+            w = w.reinterpretAsInts().lanewise(LSHL, 2).reinterpretAsShorts();
+            f = w.and(top).max(minusOne).min(one);
+            a0 = a0.add(ShortVector.fromArray(S, xs, xo + 64).mul(f));
+            w = w.reinterpretAsInts().lanewise(LSHL, 2).reinterpretAsShorts();
+            f = w.and(top).max(minusOne).min(one);
+            a0 = a0.add(ShortVector.fromArray(S, xs, xo + 48).mul(f));
+            w = w.reinterpretAsInts().lanewise(LSHL, 2).reinterpretAsShorts();
+            f = w.and(top).max(minusOne).min(one);
+            a0 = a0.add(ShortVector.fromArray(S, xs, xo + 32).mul(f));
+            w = w.reinterpretAsInts().lanewise(LSHL, 2).reinterpretAsShorts();
+            f = w.and(top).max(minusOne).min(one);
+            a0 = a0.add(ShortVector.fromArray(S, xs, xo + 16).mul(f));
+            w = w.reinterpretAsInts().lanewise(LSHL, 2).reinterpretAsShorts();
+            f = w.and(top).max(minusOne).min(one);
+            a0 = a0.add(ShortVector.fromArray(S, xs, xo + 0).mul(f));
+          }
+          int is = (tile * WordLayout.TILE_ROWS + i) * groups + g;
+          isum[is + 0 * tokenStride] += sum(a0);
+        }
+      }
+    }
+  }
+}
