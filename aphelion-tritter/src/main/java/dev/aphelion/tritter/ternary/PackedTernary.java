@@ -296,7 +296,9 @@ public final class PackedTernary {
 
   /**
    * Bytes held by the weight and scale arrays (array headers excluded): 2 bits per weight of the
-   * padded layout plus 4 bytes per scale of the padded row blocks.
+   * padded layout plus 4 bytes per scale of the padded row blocks. Not counted: an arrangement a
+   * kernel derives on first use and keeps with the weights (the 256-bit int8 kernel's, about 2 more
+   * bits per weight, see {@code WordLayout}).
    */
   public long memoryBytes() {
     return (long) nibbles.length + 4L * blockScales.length;

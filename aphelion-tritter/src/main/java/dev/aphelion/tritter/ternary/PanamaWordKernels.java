@@ -1,8 +1,5 @@
 package dev.aphelion.tritter.ternary;
 
-import static jdk.incubator.vector.VectorOperators.ASHR;
-import static jdk.incubator.vector.VectorOperators.GT;
-import static jdk.incubator.vector.VectorOperators.LT;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 
 import dev.aphelion.tritter.kernel.RowPool;
@@ -17,26 +14,32 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The int8 kernels for 256-bit vectors (AVX2 class) on the {@link WordLayout} arrangement: no table
- * lookups and no lane permutations, which AVX2 has only for bytes within 128-bit halves. Per 16
- * weights of a row: a shift left and an arithmetic shift right turn the 2-bit field into the weight
- * (-1, 0 or +1 in every 16-bit lane), one 16-lane multiply by 16 consecutive int8 activations
- * widened to shorts gives 16 exact products, one add accumulates them (C2: {@code vpsllw}, {@code
- * vpsraw}, {@code vpmullw}, {@code vpaddw}). The 16-bit sums of one segment (at most 2048 columns
- * of one group) cannot overflow; they are widened to int and added up per row and group, so the
- * integer sums are exact and the float epilogue (group by group, then the token scale, then the
- * bias) is the scalar reference's: results are bit for bit the same.
+ * lookups and no 16-bit lane permutations (AVX2 has none: {@code vpermw} is AVX-512BW, and C2
+ * emulates a 16-lane short {@code selectFrom} with several instructions).
  *
- * <p>GEMV: four rows per pass share each activation load. GEMM: two rows times four tokens per
- * pass share each weight load and each field extraction (the weights of a row tile are unpacked once
- * for four tokens), and a span's weights (64 rows) stay in L2 while all token tiles go over them.
+ * <p>A 16-bit word holds 8 weights as 2-bit two's complement fields, one word per 16 columns of a
+ * row. Field by field, a 32-bit shift left by 2 ({@code vpslld} with an immediate: C2 has no
+ * immediate form for 16-bit shifts and reloads the count at every one) brings the next field to
+ * the top of its 16-bit lane (bits shifted in from the neighbouring lane land below it), and {@code
+ * min(max(v & 0xC000, -1), 1)} turns it into the weight -1, 0 or +1; one 16-lane {@code vpmullw}
+ * with 16 consecutive activations widened to shorts (a memory operand) gives 16 exact products and
+ * one {@code vpaddw} accumulates them: 6 instructions per 16 weights. The 16-bit sums of one segment
+ * (at most 1024 columns of one group) are at most 8128 in magnitude; they are widened to int and
+ * added per row and group, so the integer sums are exact, and the float epilogue (group by group,
+ * then the token scale, then the bias) is the scalar reference's: results are bit for bit the same.
+ *
+ * <p>One to three tokens: each token unpacks the weights inline ({@code span1}). Four tokens or
+ * more ({@code spanBatch}): each span's weights are unpacked once per segment into one short per
+ * weight (128 KiB for 64 rows, in L2), then tiles of 8 tokens multiply them: one weight load, and
+ * per token one {@code vpmullw} with a memory operand and one {@code vpaddw}, per 16 weights. All
+ * tokens' activations sit at constant distances ({@link #XS_STRIDE}), so one base register
+ * addresses them all.
  */
 final class PanamaWordKernels {
 
   private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
   private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
   private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
-  /** Tokens whose products share one unpacking of the weights. */
-  static final int TOKEN_TILE = 8;
   /**
    * Shorts between the activations of two (segment, token) pairs: a segment's 1024 columns plus 32,
    * a constant so that the multiply loops address every token from one base register, and not a
@@ -285,14 +288,13 @@ final class PanamaWordKernels {
   }
 
   /**
-   * 1 token(s) (at {@code xOff}, {@code xOff + xStride}, ...), the rows of span {@code sp}: each row's
-   * words are read and unpacked once for all of them; sums of token {@code k} go to {@code
-   * isum[k * SPAN_ROWS * groups ...]}.
+   * One token, the rows of span {@code sp}, segment by segment, one row at a time (more rows per
+   * pass made C2 compute all fields of all rows' words first and spill them): integer sums per
+   * (row, group) added into {@code isum[row * groups + group]}.
    */
   private static void span1(WordLayout lay, short[] xs, int batch, int token, int sp, int[] isum, int groups) {
     short[] wd = lay.words();
     int tiles = lay.tilesInSpan(sp);
-    int tokenStride = WordLayout.SPAN_ROWS * groups;
     ShortVector top = ShortVector.fromArray(S, CONSTANTS, 0);
     ShortVector one = ShortVector.fromArray(S, CONSTANTS, 16);
     ShortVector minusOne = ShortVector.fromArray(S, CONSTANTS, 32);
@@ -334,7 +336,7 @@ final class PanamaWordKernels {
             a0 = a0.add(ShortVector.fromArray(S, xs, xo + 0).mul(f));
           }
           int is = (tile * WordLayout.TILE_ROWS + i) * groups + g;
-          isum[is + 0 * tokenStride] += sum(a0);
+          isum[is] += sum(a0);
         }
       }
     }

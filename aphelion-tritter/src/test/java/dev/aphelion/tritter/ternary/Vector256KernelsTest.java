@@ -16,10 +16,12 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
- * The 256-bit (AVX2-class) path: a child JVM with {@code -XX:MaxVectorSize=32} (preferred species
- * 256 bits even on AVX-512 hardware) must run the int8 and float kernels on vectors, not the scalar
- * hand-over; int8 results (and {@code dot}) bit-identical to the scalar reference on odd shapes,
- * float results within the documented bound.
+ * The 256-bit (AVX2-class) path: child JVMs with {@code -XX:MaxVectorSize=32} (preferred species
+ * 256 bits even on AVX-512 hardware) and with {@code -XX:UseAVX=2} (AVX2 instructions only) must run
+ * the int8 and float kernels on vectors, not the scalar hand-over, the int8 kernel on the word
+ * kernel where the groups suit it and on the table kernel where they do not; int8 results (and
+ * {@code dot}) bit-identical to the scalar reference on odd shapes and every token tile, float
+ * results within the documented bound.
  */
 class Vector256KernelsTest {
 
@@ -30,6 +32,8 @@ class Vector256KernelsTest {
       System.out.println("INT8_BITS=" + PanamaTernaryKernels.int8VectorBits());
       System.out.println("FLOAT_BITS=" + PanamaTernaryKernels.floatVectorBits());
       System.out.println("MODE=" + Vectorization.get().mode());
+      System.out.println("INT8_KERNEL_ONE_GROUP=" + PanamaTernaryKernels.int8Kernel(TernaryMatmulTest.randomWeights(new Random(1), 3, 300, 300, 0.3, 0.3)));
+      System.out.println("INT8_KERNEL_GROUP_4=" + PanamaTernaryKernels.int8Kernel(TernaryMatmulTest.randomWeights(new Random(1), 3, 300, 4, 0.3, 0.3)));
       try (RowPool one = RowPool.create(1); RowPool three = RowPool.create(3)) {
         TernaryMatmul scalar = new TernaryMatmul(Vectorization.scalar(), one);
         TernaryMatmul vector = new TernaryMatmul(Vectorization.vector(), three);
@@ -54,11 +58,20 @@ class Vector256KernelsTest {
             cases++;
           }
         }
+        // every token tile of the word kernel (1-3 inline, 4 and 8 on unpacked weights), segment-crossing groups
+        for (int batch : new int[] {4, 8, 9, 13}) {
+          for (int c : new int[] {1100, 2100}) {
+            mismatches += compare(scalar, vector, rnd, 70, c, c / 2 + 1, batch, 0.3, 0.3) ? 0 : 1;
+            mismatches += compare(scalar, vector, rnd, 33, c, c, batch, 1.0, 0.0) ? 0 : 1;
+            cases += 2;
+          }
+        }
         // a larger shape, repeated so that the JIT compiles the vector loops (C2) before the last checks
         for (int i = 0; i < 40; i++) {
           mismatches += compare(scalar, vector, rnd, 257, 3001, 128, 1, 0.3, 0.3) ? 0 : 1;
+          mismatches += compare(scalar, vector, rnd, 257, 3001, 3001, 1 + i % 9, 0.3, 0.3) ? 0 : 1;
           mismatches += compareFloat(scalar, vector, rnd, 257, 3001, 128, 1) ? 0 : 1;
-          cases += 2;
+          cases += 3;
         }
         for (int n : new int[] {0, 1, 3, 63, 64, 65, 1021, 9000, 20000}) {
           byte[] a = PackedTernaryTest.randomTrits(rnd, n);
@@ -127,14 +140,25 @@ class Vector256KernelsTest {
     }
   }
 
+  /** {@code -XX:MaxVectorSize=32}: 256-bit species even on AVX-512 hardware (which may still use AVX-512VL instructions). */
   @Test
   void kernelsRunOn256BitVectorsAndMatchTheScalarReference() throws Exception {
+    check256("-XX:MaxVectorSize=32");
+  }
+
+  /** {@code -XX:UseAVX=2}: AVX2 instructions only, what an AVX2 CPU (Zen 3, most Intel client CPUs) runs. */
+  @Test
+  void kernelsRunOnAvx2OnlyAndMatchTheScalarReference() throws Exception {
+    check256("-XX:UseAVX=2");
+  }
+
+  private static void check256(String flag) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> cmd = List.of(java, "-Xshare:auto", "--add-modules", "jdk.incubator.vector", "-XX:MaxVectorSize=32",
+    List<String> cmd = List.of(java, "-Xshare:auto", "--add-modules", "jdk.incubator.vector", flag,
         "-cp", System.getProperty("java.class.path"), Child.class.getName());
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     byte[] out = p.getInputStream().readAllBytes();
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child JVM timed out");
+    assertTrue(p.waitFor(120, TimeUnit.SECONDS), "child JVM timed out");
     String s = new String(out, StandardCharsets.UTF_8);
     assertEquals(0, p.exitValue(), s);
     // a CPU without 256-bit vectors (SSE only) cannot test this path
@@ -142,6 +166,8 @@ class Vector256KernelsTest {
     assertTrue(s.contains("MODE=VECTOR"), s);
     assertTrue(s.contains("INT8_BITS=256"), "int8 kernel handed over to the scalar reference: " + s);
     assertTrue(s.contains("FLOAT_BITS=256"), "float kernel handed over to the scalar reference: " + s);
+    assertTrue(s.contains("INT8_KERNEL_ONE_GROUP=word256"), s);
+    assertTrue(s.contains("INT8_KERNEL_GROUP_4=lut256"), s);
     assertTrue(s.contains(" MISMATCHES=0"), s);
     assertTrue(!s.contains("MISMATCH "), s);
   }
