@@ -1,6 +1,6 @@
 package dev.aphelion.tritter.ternary;
 
-import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.LSHR;
 
 import dev.aphelion.tritter.kernel.RowPool;
 import java.lang.foreign.MemorySegment;
@@ -17,16 +17,18 @@ import jdk.incubator.vector.VectorSpecies;
  * lookups and no 16-bit lane permutations (AVX2 has none: {@code vpermw} is AVX-512BW, and C2
  * emulates a 16-lane short {@code selectFrom} with several instructions).
  *
- * <p>A 16-bit word holds 8 weights as 2-bit two's complement fields, one word per 16 columns of a
- * row. Field by field, a 32-bit shift left by 2 ({@code vpslld} with an immediate: C2 has no
- * immediate form for 16-bit shifts and reloads the count at every one) brings the next field to
- * the top of its 16-bit lane (bits shifted in from the neighbouring lane land below it), and {@code
- * min(max(v & 0xC000, -1), 1)} turns it into the weight -1, 0 or +1; one 16-lane {@code vpmullw}
- * with 16 consecutive activations widened to shorts (a memory operand) gives 16 exact products and
- * one {@code vpaddw} accumulates them: 6 instructions per 16 weights. The 16-bit sums of one segment
- * (at most 1024 columns of one group) are at most 8128 in magnitude; they are widened to int and
- * added per row and group, so the integer sums are exact, and the float epilogue (group by group,
- * then the token scale, then the bias) is the scalar reference's: results are bit for bit the same.
+ * <p>A 16-bit word holds 8 weights as 2-bit codes {@code weight + 1}, one word per 16 columns of
+ * a row. Field by field, {@code v & 3} is the code (0, 1 or 2) in every 16-bit lane, and a 32-bit
+ * shift right by 2 ({@code vpsrld} with an immediate: C2 has no immediate form for 16-bit shifts
+ * and reloads the count at every one; the bits shifted in from the neighbouring lane land above
+ * the field and the mask drops them) brings the next field down; one 16-lane {@code vpmullw} with
+ * 16 consecutive activations widened to shorts (a memory operand) gives 16 exact products {@code
+ * code * x}, one {@code vpaddw} accumulates them: 4 instructions per 16 weights (3 for the first
+ * field). Subtracting the segment's activation sum once turns {@code sum(code * x)} into {@code
+ * sum(weight * x)}, as llama.cpp's TQ2_0 does. The 16-bit sums of one segment (at most 1024 columns
+ * of one group) are at most 16256 in magnitude; they are widened to int and added per row and
+ * group, so the integer sums are exact, and the float epilogue (group by group, then the token
+ * scale, then the bias) is the scalar reference's: results are bit for bit the same.
  *
  * <p>One to three tokens: each token unpacks the weights inline ({@code span1}). Four tokens or
  * more ({@code spanBatch}): each span's weights are unpacked once per segment into one short per
@@ -52,21 +54,11 @@ final class PanamaWordKernels {
   private static final ThreadLocal<short[][]> XS = ThreadLocal.withInitial(() -> new short[][] {new short[0]});
 
   /*
-   * 0xC000, 1 and -1 in 16 lanes each, loaded from memory inside the kernels: C2 rematerializes a
-   * broadcast constant (a load from the constant pool, or vpcmpeqd) at every use instead of keeping
-   * it in a register; vectors it loaded itself stay in registers or become memory operands.
+   * 3 in 16 lanes, loaded from memory inside the kernels: C2 rematerializes a broadcast constant
+   * (a load from the constant pool) at every use instead of keeping it in a register; a vector it
+   * loaded itself stays in a register or becomes a memory operand.
    */
-  private static final short[] CONSTANTS = constants();
-
-  private static short[] constants() {
-    short[] c = new short[48];
-    for (int i = 0; i < 16; i++) {
-      c[i] = (short) 0xC000;
-      c[16 + i] = 1;
-      c[32 + i] = -1;
-    }
-    return c;
-  }
+  private static final short[] THREES = {3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3};
 
   /** From this many tokens on, a span's weights are unpacked once per call and shared by all tokens. */
   static final int UNPACK_FROM = 4;
@@ -82,12 +74,13 @@ final class PanamaWordKernels {
       holder[0] = new short[need];
     }
     short[] xs = holder[0];
+    int[] xsums = new int[lay.segments() * batch];
     // The padding columns of xs may hold anything: their weights are 0.
     pool.forRange(batch, Math.max(1, (1 << 16) / cols), (t0, t1) -> {
       byte[] row = new byte[cols + B.length()];
       for (int t = t0; t < t1; t++) {
         MemorySegment.copy(q, ValueLayout.JAVA_BYTE, (long) t * cols, row, 0, cols);
-        widen(w, lay, row, xs, batch, t);
+        widen(w, lay, row, xs, xsums, batch, t);
       }
     });
     int groups = w.groupsPerRow();
@@ -98,12 +91,12 @@ final class PanamaWordKernels {
         if (batch < UNPACK_FROM) {
           for (int t = 0; t < batch; t++) {
             Arrays.fill(isum, 0);
-            span1(lay, xs, batch, t, sp, isum, groups);
+            span1(lay, xs, xsums, batch, t, sp, isum, groups);
             finish(w, sp, isum, 0, xScales[t], bias, y, t * w.rows());
           }
         } else {
           Arrays.fill(isum, 0);
-          spanBatch(lay, xs, sp, batch, isum, groups, fields);
+          spanBatch(lay, xs, xsums, sp, batch, isum, groups, fields);
           for (int t = 0; t < batch; t++) {
             finish(w, sp, isum, t * WordLayout.SPAN_ROWS * groups, xScales[t], bias, y, t * w.rows());
           }
@@ -114,20 +107,18 @@ final class PanamaWordKernels {
 
   /**
    * All tokens, the rows of span {@code sp}, segment by segment: first every row's weights of the
-   * segment are unpacked once into {@code fields} (one short per weight, -1, 0 or +1: 2 KiB a row,
+   * segment are unpacked once into {@code fields} (one short per weight, its code 0, 1 or 2: 2 KiB a row,
    * 128 KiB for the span, in L2), then every tile of 8 (then 4, then 1) tokens multiplies them with
    * its activations. The multiply loop is one load of 16 weights and, per token, one multiply with
    * a memory operand and one add: 17 instructions per 128 products, with 9 vector registers, where
    * unpacking inside that loop made C2 spill (it computes all 8 fields of a word before using them).
    */
-  private static void spanBatch(WordLayout lay, short[] xs, int sp, int batch, int[] isum, int groups, short[] fields) {
+  private static void spanBatch(WordLayout lay, short[] xs, int[] xsums, int sp, int batch, int[] isum, int groups, short[] fields) {
     short[] wd = lay.words();
     int tiles = lay.tilesInSpan(sp);
     int rowsInSpan = tiles * WordLayout.TILE_ROWS;
     int tokenStride = WordLayout.SPAN_ROWS * groups;
-    ShortVector top = ShortVector.fromArray(S, CONSTANTS, 0);
-    ShortVector one = ShortVector.fromArray(S, CONSTANTS, 16);
-    ShortVector minusOne = ShortVector.fromArray(S, CONSTANTS, 32);
+    ShortVector three = ShortVector.fromArray(S, THREES, 0);
     for (int seg = 0; seg < lay.segments(); seg++) {
       int base = lay.segmentBase(sp, seg);
       int nb = lay.segBlocks(seg);
@@ -140,38 +131,38 @@ final class PanamaWordKernels {
         for (int k = 0; k < nb; k++) {
           ShortVector v = ShortVector.fromArray(S, wd, off + k * TILE_WORDS);
           int o = fo + k * WordLayout.BLOCK_COLS;
-          v.and(top).max(minusOne).min(one).intoArray(fields, o + 112);
-          v = v.reinterpretAsInts().lanewise(LSHL, 2).reinterpretAsShorts();
-          v.and(top).max(minusOne).min(one).intoArray(fields, o + 96);
-          v = v.reinterpretAsInts().lanewise(LSHL, 2).reinterpretAsShorts();
-          v.and(top).max(minusOne).min(one).intoArray(fields, o + 80);
-          v = v.reinterpretAsInts().lanewise(LSHL, 2).reinterpretAsShorts();
-          v.and(top).max(minusOne).min(one).intoArray(fields, o + 64);
-          v = v.reinterpretAsInts().lanewise(LSHL, 2).reinterpretAsShorts();
-          v.and(top).max(minusOne).min(one).intoArray(fields, o + 48);
-          v = v.reinterpretAsInts().lanewise(LSHL, 2).reinterpretAsShorts();
-          v.and(top).max(minusOne).min(one).intoArray(fields, o + 32);
-          v = v.reinterpretAsInts().lanewise(LSHL, 2).reinterpretAsShorts();
-          v.and(top).max(minusOne).min(one).intoArray(fields, o + 16);
-          v = v.reinterpretAsInts().lanewise(LSHL, 2).reinterpretAsShorts();
-          v.and(top).max(minusOne).min(one).intoArray(fields, o);
+          v.and(three).intoArray(fields, o + 0);
+          v = v.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          v.and(three).intoArray(fields, o + 16);
+          v = v.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          v.and(three).intoArray(fields, o + 32);
+          v = v.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          v.and(three).intoArray(fields, o + 48);
+          v = v.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          v.and(three).intoArray(fields, o + 64);
+          v = v.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          v.and(three).intoArray(fields, o + 80);
+          v = v.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          v.and(three).intoArray(fields, o + 96);
+          v = v.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          v.and(three).intoArray(fields, o + 112);
         }
       }
       int t = 0;
       for (; t + 8 <= batch; t += 8) {
-        times8(fields, rowsInSpan, segLen, xs, xb + t * XS_STRIDE, isum, t * tokenStride + g, groups, tokenStride);
+        times8(fields, rowsInSpan, segLen, xs, xb + t * XS_STRIDE, isum, t * tokenStride + g, groups, tokenStride, xsums, seg * batch + t);
       }
       for (; t + 4 <= batch; t += 4) {
-        times4(fields, rowsInSpan, segLen, xs, xb + t * XS_STRIDE, isum, t * tokenStride + g, groups, tokenStride);
+        times4(fields, rowsInSpan, segLen, xs, xb + t * XS_STRIDE, isum, t * tokenStride + g, groups, tokenStride, xsums, seg * batch + t);
       }
       for (; t < batch; t++) {
-        times1(fields, rowsInSpan, segLen, xs, xb + t * XS_STRIDE, isum, t * tokenStride + g, groups);
+        times1(fields, rowsInSpan, segLen, xs, xb + t * XS_STRIDE, isum, t * tokenStride + g, groups, xsums[seg * batch + t]);
       }
     }
   }
 
   /** Unpacked weights of {@code rows} rows ({@code len} each) times 8 tokens' activations, sums into {@code isum}. */
-  private static void times8(short[] f, int rows, int len, short[] xs, int x0, int[] isum, int is, int groups, int tokenStride) {
+  private static void times8(short[] f, int rows, int len, short[] xs, int x0, int[] isum, int is, int groups, int tokenStride, int[] xsums, int xsum0) {
     for (int r = 0; r < rows; r++) {
       int fo = r * len;
       ShortVector a0 = ShortVector.zero(S);
@@ -194,19 +185,19 @@ final class PanamaWordKernels {
         a7 = a7.add(ShortVector.fromArray(S, xs, x0 + 7 * XS_STRIDE + i).mul(w));
       }
       int o = is + r * groups;
-      isum[o] += sum(a0);
-      isum[o + tokenStride] += sum(a1);
-      isum[o + 2 * tokenStride] += sum(a2);
-      isum[o + 3 * tokenStride] += sum(a3);
-      isum[o + 4 * tokenStride] += sum(a4);
-      isum[o + 5 * tokenStride] += sum(a5);
-      isum[o + 6 * tokenStride] += sum(a6);
-      isum[o + 7 * tokenStride] += sum(a7);
+      isum[o] += sum(a0) - xsums[xsum0];
+      isum[o + tokenStride] += sum(a1) - xsums[xsum0 + 1];
+      isum[o + 2 * tokenStride] += sum(a2) - xsums[xsum0 + 2];
+      isum[o + 3 * tokenStride] += sum(a3) - xsums[xsum0 + 3];
+      isum[o + 4 * tokenStride] += sum(a4) - xsums[xsum0 + 4];
+      isum[o + 5 * tokenStride] += sum(a5) - xsums[xsum0 + 5];
+      isum[o + 6 * tokenStride] += sum(a6) - xsums[xsum0 + 6];
+      isum[o + 7 * tokenStride] += sum(a7) - xsums[xsum0 + 7];
     }
   }
 
   /** {@link #times8} for 4 tokens. */
-  private static void times4(short[] f, int rows, int len, short[] xs, int x0, int[] isum, int is, int groups, int tokenStride) {
+  private static void times4(short[] f, int rows, int len, short[] xs, int x0, int[] isum, int is, int groups, int tokenStride, int[] xsums, int xsum0) {
     for (int r = 0; r < rows; r++) {
       int fo = r * len;
       ShortVector a0 = ShortVector.zero(S);
@@ -221,44 +212,51 @@ final class PanamaWordKernels {
         a3 = a3.add(ShortVector.fromArray(S, xs, x0 + 3 * XS_STRIDE + i).mul(w));
       }
       int o = is + r * groups;
-      isum[o] += sum(a0);
-      isum[o + tokenStride] += sum(a1);
-      isum[o + 2 * tokenStride] += sum(a2);
-      isum[o + 3 * tokenStride] += sum(a3);
+      isum[o] += sum(a0) - xsums[xsum0];
+      isum[o + tokenStride] += sum(a1) - xsums[xsum0 + 1];
+      isum[o + 2 * tokenStride] += sum(a2) - xsums[xsum0 + 2];
+      isum[o + 3 * tokenStride] += sum(a3) - xsums[xsum0 + 3];
     }
   }
 
   /** {@link #times8} for one token. */
-  private static void times1(short[] f, int rows, int len, short[] xs, int x0, int[] isum, int is, int groups) {
+  private static void times1(short[] f, int rows, int len, short[] xs, int x0, int[] isum, int is, int groups, int xsum) {
     for (int r = 0; r < rows; r++) {
       int fo = r * len;
       ShortVector a0 = ShortVector.zero(S);
       for (int i = 0; i < len; i += WordLayout.LANES) {
         a0 = a0.add(ShortVector.fromArray(S, xs, x0 + i).mul(ShortVector.fromArray(S, f, fo + i)));
       }
-      isum[is + r * groups] += sum(a0);
+      isum[is + r * groups] += sum(a0) - xsum;
     }
   }
 
   /**
    * Token {@code t} (int8, {@code cols} values plus slack in {@code row}) into {@code xs}, segment by
-   * segment at {@code (seg * batch + t) * XS_STRIDE}. The padding columns of a segment are left as
-   * they are: their weights are 0.
+   * segment at {@code (seg * batch + t) * XS_STRIDE}, the padding columns of a segment set to 0, and
+   * the sum of each segment's activations into {@code xsums[seg * batch + t]}.
    */
-  private static void widen(PackedTernary w, WordLayout lay, byte[] row, short[] xs, int batch, int t) {
+  private static void widen(PackedTernary w, WordLayout lay, byte[] row, short[] xs, int[] xsums, int batch, int t) {
     for (int seg = 0; seg < lay.segments(); seg++) {
       int g = lay.segGroup(seg);
       int within = lay.segBlock0(seg) * WordLayout.BLOCK_COLS - lay.groupCol0(g);
-      int len = Math.min(lay.segBlocks(seg) * WordLayout.BLOCK_COLS, w.colsInGroup(g) - within);
+      int segLen = lay.segBlocks(seg) * WordLayout.BLOCK_COLS;
+      int len = Math.min(segLen, w.colsInGroup(g) - within);
       int src = g * w.groupSize() + within;
       int dst = (seg * batch + t) * XS_STRIDE;
+      int sum = 0;
       int c = 0;
       for (; c + B.length() <= len; c += B.length()) {
-        ((ShortVector) ByteVector.fromArray(B, row, src + c).convertShape(VectorOperators.B2S, S, 0)).intoArray(xs, dst + c);
+        ShortVector v = (ShortVector) ByteVector.fromArray(B, row, src + c).convertShape(VectorOperators.B2S, S, 0);
+        v.intoArray(xs, dst + c);
+        sum += (int) v.reduceLanesToLong(VectorOperators.ADD);
       }
       for (; c < len; c++) {
         xs[dst + c] = row[src + c];
+        sum += row[src + c];
       }
+      Arrays.fill(xs, dst + len, dst + segLen, (short) 0);
+      xsums[seg * batch + t] = sum;
     }
   }
 
@@ -280,7 +278,7 @@ final class PanamaWordKernels {
     }
   }
 
-  /** Sum of the 16 lanes, as int (16 sums of up to 16256 in magnitude). */
+  /** Sum of the 16 lanes, as int (16 lanes of up to 16256 in magnitude). */
   private static int sum(ShortVector a) {
     IntVector lo = (IntVector) a.convertShape(VectorOperators.S2I, I, 0);
     IntVector hi = (IntVector) a.convertShape(VectorOperators.S2I, I, 1);
@@ -288,56 +286,71 @@ final class PanamaWordKernels {
   }
 
   /**
-   * One token, the rows of span {@code sp}, segment by segment, one row at a time (more rows per
-   * pass made C2 compute all fields of all rows' words first and spill them): integer sums per
-   * (row, group) added into {@code isum[row * groups + group]}.
+   * One token, the rows of span {@code sp}, segment by segment, two rows at a time (two independent
+   * shift chains and sums, each activation load shared; four rows per pass made C2 compute every
+   * field of every word first and spill them): integer sums per (row, group) added into {@code
+   * isum[row * groups + group]}.
    */
-  private static void span1(WordLayout lay, short[] xs, int batch, int token, int sp, int[] isum, int groups) {
+  private static void span1(WordLayout lay, short[] xs, int[] xsums, int batch, int token, int sp, int[] isum, int groups) {
     short[] wd = lay.words();
     int tiles = lay.tilesInSpan(sp);
-    ShortVector top = ShortVector.fromArray(S, CONSTANTS, 0);
-    ShortVector one = ShortVector.fromArray(S, CONSTANTS, 16);
-    ShortVector minusOne = ShortVector.fromArray(S, CONSTANTS, 32);
+    ShortVector three = ShortVector.fromArray(S, THREES, 0);
     for (int seg = 0; seg < lay.segments(); seg++) {
       int base = lay.segmentBase(sp, seg);
       int nb = lay.segBlocks(seg);
       int xb = (seg * batch + token) * XS_STRIDE;
+      int xsum = xsums[seg * batch + token];
       int g = lay.segGroup(seg);
-      for (int tile = 0; tile < tiles; tile++) {
-        for (int i = 0; i < WordLayout.TILE_ROWS; i++) {
-          int off = base + tile * nb * TILE_WORDS + i * WordLayout.LANES;
-          ShortVector a0 = ShortVector.zero(S);
-          for (int k = 0; k < nb; k++) {
-            int xo = xb + k * WordLayout.BLOCK_COLS;
-            ShortVector w = ShortVector.fromArray(S, wd, off + k * TILE_WORDS);
-            ShortVector f;
-            f = w.and(top).max(minusOne).min(one);
-            a0 = a0.add(ShortVector.fromArray(S, xs, xo + 112).mul(f));
-            w = w.reinterpretAsInts().lanewise(LSHL, 2).reinterpretAsShorts();
-            f = w.and(top).max(minusOne).min(one);
-            a0 = a0.add(ShortVector.fromArray(S, xs, xo + 96).mul(f));
-            w = w.reinterpretAsInts().lanewise(LSHL, 2).reinterpretAsShorts();
-            f = w.and(top).max(minusOne).min(one);
-            a0 = a0.add(ShortVector.fromArray(S, xs, xo + 80).mul(f));
-            w = w.reinterpretAsInts().lanewise(LSHL, 2).reinterpretAsShorts();
-            f = w.and(top).max(minusOne).min(one);
-            a0 = a0.add(ShortVector.fromArray(S, xs, xo + 64).mul(f));
-            w = w.reinterpretAsInts().lanewise(LSHL, 2).reinterpretAsShorts();
-            f = w.and(top).max(minusOne).min(one);
-            a0 = a0.add(ShortVector.fromArray(S, xs, xo + 48).mul(f));
-            w = w.reinterpretAsInts().lanewise(LSHL, 2).reinterpretAsShorts();
-            f = w.and(top).max(minusOne).min(one);
-            a0 = a0.add(ShortVector.fromArray(S, xs, xo + 32).mul(f));
-            w = w.reinterpretAsInts().lanewise(LSHL, 2).reinterpretAsShorts();
-            f = w.and(top).max(minusOne).min(one);
-            a0 = a0.add(ShortVector.fromArray(S, xs, xo + 16).mul(f));
-            w = w.reinterpretAsInts().lanewise(LSHL, 2).reinterpretAsShorts();
-            f = w.and(top).max(minusOne).min(one);
-            a0 = a0.add(ShortVector.fromArray(S, xs, xo + 0).mul(f));
-          }
-          int is = (tile * WordLayout.TILE_ROWS + i) * groups + g;
-          isum[is] += sum(a0);
+      for (int r = 0; r < tiles * WordLayout.TILE_ROWS; r += 2) {
+        int off = base + (r / WordLayout.TILE_ROWS) * nb * TILE_WORDS + (r % WordLayout.TILE_ROWS) * WordLayout.LANES;
+        ShortVector a = ShortVector.zero(S);
+        ShortVector b = a;
+        for (int k = 0; k < nb; k++) {
+          int xo = xb + k * WordLayout.BLOCK_COLS;
+          ShortVector v = ShortVector.fromArray(S, wd, off + k * TILE_WORDS);
+          ShortVector u = ShortVector.fromArray(S, wd, off + k * TILE_WORDS + WordLayout.LANES);
+          ShortVector x;
+          x = ShortVector.fromArray(S, xs, xo + 0);
+          a = a.add(x.mul(v.and(three)));
+          b = b.add(x.mul(u.and(three)));
+          v = v.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          u = u.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          x = ShortVector.fromArray(S, xs, xo + 16);
+          a = a.add(x.mul(v.and(three)));
+          b = b.add(x.mul(u.and(three)));
+          v = v.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          u = u.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          x = ShortVector.fromArray(S, xs, xo + 32);
+          a = a.add(x.mul(v.and(three)));
+          b = b.add(x.mul(u.and(three)));
+          v = v.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          u = u.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          x = ShortVector.fromArray(S, xs, xo + 48);
+          a = a.add(x.mul(v.and(three)));
+          b = b.add(x.mul(u.and(three)));
+          v = v.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          u = u.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          x = ShortVector.fromArray(S, xs, xo + 64);
+          a = a.add(x.mul(v.and(three)));
+          b = b.add(x.mul(u.and(three)));
+          v = v.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          u = u.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          x = ShortVector.fromArray(S, xs, xo + 80);
+          a = a.add(x.mul(v.and(three)));
+          b = b.add(x.mul(u.and(three)));
+          v = v.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          u = u.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          x = ShortVector.fromArray(S, xs, xo + 96);
+          a = a.add(x.mul(v.and(three)));
+          b = b.add(x.mul(u.and(three)));
+          v = v.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          u = u.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          x = ShortVector.fromArray(S, xs, xo + 112);
+          a = a.add(x.mul(v.and(three)));
+          b = b.add(x.mul(u.and(three)));
         }
+        isum[r * groups + g] += sum(a) - xsum;
+        isum[(r + 1) * groups + g] += sum(b) - xsum;
       }
     }
   }

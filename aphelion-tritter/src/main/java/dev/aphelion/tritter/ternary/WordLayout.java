@@ -1,5 +1,7 @@
 package dev.aphelion.tritter.ternary;
 
+import java.util.Arrays;
+
 /**
  * A second in-memory arrangement of a {@link PackedTernary}'s weights, derived from it on first use
  * by the 256-bit int8 kernels (never serialized; the exchange format and {@link PackedTernary}'s own
@@ -7,14 +9,15 @@ package dev.aphelion.tritter.ternary;
  *
  * <p>Every scale group of a row is padded with zero weights to a multiple of {@value #BLOCK_COLS}
  * columns ("blocks"). A block of one row is {@value #LANES} 16-bit words; word {@code l} holds the
- * weights of columns {@code 16*j + l} of the block ({@code j = 0..7}) as 2-bit two's complement
- * fields at bits {@code 2j..2j+1} ({@code 00} = 0, {@code 01} = +1, {@code 11} = -1), so that
- * {@code (word << (14 - 2j)) >> 14} (arithmetic) is the weight itself and one 16-lane multiply by
- * 16 consecutive int8 activations widened to shorts is 16 exact products.
+ * weights of columns {@code 16*j + l} of the block ({@code j = 0..7}) as 2-bit codes {@code weight +
+ * 1} at bits {@code 2j..2j+1} ({@code 00} = -1, {@code 01} = 0, {@code 10} = +1, as llama.cpp's
+ * TQ2_0), so that {@code (word >>> 2j) & 3} is the code, one 16-lane multiply by 16 consecutive
+ * int8 activations widened to shorts gives 16 exact products {@code code * x}, and the sum of the
+ * activations, subtracted once per segment, turns their sum into the sum of {@code weight * x}.
  *
  * <p>Rows come in tiles of {@value #TILE_ROWS}, tiles in spans of {@value #SPAN_TILES}. Each row is
  * cut into segments: runs of at most {@value #SEGMENT_BLOCKS} blocks inside one group (the 16-bit
- * partial sums of a segment cannot overflow: 8 blocks x 8 fields x 127 = 8128). The words are
+ * partial sums of a segment cannot overflow: 8 blocks x 8 fields x 2 x 127 = 16256). The words are
  * ordered span by span, within a span segment by segment, within a segment tile by tile, then block
  * by block and row by row, so a kernel that walks a span segment by segment (one segment's
  * activations stay in L1 for all the span's tiles) reads the weights strictly sequentially.
@@ -33,6 +36,8 @@ final class WordLayout {
   static final int SPAN_TILES = 16;
   /** Rows of one span. */
   static final int SPAN_ROWS = TILE_ROWS * SPAN_TILES;
+  /** A word of 8 zero weights (code 01 in every field). */
+  static final short ZEROS = 0x5555;
   /** Most blocks of one segment. */
   static final int SEGMENT_BLOCKS = 8;
 
@@ -70,6 +75,7 @@ final class WordLayout {
       }
     }
     words = new short[Math.multiplyExact(Math.multiplyExact(tiles * TILE_ROWS, blocksPerRow), LANES)];
+    Arrays.fill(words, ZEROS);
     fill(w);
   }
 
@@ -118,7 +124,8 @@ final class WordLayout {
               int b = groupBlock0[g] + c / BLOCK_COLS;
               int inB = c % BLOCK_COLS;
               int idx = wordIndex(r, b) + inB % LANES;
-              words[idx] |= (short) ((t & 3) << (2 * (inB / LANES)));
+              // from code 01 (weight 0) to 10 (+1) or 00 (-1)
+              words[idx] ^= (short) ((t > 0 ? 3 : 1) << (2 * (inB / LANES)));
             }
           }
         }
