@@ -286,9 +286,9 @@ final class PanamaWordKernels {
   }
 
   /**
-   * One token, the rows of span {@code sp}, segment by segment, two rows at a time (two independent
-   * shift chains and sums, each activation load shared; four rows per pass made C2 compute every
-   * field of every word first and spill them): integer sums per (row, group) added into {@code
+   * One token, the rows of span {@code sp}, segment by segment, a tile of four rows at a time (four
+   * independent shift chains and sums, each activation load shared by four rows; measured 5-20%
+   * faster than one or two rows per pass): integer sums per (row, group) added into {@code
    * isum[row * groups + group]}.
    */
   private static void span1(WordLayout lay, short[] xs, int[] xsums, int batch, int token, int sp, int[] isum, int groups) {
@@ -301,56 +301,94 @@ final class PanamaWordKernels {
       int xb = (seg * batch + token) * XS_STRIDE;
       int xsum = xsums[seg * batch + token];
       int g = lay.segGroup(seg);
-      for (int r = 0; r < tiles * WordLayout.TILE_ROWS; r += 2) {
-        int off = base + (r / WordLayout.TILE_ROWS) * nb * TILE_WORDS + (r % WordLayout.TILE_ROWS) * WordLayout.LANES;
-        ShortVector a = ShortVector.zero(S);
-        ShortVector b = a;
+      for (int tile = 0; tile < tiles; tile++) {
+        int off = base + tile * nb * TILE_WORDS;
+        ShortVector a0 = ShortVector.zero(S);
+        ShortVector a1 = a0;
+        ShortVector a2 = a0;
+        ShortVector a3 = a0;
         for (int k = 0; k < nb; k++) {
           int xo = xb + k * WordLayout.BLOCK_COLS;
-          ShortVector v = ShortVector.fromArray(S, wd, off + k * TILE_WORDS);
-          ShortVector u = ShortVector.fromArray(S, wd, off + k * TILE_WORDS + WordLayout.LANES);
+          int o = off + k * TILE_WORDS;
+          ShortVector v0 = ShortVector.fromArray(S, wd, o);
+          ShortVector v1 = ShortVector.fromArray(S, wd, o + 16);
+          ShortVector v2 = ShortVector.fromArray(S, wd, o + 32);
+          ShortVector v3 = ShortVector.fromArray(S, wd, o + 48);
           ShortVector x;
           x = ShortVector.fromArray(S, xs, xo + 0);
-          a = a.add(x.mul(v.and(three)));
-          b = b.add(x.mul(u.and(three)));
-          v = v.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
-          u = u.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          a0 = a0.add(x.mul(v0.and(three)));
+          a1 = a1.add(x.mul(v1.and(three)));
+          a2 = a2.add(x.mul(v2.and(three)));
+          a3 = a3.add(x.mul(v3.and(three)));
+          v0 = v0.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          v1 = v1.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          v2 = v2.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          v3 = v3.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
           x = ShortVector.fromArray(S, xs, xo + 16);
-          a = a.add(x.mul(v.and(three)));
-          b = b.add(x.mul(u.and(three)));
-          v = v.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
-          u = u.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          a0 = a0.add(x.mul(v0.and(three)));
+          a1 = a1.add(x.mul(v1.and(three)));
+          a2 = a2.add(x.mul(v2.and(three)));
+          a3 = a3.add(x.mul(v3.and(three)));
+          v0 = v0.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          v1 = v1.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          v2 = v2.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          v3 = v3.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
           x = ShortVector.fromArray(S, xs, xo + 32);
-          a = a.add(x.mul(v.and(three)));
-          b = b.add(x.mul(u.and(three)));
-          v = v.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
-          u = u.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          a0 = a0.add(x.mul(v0.and(three)));
+          a1 = a1.add(x.mul(v1.and(three)));
+          a2 = a2.add(x.mul(v2.and(three)));
+          a3 = a3.add(x.mul(v3.and(three)));
+          v0 = v0.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          v1 = v1.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          v2 = v2.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          v3 = v3.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
           x = ShortVector.fromArray(S, xs, xo + 48);
-          a = a.add(x.mul(v.and(three)));
-          b = b.add(x.mul(u.and(three)));
-          v = v.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
-          u = u.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          a0 = a0.add(x.mul(v0.and(three)));
+          a1 = a1.add(x.mul(v1.and(three)));
+          a2 = a2.add(x.mul(v2.and(three)));
+          a3 = a3.add(x.mul(v3.and(three)));
+          v0 = v0.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          v1 = v1.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          v2 = v2.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          v3 = v3.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
           x = ShortVector.fromArray(S, xs, xo + 64);
-          a = a.add(x.mul(v.and(three)));
-          b = b.add(x.mul(u.and(three)));
-          v = v.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
-          u = u.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          a0 = a0.add(x.mul(v0.and(three)));
+          a1 = a1.add(x.mul(v1.and(three)));
+          a2 = a2.add(x.mul(v2.and(three)));
+          a3 = a3.add(x.mul(v3.and(three)));
+          v0 = v0.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          v1 = v1.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          v2 = v2.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          v3 = v3.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
           x = ShortVector.fromArray(S, xs, xo + 80);
-          a = a.add(x.mul(v.and(three)));
-          b = b.add(x.mul(u.and(three)));
-          v = v.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
-          u = u.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          a0 = a0.add(x.mul(v0.and(three)));
+          a1 = a1.add(x.mul(v1.and(three)));
+          a2 = a2.add(x.mul(v2.and(three)));
+          a3 = a3.add(x.mul(v3.and(three)));
+          v0 = v0.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          v1 = v1.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          v2 = v2.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          v3 = v3.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
           x = ShortVector.fromArray(S, xs, xo + 96);
-          a = a.add(x.mul(v.and(three)));
-          b = b.add(x.mul(u.and(three)));
-          v = v.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
-          u = u.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          a0 = a0.add(x.mul(v0.and(three)));
+          a1 = a1.add(x.mul(v1.and(three)));
+          a2 = a2.add(x.mul(v2.and(three)));
+          a3 = a3.add(x.mul(v3.and(three)));
+          v0 = v0.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          v1 = v1.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          v2 = v2.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
+          v3 = v3.reinterpretAsInts().lanewise(LSHR, 2).reinterpretAsShorts();
           x = ShortVector.fromArray(S, xs, xo + 112);
-          a = a.add(x.mul(v.and(three)));
-          b = b.add(x.mul(u.and(three)));
+          a0 = a0.add(x.mul(v0.and(three)));
+          a1 = a1.add(x.mul(v1.and(three)));
+          a2 = a2.add(x.mul(v2.and(three)));
+          a3 = a3.add(x.mul(v3.and(three)));
         }
-        isum[r * groups + g] += sum(a) - xsum;
-        isum[(r + 1) * groups + g] += sum(b) - xsum;
+        int is = tile * WordLayout.TILE_ROWS * groups + g;
+        isum[is] += sum(a0) - xsum;
+        isum[is + groups] += sum(a1) - xsum;
+        isum[is + 2 * groups] += sum(a2) - xsum;
+        isum[is + 3 * groups] += sum(a3) - xsum;
       }
     }
   }
