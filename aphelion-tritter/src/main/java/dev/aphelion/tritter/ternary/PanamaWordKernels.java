@@ -67,6 +67,17 @@ final class PanamaWordKernels {
 
   static void matmulInt8(PackedTernary w, MemorySegment q, float[] xScales, int batch, float[] bias, float[] y, RowPool pool) {
     WordLayout lay = WordLayout.of(w);
+    // tokens per pass: the widened activations and the per-(token, row, group) sums stay bounded
+    // (about 1 MiB of sums per thread) however large the batch or small the groups
+    int perPass = Math.max(8, Math.min(512, (1 << 18) / (WordLayout.SPAN_ROWS * w.groupsPerRow())) & ~7);
+    for (int t0 = 0; t0 < batch; t0 += perPass) {
+      pass(w, lay, q, xScales, t0, Math.min(perPass, batch - t0), bias, y, pool);
+    }
+  }
+
+  /** Tokens {@code [t0, t0 + batch)}. */
+  private static void pass(PackedTernary w, WordLayout lay, MemorySegment q, float[] xScales, int t0, int batch, float[] bias, float[] y,
+      RowPool pool) {
     int cols = w.cols();
     int need = Math.multiplyExact(Math.multiplyExact(lay.segments(), batch), XS_STRIDE);
     short[][] holder = XS.get();
@@ -75,34 +86,58 @@ final class PanamaWordKernels {
     }
     short[] xs = holder[0];
     int[] xsums = new int[lay.segments() * batch];
-    // The padding columns of xs may hold anything: their weights are 0.
-    pool.forRange(batch, Math.max(1, (1 << 16) / cols), (t0, t1) -> {
+    pool.forRange(batch, Math.max(1, (1 << 16) / cols), (ta, tb) -> {
       byte[] row = new byte[cols + B.length()];
-      for (int t = t0; t < t1; t++) {
-        MemorySegment.copy(q, ValueLayout.JAVA_BYTE, (long) t * cols, row, 0, cols);
+      for (int t = ta; t < tb; t++) {
+        MemorySegment.copy(q, ValueLayout.JAVA_BYTE, (long) (t0 + t) * cols, row, 0, cols);
         widen(w, lay, row, xs, xsums, batch, t);
       }
     });
     int groups = w.groupsPerRow();
+    boolean unpack = batch >= UNPACK_FROM;
+    int rows = w.rows();
     pool.forRange(lay.spans(), 1, (sp0, sp1) -> {
-      int[] isum = new int[(batch < UNPACK_FROM ? 1 : batch) * WordLayout.SPAN_ROWS * groups];
-      short[] fields = batch < UNPACK_FROM ? null : new short[WordLayout.SPAN_ROWS * WordLayout.SEGMENT_BLOCKS * WordLayout.BLOCK_COLS];
+      Scratch scratch = SCRATCH.get();
+      int[] isum = scratch.ints((unpack ? batch : 1) * WordLayout.SPAN_ROWS * groups);
+      short[] fields = unpack ? scratch.shorts(WordLayout.SPAN_ROWS * WordLayout.SEGMENT_BLOCKS * WordLayout.BLOCK_COLS) : null;
       for (int sp = sp0; sp < sp1; sp++) {
-        if (batch < UNPACK_FROM) {
+        if (!unpack) {
           for (int t = 0; t < batch; t++) {
-            Arrays.fill(isum, 0);
+            Arrays.fill(isum, 0, WordLayout.SPAN_ROWS * groups, 0);
             span1(lay, xs, xsums, batch, t, sp, isum, groups);
-            finish(w, sp, isum, 0, xScales[t], bias, y, t * w.rows());
+            finish(w, sp, isum, 0, xScales[t0 + t], bias, y, (t0 + t) * rows);
           }
         } else {
-          Arrays.fill(isum, 0);
+          Arrays.fill(isum, 0, batch * WordLayout.SPAN_ROWS * groups, 0);
           spanBatch(lay, xs, xsums, sp, batch, isum, groups, fields);
           for (int t = 0; t < batch; t++) {
-            finish(w, sp, isum, t * WordLayout.SPAN_ROWS * groups, xScales[t], bias, y, t * w.rows());
+            finish(w, sp, isum, t * WordLayout.SPAN_ROWS * groups, xScales[t0 + t], bias, y, (t0 + t) * rows);
           }
         }
       }
     });
+  }
+
+  /** Per-thread sums and unpacked weights of the span kernels, kept between calls (every entry read is written first). */
+  private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+  private static final class Scratch {
+    private int[] ints = new int[0];
+    private short[] shorts = new short[0];
+
+    int[] ints(int n) {
+      if (ints.length < n) {
+        ints = new int[n];
+      }
+      return ints;
+    }
+
+    short[] shorts(int n) {
+      if (shorts.length < n) {
+        shorts = new short[n];
+      }
+      return shorts;
+    }
   }
 
   /**

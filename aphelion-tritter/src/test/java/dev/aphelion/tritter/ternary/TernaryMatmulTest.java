@@ -84,14 +84,16 @@ class TernaryMatmulTest {
    * The int8 kernels on batches that take every token tile of the 256-bit word kernel (1-3 tokens
    * one by one; 4, 8 and their remainders on weights unpacked once per span), on groups that cross
    * its 1024-column segments and its 128-column padding, and on the largest sums it can meet (all
-   * weights +1 or -1 times +-127: every 16-bit segment sum at its bound of 8128). Bit for bit
+   * weights +1 or -1 times +-127: every 16-bit segment sum at its bound), and on enough groups that
+   * the batch is cut into several passes. Bit for bit
    * against the scalar reference whatever kernel this JVM picks; {@code
    * PanamaTernaryKernels.int8Kernel} names it in the message.
    */
   @Test
   void int8PathIsExactOnEveryTokenTileAndSegment() {
     Random rnd = new Random(11);
-    int[][] shapes = {{70, 1100, 1100}, {33, 2100, 1050}, {5, 3001, 3001}, {64, 2048, 2048}, {65, 129, 129}, {3, 1021, 340}, {130, 4099, 4099}};
+    int[][] shapes = {{70, 1100, 1100}, {33, 2100, 1050}, {5, 3001, 3001}, {64, 2048, 2048}, {65, 129, 129}, {3, 1021, 340}, {130, 4099, 4099},
+        {5, 65600, 128}}; // 513 groups: the word kernel takes 8 tokens per pass, so 17 tokens are 3 passes
     for (int[] shape : shapes) {
       for (int batch : new int[] {1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 17}) {
         for (int extreme = 0; extreme < 3; extreme++) {
