@@ -613,7 +613,7 @@ public final class GradientCompressor {
     if (count <= k) {
       return count;
     }
-    float tau = kthLargestMagnitude(vl, count, k);
+    float tau = MagnitudeSelection.kthLargest(vl, count, k);
     int tauBits = Float.floatToRawIntBits(tau);
     int greater = 0;
     for (int j = 0; j < count; j++) {
@@ -634,14 +634,6 @@ public final class GradientCompressor {
     return out;
   }
 
-  /** The k-th largest of non-negative values ({@link MagnitudeSelection#kthLargest}). */
-  static float kthLargest(float[] a, int n, int k) {
-    return MagnitudeSelection.kthLargest(a, n, k);
-  }
-
-  static float kthLargestMagnitude(float[] a, int n, int k) {
-    return MagnitudeSelection.kthLargest(a, n, k);
-  }
 
 
 

@@ -213,5 +213,4 @@ final class PanamaSketchKernels implements SketchKernels {
     x = (x | (x << 1)) & 0x55555555L;
     return x;
   }
-
 }
