@@ -13,6 +13,7 @@ import dev.aphelion.tritter.train.Examples;
 import dev.aphelion.tritter.train.LearningRateSchedule;
 import dev.aphelion.tritter.train.OptimizerConfig;
 import dev.aphelion.tritter.train.Sequential;
+import dev.aphelion.tritter.train.SyntheticDigits;
 import dev.aphelion.tritter.train.TrainingConfig;
 import dev.aphelion.tritter.train.TrainingResult;
 import java.util.List;

@@ -7,10 +7,10 @@ import java.util.SplittableRandom;
  * class a fixed random stroke pattern, every example that pattern with 22% of its pixels flipped
  * and Gaussian noise added (scikit-learn's digits has the same shape).
  */
-final class SyntheticDigits {
+public final class SyntheticDigits {
   private SyntheticDigits() {}
 
-  static Examples generate(int n, long seed) {
+  public static Examples generate(int n, long seed) {
     SplittableRandom protoRnd = new SplittableRandom(42);
     float[][] proto = new float[10][64];
     for (int c = 0; c < 10; c++) {
