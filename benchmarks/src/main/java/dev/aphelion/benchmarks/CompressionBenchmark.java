@@ -53,15 +53,21 @@ public class CompressionBenchmark {
   /** Builds the gradient, the compressor and one message to decode. */
   @Setup(Level.Trial)
   public void setup() {
-    SplittableRandom r = new SplittableRandom(42);
-    gradient = new float[size];
-    for (int i = 0; i < size; i++) {
-      double gauss = Math.sqrt(-2 * Math.log(1 - r.nextDouble())) * Math.cos(2 * Math.PI * r.nextDouble());
-      gradient[i] = (float) (gauss * Math.exp(r.nextDouble() * 2 - 1)) * 1e-3f;
-    }
+    gradient = heavyTailedGradient(size, 42);
     out = new float[size];
     compressor = new GradientCompressor(CompressionConfig.builder().compressionRatio(ratio).seed(1).encoding(encoding).build(), size);
     message = compressor.compress(gradient);
+  }
+
+  /** Gaussian values scaled by a log-uniform factor in [e^-1, e], times 1e-3: heavy-tailed, as gradients are. */
+  static float[] heavyTailedGradient(int n, long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    float[] g = new float[n];
+    for (int i = 0; i < n; i++) {
+      double gauss = Math.sqrt(-2 * Math.log(1 - r.nextDouble())) * Math.cos(2 * Math.PI * r.nextDouble());
+      g[i] = (float) (gauss * Math.exp(r.nextDouble() * 2 - 1)) * 1e-3f;
+    }
+    return g;
   }
 
   /** Adds the gradient to the residual, selects, codes and checksums one message. */

@@ -2,7 +2,6 @@ package dev.aphelion.benchmarks;
 
 import dev.aphelion.tritter.compress.MagnitudeSelection;
 import java.util.Arrays;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -44,12 +43,7 @@ public class SelectionBenchmark {
   /** Heavy-tailed signed values, as gradients are. */
   @Setup(Level.Trial)
   public void setup() {
-    SplittableRandom r = new SplittableRandom(7);
-    values = new float[size];
-    for (int i = 0; i < size; i++) {
-      double gauss = Math.sqrt(-2 * Math.log(1 - r.nextDouble())) * Math.cos(2 * Math.PI * r.nextDouble());
-      values[i] = (float) (gauss * Math.exp(r.nextDouble() * 2 - 1)) * 1e-3f;
-    }
+    values = CompressionBenchmark.heavyTailedGradient(size, 7);
     scratch = new float[size];
     k = Math.max(1, (int) (fraction * size));
   }
