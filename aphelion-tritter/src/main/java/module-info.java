@@ -15,6 +15,7 @@ module dev.aphelion.tritter {
 
   exports dev.aphelion.tritter.accel;
   exports dev.aphelion.tritter.compress;
+  exports dev.aphelion.tritter.compute;
   exports dev.aphelion.tritter.dense;
   exports dev.aphelion.tritter.hf;
   exports dev.aphelion.tritter.io;

@@ -41,6 +41,7 @@ class PackageLayoutTest {
       Map.entry("ternary", 2),
       Map.entry("io", 3),
       Map.entry("compress", 3),
+      Map.entry("compute", 3),
       Map.entry("nn", 4),
       Map.entry("model", 5),
       Map.entry("train", 5),

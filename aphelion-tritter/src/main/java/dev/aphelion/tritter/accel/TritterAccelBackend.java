@@ -4,15 +4,18 @@ import dev.aphelion.core.backend.Availability;
 import dev.aphelion.core.backend.Backend;
 import dev.aphelion.core.backend.DeviceCapabilities;
 import dev.aphelion.core.backend.DeviceKind;
+import dev.aphelion.tritter.compute.ComputeOps;
 import dev.aphelion.tritter.dense.DenseMatmul;
 import dev.aphelion.tritter.kernel.RowPool;
 import dev.aphelion.tritter.kernel.Vectorization;
+import dev.aphelion.tritter.model.CpuComputeOps;
 import dev.aphelion.tritter.ternary.TernaryMatmul;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -113,6 +116,19 @@ public final class TritterAccelBackend implements Backend {
   public DenseMatmul denseMatmul() {
     ensureOpen();
     return new DenseMatmul(vectorization, RowPool.shared());
+  }
+
+  /**
+   * Hands out {@link ComputeOps} (as {@link CpuComputeOps}: the CPU model's own kernels); other
+   * types are not implemented here.
+   *
+   * @throws IllegalStateException if the backend was closed
+   */
+  @Override
+  public <T> Optional<T> operations(Class<T> type) {
+    Objects.requireNonNull(type, "type");
+    ensureOpen();
+    return type == ComputeOps.class ? Optional.of(type.cast(new CpuComputeOps(NAME))) : Optional.empty();
   }
 
   /**

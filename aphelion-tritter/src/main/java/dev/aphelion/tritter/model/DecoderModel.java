@@ -2,9 +2,12 @@ package dev.aphelion.tritter.model;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.aphelion.core.backend.Backend;
+import dev.aphelion.core.error.BackendException;
 import dev.aphelion.core.error.ConfigException;
 import dev.aphelion.core.error.SerializationException;
 import dev.aphelion.core.error.ShapeException;
+import dev.aphelion.tritter.compute.ComputeOps;
 import dev.aphelion.tritter.io.SafeTensorsFile;
 import dev.aphelion.tritter.io.SafeTensorsWriter;
 import dev.aphelion.tritter.io.TernaryTensors;
@@ -34,12 +37,17 @@ import java.util.SplittableRandom;
  * Precision#TERNARY}, {@link DenseLayer} under {@link Precision#DENSE_F32}; everything else is the
  * same code.
  *
+ * <p>The model runs on the CPU as built; {@link #on(Backend)} gives the same model on another
+ * backend (the GPU), whose weights, activations and KV cache live there, with the same methods:
+ * a program switches backends by the backend it passes, nothing else. Close a model bound to a
+ * backend to free its memory there ({@link #close()} does nothing for the CPU model).
+ *
  * <p>The model is immutable and thread-safe; all per-sequence state lives in the {@link KVCache}
  * passed to each call. Calls on different sequences of one cache may run concurrently; a call on a
  * sequence that another thread is stepping throws {@link java.util.ConcurrentModificationException}
  * (checked, not silently interleaved).
  */
-public final class DecoderModel {
+public final class DecoderModel implements AutoCloseable {
 
   /** Metadata key holding the configuration as JSON in saved checkpoints. */
   public static final String CONFIG_METADATA_KEY = "aphelion.decoder_config";
@@ -55,6 +63,8 @@ public final class DecoderModel {
   private final Block[] blocks;
   private final RmsNorm finalNorm;
   private final RotaryEmbedding rope;
+  /** Where the forward pass runs when not on the CPU; {@code null} for the CPU model. */
+  private final BackendDecoder backend;
 
   /**
    * The layers of one transformer block. {@code attnSubNorm} (before {@code o}) and {@code
@@ -81,6 +91,76 @@ public final class DecoderModel {
     this.blocks = blocks;
     this.finalNorm = finalNorm;
     this.rope = new RotaryEmbedding(config.headDim(), config.ropeTheta(), 4096);
+    this.backend = null;
+  }
+
+  private DecoderModel(DecoderModel cpu, BackendDecoder backend) {
+    this.config = cpu.config;
+    this.precision = cpu.precision;
+    this.embedding = cpu.embedding;
+    this.head = cpu.head;
+    this.blocks = cpu.blocks;
+    this.finalNorm = cpu.finalNorm;
+    this.rope = cpu.rope;
+    this.backend = backend;
+  }
+
+  /**
+   * This model on a backend: the weights are uploaded once, and every call ({@link #forward},
+   * {@link #step}, {@link #generate}, {@link Generation}) runs there with the backend's KV cache
+   * (the {@link KVCache} passed in keeps positions; it must be {@code FLOAT32} with policy {@code
+   * ERROR}). On the CPU backend (a backend whose {@link ComputeOps} are {@link CpuComputeOps})
+   * this is the CPU model itself. Close the result to free the backend memory; the backend must
+   * stay open while it is used.
+   *
+   * @param backend the backend, for example from {@code BackendRegistry.load().openDefault()}
+   * @return the model on that backend
+   * @throws BackendException if the backend has no {@link ComputeOps}
+   * @throws ConfigException if a layer cannot run there (ternary layers with f32 activations)
+   */
+  public DecoderModel on(Backend backend) {
+    java.util.Objects.requireNonNull(backend, "backend");
+    ComputeOps ops = backend.operations(ComputeOps.class).orElseThrow(() -> new BackendException(
+        "backend '" + backend.name() + "' has no " + ComputeOps.class.getSimpleName() + " to run a DecoderModel on"));
+    if (ops instanceof CpuComputeOps) {
+      ops.close();
+      return base();
+    }
+    return new DecoderModel(base(), new BackendDecoder(base(), ops, true));
+  }
+
+  /**
+   * This model run through the given operations (whose owner keeps them; the result does not close
+   * them). {@code on(new CpuComputeOps("cpu"))} runs the generic backend path on the CPU, which
+   * tests compare with the CPU model bit for bit.
+   *
+   * @param ops the operations
+   * @return the model on them
+   */
+  public DecoderModel on(ComputeOps ops) {
+    return new DecoderModel(base(), new BackendDecoder(base(), java.util.Objects.requireNonNull(ops, "ops"), false));
+  }
+
+  private DecoderModel base() {
+    return backend == null ? this : new DecoderModel(this, null);
+  }
+
+  /**
+   * The backend the forward pass runs on: {@code "cpu"} for the CPU model, else the name of the
+   * backend given to {@link #on}.
+   *
+   * @return the name
+   */
+  public String backendName() {
+    return backend == null ? "cpu" : backend.backendName();
+  }
+
+  /** Frees what the model holds on its backend (nothing for the CPU model); idempotent. */
+  @Override
+  public void close() {
+    if (backend != null) {
+      backend.close();
+    }
   }
 
   /**
@@ -498,7 +578,7 @@ public final class DecoderModel {
     checkCache(cache);
     int[] claimed = cache.claim(seqs);
     try {
-      return runClaimed(cache, seqs, tokens, logitRows);
+      return backend != null ? backend.run(cache, seqs, tokens, logitRows) : runClaimed(cache, seqs, tokens, logitRows);
     } finally {
       cache.release(claimed);
     }

@@ -128,6 +128,56 @@ public final class EmbeddingTable {
     });
   }
 
+  /**
+   * A table of already quantized int8 rows (as {@link #int8Values()} and {@link #rowScales()}
+   * return them).
+   *
+   * @param values {@code vocab·hidden} signed values; copied
+   * @param rowScales {@code vocab} finite scales; copied
+   * @param vocab rows
+   * @param hidden columns
+   * @return the table
+   * @throws ShapeException if a length does not match or a scale is not finite
+   */
+  public static EmbeddingTable ofInt8(byte[] values, float[] rowScales, int vocab, int hidden) {
+    if ((long) vocab * hidden != values.length || rowScales.length != vocab) {
+      throw new ShapeException("int8 embedding [" + vocab + ", " + hidden + "] needs " + (long) vocab * hidden + " values and "
+          + vocab + " scales, got " + values.length + " and " + rowScales.length);
+    }
+    for (int r = 0; r < vocab; r++) {
+      if (!Float.isFinite(rowScales[r])) {
+        throw new ShapeException("embedding row scale [" + r + "] is " + rowScales[r]);
+      }
+    }
+    return new EmbeddingTable(vocab, hidden, null, values.clone(), rowScales.clone(), FloatKernels.get());
+  }
+
+  /**
+   * A copy of the int8 values of an int8 table.
+   *
+   * @return {@code vocab·hidden} values, row-major
+   * @throws IllegalStateException if the table is f32
+   */
+  public byte[] int8Values() {
+    if (q8 == null) {
+      throw new IllegalStateException("the embedding table is f32, not int8");
+    }
+    return q8.clone();
+  }
+
+  /**
+   * A copy of the row scales of an int8 table.
+   *
+   * @return {@code vocab} scales
+   * @throws IllegalStateException if the table is f32
+   */
+  public float[] rowScales() {
+    if (q8 == null) {
+      throw new IllegalStateException("the embedding table is f32, not int8");
+    }
+    return scales.clone();
+  }
+
   /** A copy of the (dequantized) table, row-major. */
   public float[] toFloats() {
     if (f32 != null) {

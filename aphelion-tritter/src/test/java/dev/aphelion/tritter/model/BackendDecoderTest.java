@@ -1,0 +1,182 @@
+package dev.aphelion.tritter.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.aphelion.core.backend.Backend;
+import dev.aphelion.core.backend.BackendRegistry;
+import dev.aphelion.core.error.BackendException;
+import dev.aphelion.core.error.ConfigException;
+import dev.aphelion.tritter.compute.ComputeOps;
+import dev.aphelion.tritter.io.WeightSource;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The decoder written against {@link ComputeOps}, run on the CPU's {@link CpuComputeOps}, against
+ * the CPU model: the same kernels in the same order. Not compared bit for bit: the Vector API
+ * leaves the order of a lane reduction open, and the interpreted and compiled forms of one
+ * reduction differ in the last bits, so even the CPU model run twice in one JVM can; the bound is
+ * {@code 1e-5 · max(1, max|logit|)}, far below what one wrong operation gives.
+ */
+class BackendDecoderTest {
+
+  static void assertClose(float[] expected, float[] actual, String what) {
+    assertEquals(expected.length, actual.length, what + ": length");
+    float max = 1f;
+    for (float e : expected) {
+      max = Math.max(max, Math.abs(e));
+    }
+    for (int i = 0; i < expected.length; i++) {
+      if (!(Math.abs(expected[i] - actual[i]) <= 1e-5f * max)) {
+        throw new AssertionError(what + ": logit " + i + " is " + actual[i] + ", expected " + expected[i] + " (bound " + 1e-5f * max + ")");
+      }
+    }
+  }
+
+  static void assertClose(float[] expected, float[] actual) {
+    assertClose(expected, actual, "logits");
+  }
+
+  static Stream<Arguments> cases() {
+    return DecoderModelTest.configsAndPrecisions();
+  }
+
+  /** Random weights including BitNet's sub-norms. */
+  static WeightSource withSubNorms(long seed) {
+    WeightSource r = DecoderModel.randomWeights(seed);
+    return new WeightSource() {
+      @Override
+      public float[] floats(String name, long... shape) {
+        return r.floats(name, shape);
+      }
+
+      @Override
+      public boolean contains(String name) {
+        return !name.endsWith(".bias");
+      }
+    };
+  }
+
+  @ParameterizedTest(name = "{0} {2}")
+  @MethodSource("cases")
+  void prefillAndDecodeEqualTheCpuModelExactly(String name, DecoderConfig config, Precision precision) {
+    DecoderModel cpu = DecoderModel.fromWeights(config, precision, withSubNorms(7));
+    try (CpuComputeOps ops = new CpuComputeOps("test"); DecoderModel gen = cpu.on(ops)) {
+      assertEquals("test", gen.backendName());
+      int[] prompt = DecoderModelTest.tokens(9, config.vocabSize(), 3);
+      KVCache a = cpu.newCache(2, 24, KVCache.EvictionPolicy.ERROR, KVCache.Storage.FLOAT32);
+      KVCache b = gen.newCache(2, 24, KVCache.EvictionPolicy.ERROR, KVCache.Storage.FLOAT32);
+      assertClose(cpu.forward(a, 0, prompt, true), gen.forward(b, 0, prompt, true));
+      assertClose(cpu.forward(a, 1, new int[] {1, 2, 3}, false), gen.forward(b, 1, new int[] {1, 2, 3}, false));
+      for (int i = 0; i < 6; i++) {
+        int t = (5 * i + 1) % config.vocabSize();
+        // one-token calls replay the recorded step; two-sequence steps run the general path
+        assertClose(cpu.forward(a, 0, new int[] {t}, false), gen.forward(b, 0, new int[] {t}, false), "step " + i);
+        assertClose(cpu.step(a, new int[] {1, 0}, new int[] {t, t + 1}), gen.step(b, new int[] {1, 0}, new int[] {t, t + 1}));
+      }
+      assertEquals(a.position(0), b.position(0));
+    }
+  }
+
+  @Test
+  void generationAndANewCacheAfterReset() {
+    DecoderConfig config = DecoderConfig.builder().vocabSize(53).hiddenSize(32).numLayers(2).numHeads(4).numKvHeads(2).ffnSize(40)
+        .activation(FfnActivation.SQUARED_RELU).build();
+    DecoderModel cpu = DecoderModel.random(config, Precision.TERNARY, 11);
+    try (CpuComputeOps ops = new CpuComputeOps("test"); DecoderModel gen = cpu.on(ops)) {
+      int[] prompt = {3, 1, 4, 1, 5};
+      Generation.Options o = Generation.Options.greedy(12);
+      for (int round = 0; round < 3; round++) {
+        assertArrayEquals(Generation.run(cpu, prompt, o, null).tokens(), Generation.run(gen, prompt, o, null).tokens());
+      }
+      assertArrayEquals(cpu.generate(prompt, 7, Sampler.greedy()), gen.generate(prompt, 7, Sampler.greedy()));
+      KVCache c = gen.newCache(1, 8, KVCache.EvictionPolicy.ERROR, KVCache.Storage.FLOAT32);
+      KVCache d = cpu.newCache(1, 8, KVCache.EvictionPolicy.ERROR, KVCache.Storage.FLOAT32);
+      gen.forward(c, 0, prompt, false);
+      cpu.forward(d, 0, prompt, false);
+      c.reset(0);
+      d.reset(0);
+      assertClose(cpu.forward(d, 0, new int[] {2, 7}, true), gen.forward(c, 0, new int[] {2, 7}, true));
+    }
+  }
+
+  @Test
+  void backendCachesMustBeF32WithErrorPolicy() {
+    DecoderConfig config = DecoderConfig.builder().vocabSize(13).hiddenSize(8).numLayers(1).numHeads(2).ffnSize(8).build();
+    try (CpuComputeOps ops = new CpuComputeOps("test"); DecoderModel gen = DecoderModel.random(config, Precision.TERNARY, 1).on(ops)) {
+      KVCache q8 = gen.newCache(1, 8, KVCache.EvictionPolicy.ERROR, KVCache.Storage.INT8);
+      ConfigException e = assertThrows(ConfigException.class, () -> gen.forward(q8, 0, new int[] {1}, false));
+      assertTrue(e.getMessage().contains("FLOAT32"), e.getMessage());
+      KVCache sliding = gen.newCache(1, 8, KVCache.EvictionPolicy.SLIDING_WINDOW, KVCache.Storage.FLOAT32);
+      assertThrows(ConfigException.class, () -> gen.forward(sliding, 0, new int[] {1}, false));
+    }
+  }
+
+  @Test
+  void theCpuBackendRunsTheCpuModelAndOtherBackendsNeedComputeOps() {
+    DecoderConfig config = DecoderConfig.builder().vocabSize(13).hiddenSize(8).numLayers(1).numHeads(2).ffnSize(8).build();
+    DecoderModel cpu = DecoderModel.random(config, Precision.TERNARY, 1);
+    try (Backend b = BackendRegistry.load().open("tritter-accel")) {
+      Optional<ComputeOps> ops = b.operations(ComputeOps.class);
+      assertTrue(ops.orElseThrow() instanceof CpuComputeOps);
+      ops.get().close();
+      assertTrue(b.operations(String.class).isEmpty());
+      try (DecoderModel m = cpu.on(b)) {
+        assertEquals("cpu", m.backendName());
+        assertArrayEquals(cpu.generate(new int[] {1, 2}, 4, Sampler.greedy()), m.generate(new int[] {1, 2}, 4, Sampler.greedy()));
+      }
+    }
+    try (Backend none = new dev.aphelion.core.backend.NullBackendProvider().create()) {
+      BackendException e = assertThrows(BackendException.class, () -> cpu.on(none));
+      assertTrue(e.getMessage().contains("ComputeOps"), e.getMessage());
+    }
+  }
+
+  @Test
+  void handlesBelongToTheirOps() {
+    try (CpuComputeOps a = new CpuComputeOps("a"); CpuComputeOps b = new CpuComputeOps("b")) {
+      ComputeOps.Activations x = a.allocate(2, 3);
+      ComputeOps.Activations y = b.allocate(2, 3);
+      assertThrows(IllegalArgumentException.class, () -> a.add(x, y, 2));
+      assertThrows(dev.aphelion.core.error.ShapeException.class, () -> a.add(x, a.allocate(2, 4), 2));
+      assertThrows(dev.aphelion.core.error.ShapeException.class, () -> a.add(x, a.allocate(2, 3), 3));
+      float[] in = {1, 2, 3, 4, 5, 6};
+      a.write(x, in, 2);
+      ComputeOps.Activations z = a.allocate(2, 3);
+      a.write(z, in, 2);
+      a.add(x, z, 2);
+      float[] out = new float[6];
+      a.read(x, out, 2);
+      assertArrayEquals(new float[] {2, 4, 6, 8, 10, 12}, out);
+      z.close();
+      assertThrows(IllegalStateException.class, () -> a.add(x, z, 1));
+      ComputeOps.QuantizedRows q = a.allocateQuantized(2, 3);
+      ComputeOps.Weights w = a.uploadTernary(dev.aphelion.tritter.ternary.TernaryQuantization.absmean(new float[] {1, -1, 0, 1, 1, 1}, 2, 3, 3).toPacked(), null);
+      assertThrows(IllegalStateException.class, () -> a.matmul(w, q, 2, a.allocate(2, 2)), "not quantized yet");
+      assertThrows(IllegalArgumentException.class, () -> a.matmul(w, x, 2, a.allocate(2, 2)), "ternary needs int8 rows");
+    }
+    CpuComputeOps c = new CpuComputeOps("c");
+    ComputeOps.Activations x = c.allocate(1, 1);
+    c.close();
+    assertThrows(IllegalStateException.class, () -> c.add(x, x, 1));
+    assertThrows(IllegalStateException.class, () -> c.allocate(1, 1));
+  }
+
+  static float[] randomFloats(int n, long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    float[] f = new float[n];
+    for (int i = 0; i < n; i++) {
+      f[i] = (float) r.nextGaussian();
+    }
+    return f;
+  }
+
+}
