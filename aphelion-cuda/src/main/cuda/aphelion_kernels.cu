@@ -884,3 +884,4 @@ APH_GEMV_F(8)
 // VSA sketch gradient compression (uses aph_warp_sum above).
 // ---------------------------------------------------------------------------------------------
 #include "vsa_sketch.cuh"
+#include "decoder_ops.cuh"

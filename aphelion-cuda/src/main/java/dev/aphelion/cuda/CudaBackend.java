@@ -4,9 +4,13 @@ import dev.aphelion.core.backend.Availability;
 import dev.aphelion.core.backend.Backend;
 import dev.aphelion.core.backend.DeviceCapabilities;
 import dev.aphelion.core.backend.DeviceKind;
+import dev.aphelion.cuda.compute.CudaComputeOps;
 import dev.aphelion.cuda.driver.CudaDeviceInfo;
 import dev.aphelion.cuda.driver.CudaDriver;
 import dev.aphelion.cuda.ternary.CudaTernaryKernels;
+import dev.aphelion.tritter.compute.ComputeOps;
+import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The CUDA backend: one device's context with the ternary kernels loaded. Closing it frees every
@@ -33,6 +37,7 @@ public final class CudaBackend implements Backend {
             .attribute("computeCapability", d.computeCapabilityString())
             .attribute("driverVersion", p.driverVersion())
             .attribute("l2CacheBytes", d.l2CacheBytes())
+            .attribute("peakMemoryBandwidthGBps", Math.round(d.peakMemoryBandwidth() / 1e9))
             .attribute("ordinal", d.ordinal())
             .build();
   }
@@ -77,6 +82,21 @@ public final class CudaBackend implements Backend {
     }
     return kernels;
   }
+
+  /**
+   * Hands out {@link ComputeOps} as a new {@link CudaComputeOps} on this device (close it, or close
+   * the backend, to free its device memory); other types are not implemented here.
+   *
+   * @throws IllegalStateException if the backend is closed
+   */
+  @Override
+  public <T> Optional<T> operations(Class<T> type) {
+    Objects.requireNonNull(type, "type");
+    CudaTernaryKernels k = kernels();
+    return type == ComputeOps.class ? Optional.of(type.cast(new CudaComputeOps(k, NAME_FOR_OPS))) : Optional.empty();
+  }
+
+  private static final String NAME_FOR_OPS = CudaBackendProvider.NAME;
 
   @Override
   public void close() {

@@ -49,8 +49,13 @@ public class BitNet2B4TBenchmark {
         .ffnSize(6912).activation(FfnActivation.SQUARED_RELU).rmsNormEps(1e-5f).ropeTheta(500000f).tiedEmbeddings(true).build();
   }
 
-  /** Random weights straight in the packed layout: trits uniform in {-1, 0, 1}, one scale per tensor. */
-  static WeightSource randomTernary(long seed) {
+  /**
+   * Random weights straight in the packed layout: trits uniform in {-1, 0, 1}, one scale per tensor.
+   *
+   * @param seed the seed
+   * @return the source
+   */
+  public static WeightSource randomTernary(long seed) {
     return new WeightSource() {
       @Override
       public float[] floats(String name, long... shape) {

@@ -11,6 +11,8 @@ package dev.aphelion.cuda.driver;
  * @param totalMemoryBytes device memory in bytes
  * @param l2CacheBytes L2 cache size in bytes
  * @param maxSharedPerBlockOptin the most shared memory one block may ask for, in bytes
+ * @param memoryClockKhz the peak memory clock in kHz, as the driver reports it
+ * @param memoryBusWidthBits the global memory bus width in bits
  */
 public record CudaDeviceInfo(
     int ordinal,
@@ -20,7 +22,19 @@ public record CudaDeviceInfo(
     int multiprocessors,
     long totalMemoryBytes,
     int l2CacheBytes,
-    int maxSharedPerBlockOptin) {
+    int maxSharedPerBlockOptin,
+    int memoryClockKhz,
+    int memoryBusWidthBits) {
+
+  /**
+   * The peak memory bandwidth from the driver's clock and bus width ({@code 2 · clock · width / 8},
+   * double data rate), the ceiling a memory-bound kernel's bytes per second are compared with.
+   *
+   * @return bytes per second, 0 if the driver reports no clock or width
+   */
+  public double peakMemoryBandwidth() {
+    return 2.0 * memoryClockKhz * 1000.0 * memoryBusWidthBits / 8.0;
+  }
 
   /**
    * The compute capability as one number.

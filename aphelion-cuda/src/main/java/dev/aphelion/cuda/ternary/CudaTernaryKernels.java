@@ -530,29 +530,142 @@ public final class CudaTernaryKernels implements AutoCloseable {
   }
 
   void quantizeActivations(Int8Matmul mm, DeviceBuffer x, int ldx, boolean bf16) {
-    GpuTernaryMatrix w = mm.weights();
-    int kPad = w.kBlocks() * GpuTernaryLayout.K_BLOCK;
+    quantizeRaw(x, ldx, mm.weights().cols(), mm.batch(), mm.qRows(), mm.naturalLayout(), mm.q(), mm.xsum(), mm.xscale(), bf16);
+  }
+
+  private void quantizeRaw(DeviceBuffer x, int ldx, int cols, int batch, int qRows, boolean natural, DeviceBuffer q,
+      DeviceBuffer xsum, DeviceBuffer xscale, boolean bf16) {
+    int kPad = GpuTernaryLayout.kBlocks(cols) * GpuTernaryLayout.K_BLOCK;
     // Single pass (the token stays in registers) when rows are whole 4-column vectors, aligned,
     // and short enough; else the two-pass kernel re-reads each token.
     int align = bf16 ? 8 : 16;
-    boolean single = w.cols() % 4 == 0 && ldx % 4 == 0 && x.address() % align == 0
-        && w.cols() <= SINGLE_PASS_MAX_COLS;
+    boolean single = cols % 4 == 0 && ldx % 4 == 0 && x.address() % align == 0
+        && cols <= SINGLE_PASS_MAX_COLS;
     CudaKernel kernel = single ? (bf16 ? quant1Bf16 : quant1F32) : (bf16 ? quantBf16 : quantF32);
     kernel.launch(
-        stream, new int[] {mm.qRows()}, new int[] {single ? THREADS : QUANT_THREADS}, 0,
-        x, ldx, w.cols(), mm.batch(), kPad, mm.naturalLayout() ? LAYOUT_NATURAL : LAYOUT_LANE,
-        mm.q(), mm.xsum(), mm.xscale());
+        stream, new int[] {qRows}, new int[] {single ? THREADS : QUANT_THREADS}, 0,
+        x, ldx, cols, batch, kPad, natural ? LAYOUT_NATURAL : LAYOUT_LANE,
+        q, xsum, xscale);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Int8 inputs shared by several weight matrices
+  // ------------------------------------------------------------------------------------------
+
+  /**
+   * Allocates room for the per-token int8 form of up to {@code maxBatch} activation rows of
+   * {@code cols}, to be quantized once ({@link #quantize(Int8Input, DeviceBuffer, int, int)}) and
+   * multiplied by every matrix of that width ({@link #multiply(GpuTernaryMatrix, Int8Input,
+   * DeviceBuffer, int)}), as the q, k and v projections of one input are.
+   *
+   * @param cols values per row
+   * @param maxBatch rows at most, at least 1
+   * @return the workspace; close it to free it
+   */
+  public Int8Input allocateInput(int cols, int maxBatch) {
+    if (cols < 1 || maxBatch < 1) {
+      throw new ShapeException("int8 input needs cols and batch of at least 1, got " + cols + " and " + maxBatch);
+    }
+    long kPad = (long) GpuTernaryLayout.kBlocks(cols) * GpuTernaryLayout.K_BLOCK;
+    // Room for the padding of every kernel: tiles of up to 256 tokens.
+    int rows = Int8Matmul.roundUp(maxBatch, 256);
+    DeviceBuffer q = context.allocate(rows * kPad);
+    DeviceBuffer sum = null;
+    try {
+      sum = context.allocate(4L * rows);
+      return new Int8Input(q, sum, context.allocate(4L * rows), cols, maxBatch);
+    } catch (RuntimeException e) {
+      q.close();
+      if (sum != null) {
+        sum.close();
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * The kernel a shared input of {@code batch} rows is laid out for (it does not depend on the
+   * matrix): GEMV for one token, the skinny kernel up to 64, the 128 x 128 wgmma kernel on
+   * compute capability 9.0 above that, else the 128 x 128 mma.sync tiles.
+   */
+  Int8Kernel chooseShared(int batch) {
+    if (batch == 1) {
+      return Int8Kernel.GEMV;
+    }
+    if (batch <= Int8Matmul.SKINNY_MAX_TOKENS) {
+      return Int8Kernel.SKINNY;
+    }
+    if (supports(Int8Kernel.WG_128X128)) {
+      return Int8Kernel.WG_128X128;
+    }
+    return supports(Int8Kernel.TC_128X128) ? Int8Kernel.TC_128X128 : Int8Kernel.SKINNY;
+  }
+
+  /**
+   * Queues per-token int8 quantization of {@code batch} float rows into {@code in}.
+   *
+   * @param in the workspace
+   * @param x {@code [batch][ldx]} floats, the first {@code in.cols()} of each row used
+   * @param ldx row stride in floats
+   * @param batch rows, at most {@code in.maxBatch()}
+   */
+  public void quantize(Int8Input in, DeviceBuffer x, int ldx, int batch) {
+    Objects.requireNonNull(in, "in");
+    Objects.requireNonNull(x, "x");
+    if (batch < 1 || batch > in.maxBatch()) {
+      throw new ShapeException("batch " + batch + " outside [1, " + in.maxBatch() + "]");
+    }
+    if (ldx < in.cols() || x.byteSize() < 4L * ((long) (batch - 1) * ldx + in.cols())) {
+      throw new ShapeException("activation buffer of " + x.byteSize() + " bytes with ldx " + ldx + " does not hold " + batch
+          + " rows of " + in.cols());
+    }
+    Int8Kernel k = chooseShared(batch);
+    int qRows = switch (k) {
+      case GEMV -> batch;
+      case SKINNY -> batch <= Int8Matmul.SKINNY_MAX_TOKENS ? 8 * Int8Matmul.skinnyTiles(batch)
+          : Int8Matmul.roundUp(batch, Int8Matmul.SKINNY_MAX_TOKENS);
+      default -> Int8Matmul.roundUp(batch, k.blockTokens());
+    };
+    quantizeRaw(x, ldx, in.cols(), batch, qRows, k.tiled(), in.q(), in.xsum(), in.xscale(), false);
+    in.quantized(batch, k);
+  }
+
+  /**
+   * Queues {@code y = W · in} for the rows last quantized into {@code in}.
+   *
+   * @param w the weights, {@code w.cols() == in.cols()}
+   * @param in the quantized rows
+   * @param y {@code [batch][ldy]} floats
+   * @param ldy row stride, at least {@code w.rows()}
+   */
+  public void multiply(GpuTernaryMatrix w, Int8Input in, DeviceBuffer y, int ldy) {
+    Objects.requireNonNull(w, "w");
+    Objects.requireNonNull(in, "in");
+    if (w.cols() != in.cols()) {
+      throw new ShapeException("W has " + w.cols() + " columns, the int8 input " + in.cols());
+    }
+    if (in.batch() == 0) {
+      throw new IllegalStateException("the int8 input holds no rows; quantize first");
+    }
+    if (ldy < w.rows() || y.byteSize() < 4L * ((long) (in.batch() - 1) * ldy + w.rows())) {
+      throw new ShapeException("output buffer of " + y.byteSize() + " bytes with ldy " + ldy + " does not hold " + in.batch()
+          + " rows of " + w.rows());
+    }
+    multiplyRaw(w, in.kernel(), in.batch(), in.q(), in.xsum(), in.xscale(), y, ldy);
   }
 
   void multiplyInt8(Int8Matmul mm, DeviceBuffer y, int ldy) {
-    GpuTernaryMatrix w = mm.weights();
-    int batch = mm.batch();
+    multiplyRaw(mm.weights(), mm.kernel(), mm.batch(), mm.q(), mm.xsum(), mm.xscale(), y, ldy);
+  }
+
+  private void multiplyRaw(GpuTernaryMatrix w, Int8Kernel kernel, int batch, DeviceBuffer q, DeviceBuffer xsum,
+      DeviceBuffer xscale, DeviceBuffer y, int ldy) {
     long kPad = (long) w.kBlocks() * GpuTernaryLayout.K_BLOCK;
-    switch (mm.kernel()) {
+    switch (kernel) {
       case GEMV ->
           gemvS8.launch(
               stream, new int[] {(w.rows() + 7) / 8, batch}, block(), 0,
-              w.words(), mm.q(), mm.xsum(), mm.xscale(), w.scales(), y, w.rows(), ldy, w.kBlocks());
+              w.words(), q, xsum, xscale, w.scales(), y, w.rows(), ldy, w.kBlocks());
       case SKINNY -> {
         for (int t0 = 0; t0 < batch; t0 += Int8Matmul.SKINNY_MAX_TOKENS) {
           int n = Math.min(Int8Matmul.SKINNY_MAX_TOKENS, batch - t0);
@@ -560,18 +673,18 @@ public final class CudaTernaryKernels implements AutoCloseable {
           int idx = Integer.numberOfTrailingZeros(tiles);
           skinny[idx].launch(
               stream, new int[] {w.rowGroups() / 2}, block(), 0,
-              w.words(), mm.q().address() + t0 * kPad, mm.xsum().address() + 4L * t0,
-              mm.xscale().address() + 4L * t0, w.scales(), y.address() + 4L * t0 * ldy,
+              w.words(), q.address() + t0 * kPad, xsum.address() + 4L * t0,
+              xscale.address() + 4L * t0, w.scales(), y.address() + 4L * t0 * ldy,
               w.rows(), ldy, w.kBlocks(), n);
         }
       }
       default -> {
-        Int8Kernel k = mm.kernel();
+        Int8Kernel k = kernel;
         int gx = (batch + k.blockTokens() - 1) / k.blockTokens();
         int gy = (w.rowGroups() + k.blockRows() / 8 - 1) / (k.blockRows() / 8);
         tiled.get(k).launch(
             stream, new int[] {gx, gy}, new int[] {k.threads()}, k.sharedBytes(),
-            w.words(), mm.q(), mm.xsum(), mm.xscale(), w.scales(), y,
+            w.words(), q, xsum, xscale, w.scales(), y,
             w.rows(), w.rowGroups(), ldy, w.kBlocks(), batch);
       }
     }

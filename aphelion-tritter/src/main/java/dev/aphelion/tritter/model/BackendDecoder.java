@@ -17,8 +17,8 @@ import java.util.List;
  * A {@link DecoderModel}'s forward pass written once against {@link ComputeOps}: the weights are
  * uploaded when the model is bound to a backend, activations and the KV cache stay on the
  * backend, and a call moves only the token ids and positions in and the logits out. A one-token
- * call on one sequence (the decode step) is recorded once per cache and replayed ({@link
- * ComputeOps#record}: one CUDA graph launch on the GPU).
+ * call (the decode step) runs directly the first time for a cache, is then recorded, and later
+ * ones replay it ({@link ComputeOps#record}: one CUDA graph launch on the GPU).
  *
  * <p>The host {@link KVCache} keeps the positions, claims and room checks; its keys and values
  * live in a {@link ComputeOps.KvStore} made for it on first use (freed once the cache is garbage
@@ -213,11 +213,13 @@ final class BackendDecoder implements AutoCloseable {
     ops.write(w.tokens, tokens);
     ops.write(w.pos, pos);
     ops.write(w.seqs, seqs);
-    if (step) {
-      if (session.step == null) {
-        session.step = ops.record(() -> forward(w, session.kv, 1, 0, 1));
-      }
+    if (step && session.step != null) {
       session.step.run();
+    } else if (step) {
+      // The first step runs directly (an implementation may allocate scratch on first use, which
+      // recording forbids); later steps replay it.
+      forward(w, session.kv, 1, 0, 1);
+      session.step = ops.record(() -> forward(w, session.kv, 1, 0, 1));
     } else {
       forward(w, session.kv, rows, first, nl);
     }

@@ -39,12 +39,11 @@ import java.util.function.IntConsumer;
  * is reported. Weight buffers rotate among enough copies to exceed twice the L2 cache, so the
  * weights come from HBM as in a real forward pass. Weights and activations are random (never
  * zeros). "GB/s" is bytes of weights (2 bits each for ternary, 2 bytes for bf16) over time; "HBM%"
- * is that over the H100 SXM's 3.35 TB/s; "vs cuBLAS" is cuBLAS's time over this one's. The int8
+ * is that over the device's peak memory bandwidth as the driver reports it (clock and bus width); "vs cuBLAS" is cuBLAS's time over this one's. The int8
  * kernels are exact, so their outputs are compared with each other for every shape.
  */
 public final class CudaMatmulBenchmark {
 
-  private static final double PEAK_GBPS = 3350.0;
 
   private final CudaTernaryKernels k;
   private final CudaContext ctx;
@@ -109,6 +108,8 @@ public final class CudaMatmulBenchmark {
       System.out.printf(Locale.ROOT, "device: %s, cc %s, %d SMs, %.1f GiB, L2 %d MiB, driver %d, date %s%n",
           d.name(), d.computeCapabilityString(), d.multiprocessors(), d.totalMemoryBytes() / (double) (1L << 30),
           d.l2CacheBytes() >> 20, probe.driverVersion(), LocalDate.now());
+      System.out.printf(Locale.ROOT, "peak memory bandwidth (driver: %d kHz x %d bits, DDR): %.0f GB/s, the HBM%% column's base%n",
+          d.memoryClockKhz(), d.memoryBusWidthBits(), d.peakMemoryBandwidth() / 1e9);
       if (cublas == null) {
         System.out.println("cuBLAS not found; tried: " + String.join("\n  ", tried));
       } else {
@@ -377,7 +378,7 @@ public final class CudaMatmulBenchmark {
 
   private void row(String shape, int batch, String method, double us, long weightBytes, double ops, double cublasUs) {
     double gbps = weightBytes / (us * 1e-6) / 1e9;
-    double share = 100.0 * gbps / PEAK_GBPS;
+    double share = 100.0 * gbps / (k.context().device().peakMemoryBandwidth() / 1e9);
     double ratio = cublasUs / us;
     double tops = ops / (us * 1e-6) / 1e12;
     out.printf(Locale.ROOT, "%-12s %5d  %-30s %10.1f %9.0f %5.1f%% %8.2fx %8.1f%n",

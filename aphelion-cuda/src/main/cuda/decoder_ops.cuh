@@ -1,0 +1,288 @@
+// Decoder operations of dev.aphelion.cuda.compute.CudaComputeOps (the ComputeOps of the cuda
+// backend): embedding, RMSNorm, RoPE, KV store and attention, elementwise ops and the f32/int8
+// matrix-vector products of the output head and dense layers. Included by aphelion_kernels.cu.
+//
+// Exactness against aphelion-tritter's CPU ops: elementwise steps use _rn intrinsics (no FMA
+// contraction), so embedding, RoPE, add, the squared-ReLU gate and copies are bit for bit the
+// Java arithmetic. Reductions (RMSNorm's sum of squares, dot products, softmax) sum in another
+// order and use expf; their bound is stated in CudaComputeOps.
+
+#define APH_ATT_CHUNK 64
+
+__device__ __forceinline__ float aph_warp_sumf(float v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+
+// Sum over the block (blockDim.x a multiple of 32, at most 1024); every thread gets the result.
+__device__ __forceinline__ float aph_block_sumf(float v, float* sh) {
+  v = aph_warp_sumf(v);
+  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  __syncthreads();
+  if (lane == 0) sh[warp] = v;
+  __syncthreads();
+  if (warp == 0) {
+    int nw = blockDim.x >> 5;
+    float t = lane < nw ? sh[lane] : 0.f;
+    t = aph_warp_sumf(t);
+    if (lane == 0) sh[0] = t;
+  }
+  __syncthreads();
+  return sh[0];
+}
+
+__device__ __forceinline__ float aph_block_maxf(float v, float* sh) {
+  v = aph_warp_max(v);
+  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  __syncthreads();
+  if (lane == 0) sh[warp] = v;
+  __syncthreads();
+  if (warp == 0) {
+    int nw = blockDim.x >> 5;
+    float t = lane < nw ? sh[lane] : -INFINITY;
+    t = aph_warp_max(t);
+    if (lane == 0) sh[0] = t;
+  }
+  __syncthreads();
+  return sh[0];
+}
+
+// out[r] = table[tokens[r]] (int8 rows times their scale); grid = rows.
+extern "C" __global__ void aph_dec_embed_s8(const signed char* __restrict__ q, const float* __restrict__ scales,
+                                            const int* __restrict__ tokens, int vocab, int dim, float* __restrict__ out) {
+  int t = tokens[blockIdx.x];
+  if (t < 0 || t >= vocab) return;
+  float s = scales[t];
+  const signed char* row = q + (long long)t * dim;
+  float* o = out + (long long)blockIdx.x * dim;
+  for (int i = threadIdx.x; i < dim; i += blockDim.x) o[i] = __fmul_rn((float)row[i], s);
+}
+
+extern "C" __global__ void aph_dec_embed_f32(const float* __restrict__ w, const int* __restrict__ tokens, int vocab,
+                                             int dim, float* __restrict__ out) {
+  int t = tokens[blockIdx.x];
+  if (t < 0 || t >= vocab) return;
+  const float* row = w + (long long)t * dim;
+  float* o = out + (long long)blockIdx.x * dim;
+  for (int i = threadIdx.x; i < dim; i += blockDim.x) o[i] = row[i];
+}
+
+// y = x / sqrt(mean(x^2) + eps) * g, one block per row; y may be x.
+extern "C" __global__ void aph_dec_rmsnorm(const float* x, const float* __restrict__ g, float eps, int n, float* y) {
+  __shared__ float sh[32];
+  const float* xr = x + (long long)blockIdx.x * n;
+  float* yr = y + (long long)blockIdx.x * n;
+  float ss = 0.f;
+  for (int i = threadIdx.x; i < n; i += blockDim.x) {
+    float v = xr[i];
+    ss = fmaf(v, v, ss);
+  }
+  ss = aph_block_sumf(ss, sh);
+  // Java: (float) (1.0 / Math.sqrt(ss / n + eps)) with the quotient and sum in float.
+  float inv = (float)(1.0 / sqrt((double)__fadd_rn(__fdiv_rn(ss, (float)n), eps)));
+  for (int i = threadIdx.x; i < n; i += blockDim.x) yr[i] = __fmul_rn(__fmul_rn(xr[i], inv), g[i]);
+}
+
+// Rotate-half RoPE in place; grid = rows. Tables are [positions][headDim / 2].
+extern "C" __global__ void aph_dec_rope(float* x, int heads, int hd, const float* __restrict__ cosT,
+                                        const float* __restrict__ sinT, const int* __restrict__ pos, int positions) {
+  int half = hd >> 1;
+  int p = pos[blockIdx.x];
+  if (p < 0 || p >= positions) return;
+  float* xr = x + (long long)blockIdx.x * heads * hd;
+  for (int j = threadIdx.x; j < heads * half; j += blockDim.x) {
+    int h = j / half, i = j - h * half;
+    float c = cosT[(long long)p * half + i], s = sinT[(long long)p * half + i];
+    float* b = xr + h * hd;
+    float x1 = b[i], x2 = b[i + half];
+    b[i] = __fsub_rn(__fmul_rn(x1, c), __fmul_rn(x2, s));
+    b[i + half] = __fadd_rn(__fmul_rn(x2, c), __fmul_rn(x1, s));
+  }
+}
+
+// Stores each row's keys and values at (seq, pos) of one layer's [seq][kvHead][capacity][hd] cache.
+extern "C" __global__ void aph_dec_kv_store(const float* __restrict__ k, const float* __restrict__ v, int kvHeads, int hd,
+                                            const int* __restrict__ seqs, const int* __restrict__ pos, int sequences,
+                                            int cap, float* __restrict__ kc, float* __restrict__ vc) {
+  int r = blockIdx.x;
+  int s = seqs[r], p = pos[r];
+  if (s < 0 || s >= sequences || p < 0 || p >= cap) return;
+  int kvs = kvHeads * hd;
+  for (int j = threadIdx.x; j < kvs; j += blockDim.x) {
+    int h = j / hd, d = j - h * hd;
+    long long dst = (((long long)s * kvHeads + h) * cap + p) * hd + d;
+    kc[dst] = k[(long long)r * kvs + j];
+    vc[dst] = v[(long long)r * kvs + j];
+  }
+}
+
+// Attention, first pass: grid (heads, splits, rows), 128 threads. Split c covers positions
+// [64c, 64c + 64) of the row's visible range [0, min(pos + 1, cap)); it writes its max score m,
+// sum l = sum exp(s - m) and o = sum exp(s - m) v to part[(row * heads + head) * splits + c] as
+// hd + 2 floats. Groups of 8 lanes share one position.
+extern "C" __global__ void __launch_bounds__(128) aph_dec_attend_part(
+    const float* __restrict__ q, const float* __restrict__ kc, const float* __restrict__ vc, const int* __restrict__ seqs,
+    const int* __restrict__ pos, int heads, int kvHeads, int hd, int sequences, int cap, float scale, int splits,
+    float* __restrict__ part) {
+  __shared__ float sc[APH_ATT_CHUNK];
+  __shared__ float red[32];
+  int h = blockIdx.x, c = blockIdx.y, r = blockIdx.z;
+  int s = seqs[r], p = pos[r];
+  if (s < 0 || s >= sequences || p < 0 || p >= cap) return;
+  int n = min(p + 1, cap);
+  int t0 = c * APH_ATT_CHUNK;
+  if (t0 >= n) return;
+  int cnt = min(APH_ATT_CHUNK, n - t0);
+  int kvh = h / (heads / kvHeads);
+  const float* qr = q + ((long long)r * heads + h) * hd;
+  const float* K = kc + (((long long)s * kvHeads + kvh) * cap + t0) * hd;
+  const float* V = vc + (((long long)s * kvHeads + kvh) * cap + t0) * hd;
+  int lane8 = threadIdx.x & 7, grp = threadIdx.x >> 3;  // 16 groups
+  for (int t = grp; t < cnt; t += 16) {
+    const float* kr = K + (long long)t * hd;
+    float a = 0.f;
+    for (int d = lane8; d < hd; d += 8) a = fmaf(qr[d], kr[d], a);
+    a += __shfl_xor_sync(0xffffffffu, a, 4);
+    a += __shfl_xor_sync(0xffffffffu, a, 2);
+    a += __shfl_xor_sync(0xffffffffu, a, 1);
+    if (lane8 == 0) sc[t] = __fmul_rn(a, scale);
+  }
+  __syncthreads();
+  float m = -INFINITY;
+  for (int t = threadIdx.x; t < cnt; t += blockDim.x) m = fmaxf(m, sc[t]);
+  m = aph_block_maxf(m, red);
+  float l = 0.f;
+  for (int t = threadIdx.x; t < cnt; t += blockDim.x) {
+    float e = expf(sc[t] - m);
+    sc[t] = e;
+    l += e;
+  }
+  l = aph_block_sumf(l, red);  // also orders the sc writes before the reads below
+  float* out = part + (((long long)r * heads + h) * splits + c) * (hd + 2);
+  for (int d = threadIdx.x; d < hd; d += blockDim.x) {
+    float a = 0.f;
+    for (int t = 0; t < cnt; t++) a = fmaf(sc[t], V[(long long)t * hd + d], a);
+    out[d] = a;
+  }
+  if (threadIdx.x == 0) {
+    out[hd] = m;
+    out[hd + 1] = l;
+  }
+}
+
+// Attention, second pass: grid (heads, rows); combines the splits of the first pass.
+extern "C" __global__ void aph_dec_attend_combine(const float* __restrict__ part, const int* __restrict__ seqs,
+                                                  const int* __restrict__ pos, int heads, int hd, int sequences, int cap,
+                                                  int splits, float* __restrict__ out) {
+  int h = blockIdx.x, r = blockIdx.y;
+  int s = seqs[r], p = pos[r];
+  if (s < 0 || s >= sequences || p < 0 || p >= cap) return;
+  int n = min(p + 1, cap);
+  int used = (n + APH_ATT_CHUNK - 1) / APH_ATT_CHUNK;
+  const float* pr = part + ((long long)r * heads + h) * splits * (hd + 2);
+  float M = -INFINITY;
+  for (int c = 0; c < used; c++) M = fmaxf(M, pr[c * (hd + 2) + hd]);
+  float L = 0.f;
+  for (int c = 0; c < used; c++) L = fmaf(pr[c * (hd + 2) + hd + 1], expf(pr[c * (hd + 2) + hd] - M), L);
+  float inv = __fdiv_rn(1.f, L);
+  float* o = out + ((long long)r * heads + h) * hd;
+  for (int d = threadIdx.x; d < hd; d += blockDim.x) {
+    float a = 0.f;
+    for (int c = 0; c < used; c++) a = fmaf(pr[c * (hd + 2) + d], expf(pr[c * (hd + 2) + hd] - M), a);
+    o[d] = __fmul_rn(a, inv);
+  }
+}
+
+extern "C" __global__ void aph_dec_add(float* __restrict__ x, const float* __restrict__ y, long long n) {
+  long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) x[i] = __fadd_rn(x[i], y[i]);
+}
+
+// y[r][i] += b[i]
+extern "C" __global__ void aph_dec_add_bias(float* __restrict__ y, const float* __restrict__ b, int cols, long long n) {
+  long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) y[i] = __fadd_rn(y[i], b[i % cols]);
+}
+
+// gate = act(gate) * up; act 0 = squared ReLU, 1 = SiLU.
+extern "C" __global__ void aph_dec_gated(float* __restrict__ g, const float* __restrict__ u, long long n, int act) {
+  long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  float x = g[i];
+  if (act == 0) {
+    float a = fmaxf(x, 0.f);
+    g[i] = __fmul_rn(__fmul_rn(a, a), u[i]);
+  } else {
+    g[i] = __fmul_rn(__fdiv_rn(x, __fadd_rn(1.f, expf(-x))), u[i]);
+  }
+}
+
+extern "C" __global__ void aph_dec_copy(const float* __restrict__ src, float* __restrict__ dst, long long n) {
+  long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) dst[i] = src[i];
+}
+
+// y[r][o] = scale[o] * sum_i w[o][i] x[r][i]: one warp per output row (8 per block), int8 rows.
+extern "C" __global__ void __launch_bounds__(256) aph_dec_matvec_s8(
+    const signed char* __restrict__ w, const float* __restrict__ scales, const float* __restrict__ x, int dim, int outs,
+    int rows, float* __restrict__ y) {
+  int o = blockIdx.x * 8 + (threadIdx.x >> 5);
+  int lane = threadIdx.x & 31;
+  if (o >= outs) return;
+  const signed char* wr = w + (long long)o * dim;
+  bool vec = (dim & 15) == 0;
+  for (int r = 0; r < rows; r++) {
+    const float* xr = x + (long long)r * dim;
+    float a = 0.f;
+    if (vec) {
+      for (int i = lane * 16; i < dim; i += 512) {
+        int4 p = *reinterpret_cast<const int4*>(wr + i);
+        const float4* xv = reinterpret_cast<const float4*>(xr + i);
+        int words[4] = {p.x, p.y, p.z, p.w};
+#pragma unroll
+        for (int k = 0; k < 4; k++) {
+          float4 f = xv[k];
+          int wd = words[k];
+          a = fmaf((float)(signed char)(wd & 0xff), f.x, a);
+          a = fmaf((float)(signed char)((wd >> 8) & 0xff), f.y, a);
+          a = fmaf((float)(signed char)((wd >> 16) & 0xff), f.z, a);
+          a = fmaf((float)(signed char)((wd >> 24) & 0xff), f.w, a);
+        }
+      }
+    } else {
+      for (int i = lane; i < dim; i += 32) a = fmaf((float)wr[i], xr[i], a);
+    }
+    a = aph_warp_sumf(a);
+    if (lane == 0) y[(long long)r * outs + o] = __fmul_rn(a, scales[o]);
+  }
+}
+
+// y[r][o] = sum_i w[o][i] x[r][i] (+ b[o]): one warp per output row, f32 weights.
+extern "C" __global__ void __launch_bounds__(256) aph_dec_matvec_f32(
+    const float* __restrict__ w, const float* __restrict__ bias, const float* __restrict__ x, int dim, int outs, int rows,
+    float* __restrict__ y) {
+  int o = blockIdx.x * 8 + (threadIdx.x >> 5);
+  int lane = threadIdx.x & 31;
+  if (o >= outs) return;
+  const float* wr = w + (long long)o * dim;
+  bool vec = (dim & 3) == 0;
+  for (int r = 0; r < rows; r++) {
+    const float* xr = x + (long long)r * dim;
+    float a = 0.f;
+    if (vec) {
+      for (int i = lane * 4; i < dim; i += 128) {
+        float4 wv = *reinterpret_cast<const float4*>(wr + i);
+        float4 xv = *reinterpret_cast<const float4*>(xr + i);
+        a = fmaf(wv.x, xv.x, a);
+        a = fmaf(wv.y, xv.y, a);
+        a = fmaf(wv.z, xv.z, a);
+        a = fmaf(wv.w, xv.w, a);
+      }
+    } else {
+      for (int i = lane; i < dim; i += 32) a = fmaf(wr[i], xr[i], a);
+    }
+    a = aph_warp_sumf(a);
+    if (lane == 0) y[(long long)r * outs + o] = bias != nullptr ? __fadd_rn(a, bias[o]) : a;
+  }
+}

@@ -1,0 +1,313 @@
+package dev.aphelion.cuda.compute;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.aphelion.core.error.ShapeException;
+import dev.aphelion.cuda.driver.CudaDriver;
+import dev.aphelion.cuda.ternary.CudaTernaryKernels;
+import dev.aphelion.tritter.compute.ComputeOps;
+import dev.aphelion.tritter.model.CpuComputeOps;
+import dev.aphelion.tritter.ternary.PackedTernary;
+import dev.aphelion.tritter.ternary.TernaryQuantization;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Each GPU operation against the CPU operations on the same inputs, on odd sizes: exact where the
+ * arithmetic is the same (embedding, RoPE, additions, copies, squared ReLU, int8 quantization and
+ * ternary x int8 products), within a relative bound where a reduction sums in another order.
+ * Skipped, with the reason, where no CUDA device is usable.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CudaComputeOpsTest {
+
+  private CudaTernaryKernels kernels;
+  private CudaComputeOps gpu;
+  private CpuComputeOps cpu;
+
+  @BeforeAll
+  void open() {
+    if (CudaDriver.probe().available()) {
+      kernels = CudaTernaryKernels.open(0);
+    }
+  }
+
+  @AfterAll
+  void close() {
+    if (kernels != null) {
+      kernels.close();
+    }
+  }
+
+  @BeforeEach
+  void fresh() {
+    CudaDriver.Probe p = CudaDriver.probe();
+    Assumptions.assumeTrue(p.available(), () -> "skipped, no usable CUDA device: " + p.reason());
+    if (gpu != null) {
+      gpu.close();
+      cpu.close();
+    }
+    gpu = new CudaComputeOps(kernels, "cuda");
+    cpu = new CpuComputeOps("cpu");
+  }
+
+  static float[] gaussian(int n, long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    float[] f = new float[n];
+    for (int i = 0; i < n; i++) {
+      f[i] = (float) r.nextGaussian();
+    }
+    return f;
+  }
+
+  /** Both sides' activations holding the same values. */
+  private record Pair(ComputeOps.Activations g, ComputeOps.Activations c, int rows, int cols) {}
+
+  private Pair pair(float[] v, int rows, int cols) {
+    ComputeOps.Activations g = gpu.allocate(rows, cols);
+    ComputeOps.Activations c = cpu.allocate(rows, cols);
+    if (v != null) {
+      gpu.write(g, v, rows);
+      cpu.write(c, v, rows);
+    }
+    return new Pair(g, c, rows, cols);
+  }
+
+  private float[][] read(Pair p) {
+    float[] a = new float[p.rows * p.cols];
+    float[] b = new float[p.rows * p.cols];
+    gpu.read(p.g, a, p.rows);
+    cpu.read(p.c, b, p.rows);
+    return new float[][] {a, b};
+  }
+
+  private void assertExact(Pair p) {
+    float[][] ab = read(p);
+    assertArrayEquals(ab[1], ab[0]);
+  }
+
+  static void assertRelative(float[] expected, float[] actual, float rel) {
+    float max = 1e-30f;
+    for (float e : expected) {
+      max = Math.max(max, Math.abs(e));
+    }
+    for (int i = 0; i < expected.length; i++) {
+      float d = Math.abs(expected[i] - actual[i]);
+      assertTrue(d <= rel * max, "element " + i + ": gpu " + actual[i] + ", cpu " + expected[i] + ", bound " + rel * max);
+    }
+  }
+
+  private ComputeOps.Indices[] indices(int[] v) {
+    ComputeOps.Indices g = gpu.allocateIndices(v.length);
+    ComputeOps.Indices c = cpu.allocateIndices(v.length);
+    gpu.write(g, v);
+    cpu.write(c, v);
+    return new ComputeOps.Indices[] {g, c};
+  }
+
+  @ParameterizedTest
+  @CsvSource({"1,7", "3,24", "5,32", "2,2560"})
+  void embeddingIsExactAndTheHeadWithinBound(int rows, int dim) {
+    int vocab = 37;
+    float[] table = gaussian(vocab * dim, dim);
+    byte[] q = new byte[vocab * dim];
+    SplittableRandom r = new SplittableRandom(rows);
+    for (int i = 0; i < q.length; i++) {
+      q[i] = (byte) (r.nextInt(255) - 127);
+    }
+    float[] scales = gaussian(vocab, 5);
+    int[] tokens = new int[rows];
+    for (int i = 0; i < rows; i++) {
+      tokens[i] = (i * 11 + 3) % vocab;
+    }
+    ComputeOps.Indices[] t = indices(tokens);
+    for (boolean int8 : new boolean[] {true, false}) {
+      ComputeOps.Table tg = int8 ? gpu.uploadTable(null, q, scales, vocab, dim) : gpu.uploadTable(table, null, null, vocab, dim);
+      ComputeOps.Table tc = int8 ? cpu.uploadTable(null, q, scales, vocab, dim) : cpu.uploadTable(table, null, null, vocab, dim);
+      Pair e = pair(null, rows, dim);
+      gpu.embed(tg, t[0], rows, e.g);
+      cpu.embed(tc, t[1], rows, e.c);
+      assertExact(e);
+      Pair x = pair(gaussian(rows * dim, 9), rows, dim);
+      Pair l = pair(null, rows, vocab);
+      gpu.logits(tg, x.g, rows, l.g);
+      cpu.logits(tc, x.c, rows, l.c);
+      float[][] ab = read(l);
+      // dim products of size ~1 summed in another order: ~dim·2^-24 of the largest term sum
+      assertRelative(ab[1], ab[0], 1e-5f * (float) Math.sqrt(dim) + 1e-6f);
+    }
+  }
+
+  @ParameterizedTest
+  @CsvSource({"1,1", "3,24", "2,1021", "4,6912"})
+  void rmsNormWithinBoundAddCopyAndSquaredReluExact(int rows, int n) {
+    float[] gain = gaussian(n, 4);
+    ComputeOps.Vector gg = gpu.uploadVector(gain);
+    ComputeOps.Vector gc = cpu.uploadVector(gain);
+    Pair x = pair(gaussian(rows * n, 1), rows, n);
+    Pair y = pair(null, rows, n);
+    gpu.rmsNorm(x.g, gg, 1e-5f, rows, y.g);
+    cpu.rmsNorm(x.c, gc, 1e-5f, rows, y.c);
+    float[][] ab = read(y);
+    assertRelative(ab[1], ab[0], 1e-5f);
+    gpu.rmsNorm(x.g, gg, 1e-5f, rows, x.g);
+    cpu.rmsNorm(x.c, gc, 1e-5f, rows, x.c);
+    assertRelative(read(x)[1], read(x)[0], 1e-5f);
+
+    Pair a = pair(gaussian(rows * n, 2), rows, n);
+    Pair b = pair(gaussian(rows * n, 3), rows, n);
+    gpu.add(a.g, b.g, rows);
+    cpu.add(a.c, b.c, rows);
+    assertExact(a);
+    gpu.gated(ComputeOps.GatedActivation.SQUARED_RELU, a.g, b.g, rows);
+    cpu.gated(ComputeOps.GatedActivation.SQUARED_RELU, a.c, b.c, rows);
+    assertExact(a);
+    Pair s = pair(gaussian(rows * n, 5), rows, n);
+    Pair u = pair(gaussian(rows * n, 6), rows, n);
+    gpu.gated(ComputeOps.GatedActivation.SILU, s.g, u.g, rows);
+    cpu.gated(ComputeOps.GatedActivation.SILU, s.c, u.c, rows);
+    // expf against Math.exp: a few ulps per element
+    float[][] su = read(s);
+    for (int i = 0; i < su[0].length; i++) {
+      assertTrue(Math.abs(su[0][i] - su[1][i]) <= 1e-6f * Math.max(1f, Math.abs(su[1][i])), "silu " + i);
+    }
+    Pair d = pair(gaussian((rows + 2) * n, 7), rows + 2, n);
+    gpu.copyRows(a.g, rows - 1, d.g, 2, 1);
+    cpu.copyRows(a.c, rows - 1, d.c, 2, 1);
+    assertExact(d);
+  }
+
+  @ParameterizedTest
+  @CsvSource({"1,17,300", "1,2560,2560", "3,33,257", "64,65,1021", "65,130,300", "130,64,512"})
+  void quantizedTernaryProductsAreExact(int rows, int outs, int cols) {
+    float[] w = gaussian(outs * cols, outs);
+    PackedTernary p = TernaryQuantization.absmean(w, outs, cols, cols).toPacked();
+    float[] bias = gaussian(outs, 2);
+    ComputeOps.Weights wg = gpu.uploadTernary(p, bias);
+    ComputeOps.Weights wc = cpu.uploadTernary(p, bias);
+    Pair x = pair(gaussian(rows * cols, cols), rows, cols);
+    ComputeOps.QuantizedRows qg = gpu.allocateQuantized(rows, cols);
+    ComputeOps.QuantizedRows qc = cpu.allocateQuantized(rows, cols);
+    gpu.quantize(x.g, rows, qg);
+    cpu.quantize(x.c, rows, qc);
+    Pair y = pair(null, rows, outs);
+    gpu.matmul(wg, qg, rows, y.g);
+    cpu.matmul(wc, qc, rows, y.c);
+    assertExact(y);
+  }
+
+  @ParameterizedTest
+  @CsvSource({"1,17,30", "3,64,256", "5,33,7"})
+  void denseProductsWithinBound(int rows, int outs, int cols) {
+    float[] w = gaussian(outs * cols, 1);
+    float[] bias = gaussian(outs, 2);
+    ComputeOps.Weights wg = gpu.uploadDense(w, outs, cols, bias);
+    ComputeOps.Weights wc = cpu.uploadDense(w, outs, cols, bias);
+    Pair x = pair(gaussian(rows * cols, 3), rows, cols);
+    Pair y = pair(null, rows, outs);
+    gpu.matmul(wg, x.g, rows, y.g);
+    cpu.matmul(wc, x.c, rows, y.c);
+    float[][] ab = read(y);
+    assertRelative(ab[1], ab[0], 1e-5f * (float) Math.sqrt(cols) + 1e-6f);
+  }
+
+  @ParameterizedTest
+  @CsvSource({"1,4,2,8,1", "3,6,3,4,5", "2,20,5,128,70", "1,20,5,128,512", "4,4,1,16,130"})
+  void ropeIsExactAndAttentionWithinBound(int rows, int heads, int kvHeads, int hd, int startPos) {
+    int capacity = startPos + rows + 3;
+    int seqsN = 2;
+    ComputeOps.RopeTable rg = gpu.uploadRope(hd, 500000.0, capacity);
+    ComputeOps.RopeTable rc = cpu.uploadRope(hd, 500000.0, capacity);
+    ComputeOps.KvStore kg = gpu.allocateKv(2, seqsN, kvHeads, hd, capacity);
+    ComputeOps.KvStore kc = cpu.allocateKv(2, seqsN, kvHeads, hd, capacity);
+    float scale = (float) (1.0 / Math.sqrt(hd));
+    // history: positions [0, startPos) of sequence 1, one call, then the rows
+    int[][] calls = {range(0, startPos), range(startPos, startPos + rows)};
+    for (int[] pos : calls) {
+      if (pos.length == 0) {
+        continue;
+      }
+      int n = pos.length;
+      int[] seq = new int[n];
+      java.util.Arrays.fill(seq, 1);
+      ComputeOps.Indices[] p = indices(pos);
+      ComputeOps.Indices[] s = indices(seq);
+      Pair q = pair(gaussian(n * heads * hd, n), n, heads * hd);
+      Pair k = pair(gaussian(n * kvHeads * hd, n + 1), n, kvHeads * hd);
+      Pair v = pair(gaussian(n * kvHeads * hd, n + 2), n, kvHeads * hd);
+      gpu.rope(q.g, n, heads, rg, p[0]);
+      cpu.rope(q.c, n, heads, rc, p[1]);
+      assertExact(q);
+      gpu.rope(k.g, n, kvHeads, rg, p[0]);
+      cpu.rope(k.c, n, kvHeads, rc, p[1]);
+      assertExact(k);
+      Pair o = pair(null, n, heads * hd);
+      gpu.attend(kg, 1, q.g, k.g, v.g, n, heads, s[0], p[0], scale, o.g);
+      cpu.attend(kc, 1, q.c, k.c, v.c, n, heads, s[1], p[1], scale, o.c);
+      float[][] ab = read(o);
+      // softmax-weighted means of N(0,1) values: float error of a few ulps of the terms
+      for (int i = 0; i < ab[0].length; i++) {
+        assertTrue(Math.abs(ab[0][i] - ab[1][i]) <= 2e-5f, "attention " + i + ": gpu " + ab[0][i] + ", cpu " + ab[1][i]);
+      }
+    }
+  }
+
+  static int[] range(int from, int to) {
+    int[] r = new int[to - from];
+    for (int i = 0; i < r.length; i++) {
+      r[i] = from + i;
+    }
+    return r;
+  }
+
+  @Test
+  void recordedWorkReplaysWithTheCurrentContents() {
+    Pair x = pair(new float[] {1, 2, 3}, 1, 3);
+    Pair y = pair(new float[] {10, 20, 30}, 1, 3);
+    ComputeOps.Replay r = gpu.record(() -> gpu.add(x.g, y.g, 1));
+    float[] out = new float[3];
+    gpu.read(x.g, out, 1);
+    assertArrayEquals(new float[] {1, 2, 3}, out, "recording does not run the work");
+    r.run();
+    r.run();
+    gpu.read(x.g, out, 1);
+    assertArrayEquals(new float[] {21, 42, 63}, out);
+    gpu.write(y.g, new float[] {1, 1, 1}, 1);
+    r.run();
+    gpu.read(x.g, out, 1);
+    assertArrayEquals(new float[] {22, 43, 64}, out);
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> gpu.record(() -> gpu.allocate(1, 1)));
+    assertTrue(e.getMessage().contains("record"), e.getMessage());
+    r.close();
+    assertThrows(IllegalStateException.class, r::run);
+  }
+
+  @Test
+  void badInputIsRejectedWithTheReason() {
+    ComputeOps.Activations c = cpu.allocate(1, 3);
+    ComputeOps.Activations g = gpu.allocate(1, 3);
+    assertThrows(IllegalArgumentException.class, () -> gpu.add(g, c, 1));
+    assertThrows(ShapeException.class, () -> gpu.add(g, gpu.allocate(1, 4), 1));
+    PackedTernary grouped = TernaryQuantization.absmean(gaussian(4 * 64, 1), 4, 64, 32).toPacked();
+    ShapeException e = assertThrows(ShapeException.class, () -> gpu.uploadTernary(grouped, null));
+    assertTrue(e.getMessage().contains("scale"), e.getMessage());
+    ComputeOps.Indices t = gpu.allocateIndices(1);
+    gpu.write(t, new int[] {40});
+    ComputeOps.Table tab = gpu.uploadTable(gaussian(10 * 3, 1), null, null, 10, 3);
+    ShapeException v = assertThrows(ShapeException.class, () -> gpu.embed(tab, t, 1, g));
+    assertTrue(v.getMessage().contains("vocabulary"), v.getMessage());
+    gpu.close();
+    assertThrows(IllegalStateException.class, () -> gpu.allocate(1, 1));
+    assertEquals("cuda", gpu.backendName());
+  }
+}
