@@ -139,14 +139,19 @@ extern "C" __global__ void __launch_bounds__(128) aph_dec_attend_part(
   const float* K = kc + (((long long)s * kvHeads + kvh) * cap + t0) * hd;
   const float* V = vc + (((long long)s * kvHeads + kvh) * cap + t0) * hd;
   int lane8 = threadIdx.x & 7, grp = threadIdx.x >> 3;  // 16 groups
-  for (int t = grp; t < cnt; t += 16) {
-    const float* kr = K + (long long)t * hd;
+  // Every lane runs every iteration: the shuffles need the whole warp.
+  for (int base = 0; base < cnt; base += 16) {
+    int t = base + grp;
+    bool live = t < cnt;
     float a = 0.f;
-    for (int d = lane8; d < hd; d += 8) a = fmaf(qr[d], kr[d], a);
+    if (live) {
+      const float* kr = K + (long long)t * hd;
+      for (int d = lane8; d < hd; d += 8) a = fmaf(qr[d], kr[d], a);
+    }
     a += __shfl_xor_sync(0xffffffffu, a, 4);
     a += __shfl_xor_sync(0xffffffffu, a, 2);
     a += __shfl_xor_sync(0xffffffffu, a, 1);
-    if (lane8 == 0) sc[t] = __fmul_rn(a, scale);
+    if (live && lane8 == 0) sc[t] = __fmul_rn(a, scale);
   }
   __syncthreads();
   float m = -INFINITY;

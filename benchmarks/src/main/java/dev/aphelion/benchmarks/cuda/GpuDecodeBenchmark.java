@@ -75,9 +75,12 @@ public final class GpuDecodeBenchmark {
         long p0 = System.nanoTime();
         float[] logits = model.forward(cache, 0, prompt, false);
         double prefillS = (System.nanoTime() - p0) / 1e9;
+        System.out.printf(Locale.ROOT, "prefill of %d tokens: %.3f s%n", prompt.length, prefillS);
         int t = argmax(logits);
         for (int i = 0; i < warmup; i++) {
+          long w0 = System.nanoTime();
           t = argmax(model.forward(cache, 0, new int[] {t}, false));
+          System.out.printf(Locale.ROOT, "warm-up step %d: %.3f ms%n", i, (System.nanoTime() - w0) / 1e6);
         }
         int[] out = new int[tokens];
         long d0 = System.nanoTime();
