@@ -24,10 +24,14 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The same {@link DecoderModel} on the cuda backend against the CPU: prefill, decode steps (the
- * replayed CUDA graph) and multi-sequence steps. Logits agree within {@code 1e-3 · max(1,
- * max|logit|)} except where an int8 activation sits on a rounding tie (the GPU's norm can round it
- * the other way, which moves later logits by more): at most 5% of the logits of a call may exceed
- * that bound and none {@code 5e-2 · max(1, max|logit|)}; the differences are printed.
+ * replayed CUDA graph) and multi-sequence steps. Dense models must agree within {@code 1e-3 ·
+ * max(1, max|logit|)} on every logit (measured on the H200: within {@code 3e-6}). Ternary models
+ * quantize activations to int8, and a last-bit difference upstream (expf, a reduction order) can
+ * round one activation the other way; that moves later logits by up to about 1% of the largest.
+ * {@code BackendDecoderTest.lastBitNoiseCanFlipAnInt8Rounding} shows the same on the CPU alone
+ * (the H200 run's only such case, llama-like-untied's prefill, moved exactly the logits that CPU
+ * test moves: 1723 of 21070, worst 0.0255). So ternary calls may have up to 10% of their logits
+ * beyond the bound, none beyond {@code 1e-2 · max(1, max|logit|)}. The differences are printed.
  */
 class DecoderOnGpuTest {
 
@@ -64,7 +68,7 @@ class DecoderOnGpuTest {
     };
   }
 
-  static void assertClose(float[] cpu, float[] gpu, String what) {
+  static void assertClose(float[] cpu, float[] gpu, String what, boolean int8) {
     assertEquals(cpu.length, gpu.length);
     float max = 1f;
     for (float v : cpu) {
@@ -82,7 +86,7 @@ class DecoderOnGpuTest {
     }
     System.out.printf(java.util.Locale.ROOT, "gpu vs cpu %s: max|logit| %.3f, worst difference %.3g, %d of %d beyond 1e-3 of it%n",
         what, max, worst, over, cpu.length);
-    assertTrue(over <= cpu.length / 20 && worst <= 5e-2 * max, what + ": " + over + " of " + cpu.length + " logits beyond "
+    assertTrue(int8 ? over <= cpu.length / 10 && worst <= 1e-2 * max : over == 0, what + ": " + over + " of " + cpu.length + " logits beyond "
         + 1e-3 * max + " (worst " + worst + ")");
   }
 
@@ -109,15 +113,18 @@ class DecoderOnGpuTest {
       for (int i = 0; i < prompt.length; i++) {
         prompt[i] = (i * 37 + 11) % v;
       }
-      assertClose(cpu.forward(a, 0, prompt, true), gpu.forward(b, 0, prompt, true), "prefill of 70");
-      assertClose(cpu.forward(a, 1, new int[] {5, 6, 7}, false), gpu.forward(b, 1, new int[] {5, 6, 7}, false), "prefill of 3");
+      boolean q8 = precision == Precision.TERNARY;
+      assertClose(cpu.forward(a, 0, prompt, true), gpu.forward(b, 0, prompt, true), name + " prefill of 70", q8);
+      assertClose(cpu.forward(a, 1, new int[] {5, 6, 7}, false), gpu.forward(b, 1, new int[] {5, 6, 7}, false),
+          name + " prefill of 3", q8);
       int t = 1;
       for (int i = 0; i < 8; i++) {
         float[] lc = cpu.forward(a, 0, new int[] {t}, false);
         float[] lg = gpu.forward(b, 0, new int[] {t}, false);
-        assertClose(lc, lg, "decode step " + i);
+        assertClose(lc, lg, name + " decode step " + i, q8);
         t = argmax(lc, 0, v);
-        assertClose(cpu.step(a, new int[] {2, 1}, new int[] {t, i}), gpu.step(b, new int[] {2, 1}, new int[] {t, i}), "batch step " + i);
+        assertClose(cpu.step(a, new int[] {2, 1}, new int[] {t, i}), gpu.step(b, new int[] {2, 1}, new int[] {t, i}),
+            name + " batch step " + i, q8);
       }
     }
   }
