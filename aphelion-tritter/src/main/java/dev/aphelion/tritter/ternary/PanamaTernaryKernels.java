@@ -153,6 +153,16 @@ final class PanamaTernaryKernels implements TernaryKernels {
     return WordLayout.suits(w) ? "word256" : "lut256";
   }
 
+  /**
+   * The int8 kernel {@code w} runs on for a batch of {@code batch} tokens: {@link #int8Kernel}, with
+   * {@code "x4"} appended where four tokens share each weight load ({@code "lut512x4"}, the 512-bit
+   * table kernel from four tokens on). For tests and diagnostics.
+   */
+  static String int8Kernel(PackedTernary w, int batch) {
+    String k = int8Kernel(w);
+    return k.equals("lut512") && batch >= TOKEN_TILE ? k + "x4" : k;
+  }
+
   /** Vector width in bits the float kernel runs on in this JVM: 512, 256, or 0 (scalar reference). */
   static int floatVectorBits() {
     return int8VectorBits();
@@ -216,6 +226,12 @@ final class PanamaTernaryKernels implements TernaryKernels {
         }
       });
       pool.forRange(w.spans(), TernaryKernels.minSpansPerTask(w), (sp0, sp1) -> {
+        if (wide && n == TOKEN_TILE) {
+          for (int sp = sp0; sp < sp1; sp++) {
+            int8Span4(w, tables, sp, xScales, first, bias, y);
+          }
+          return;
+        }
         for (int t = 0; t < n; t++) {
           int token = first + t;
           for (int sp = sp0; sp < sp1; sp++) {
@@ -326,6 +342,105 @@ final class PanamaTernaryKernels implements TernaryKernels {
       int st = (blk - b0) * BR;
       store(FloatVector.fromArray(F, accF, st).mul(xScale), FloatVector.fromArray(F, accF, st + 16).mul(xScale), blk, w.rows(), bias, y, yOff);
     }
+  }
+
+  /**
+   * {@link #int8Span} for the four tokens of a full tile at once (tables {@code tables[0..3]},
+   * tokens {@code token0..token0+3}): each 32-row weight vector is loaded, widened and split into
+   * its two nibble indices once and looked up in all four tables (C2 takes the table as the memory
+   * operand of {@code vpermw}), 4 instead of 6 vector instructions per token and quad. Per token the
+   * integer sums and the float steps are those of {@link #int8Span}, in the same order: results are
+   * the same bit for bit. The chunk's four tables take 32 KiB, within L1.
+   */
+  private static void int8Span4(PackedTernary w, short[][] tables, int span, float[] xScales, int token0, float[] bias, float[] y) {
+    int b0 = span * PackedTernary.SPAN_BLOCKS;
+    int b1 = Math.min(w.rowBlocks(), b0 + PackedTernary.SPAN_BLOCKS);
+    byte[] nib = w.nibbles();
+    float[] bs = w.blockScales();
+    int qpr = w.quadsPerRow();
+    int qpg = w.quadsPerGroup();
+    int groups = w.groupsPerRow();
+    int nb = b1 - b0;
+    short[] t0 = tables[0];
+    short[] t1 = tables[1];
+    short[] t2 = tables[2];
+    short[] t3 = tables[3];
+    // per token: nb * BR int sums, then nb * BR float sums
+    int[] accI = new int[TOKEN_TILE * nb * BR];
+    float[] accF = new float[TOKEN_TILE * nb * BR];
+    int tokenStride = nb * BR;
+    short[] red = new short[TOKEN_TILE * BR];
+    for (int c0 = 0; c0 < qpr; c0 += PackedTernary.CHUNK_QUADS) {
+      int c1 = Math.min(qpr, c0 + PackedTernary.CHUNK_QUADS);
+      for (int blk = b0; blk < b1; blk++) {
+        int st = (blk - b0) * BR;
+        int wBase = w.quadOffset(blk, c0) - c0 * BR;
+        int sBase = blk * groups * BR;
+        int quad = c0;
+        while (quad < c1) {
+          int g = quad / qpg;
+          int groupEnd = Math.min(qpr, (g + 1) * qpg);
+          int stop = Math.min(Math.min(c1, groupEnd), quad + WIDEN_EVERY);
+          ShortVector acc0 = ShortVector.zero(S);
+          ShortVector acc1 = acc0;
+          ShortVector acc2 = acc0;
+          ShortVector acc3 = acc0;
+          for (; quad < stop; quad++) {
+            ShortVector lo = (ShortVector) ByteVector.fromArray(B256, nib, wBase + quad * BR).convertShape(VectorOperators.B2S, S, 0);
+            ShortVector hi = lo.lanewise(VectorOperators.LSHR, 4);
+            int to = quad * BR;
+            ShortVector t;
+            t = ShortVector.fromArray(S, t0, to);
+            acc0 = acc0.add(lo.selectFrom(t)).sub(hi.selectFrom(t));
+            t = ShortVector.fromArray(S, t1, to);
+            acc1 = acc1.add(lo.selectFrom(t)).sub(hi.selectFrom(t));
+            t = ShortVector.fromArray(S, t2, to);
+            acc2 = acc2.add(lo.selectFrom(t)).sub(hi.selectFrom(t));
+            t = ShortVector.fromArray(S, t3, to);
+            acc3 = acc3.add(lo.selectFrom(t)).sub(hi.selectFrom(t));
+          }
+          // through memory: a vector handed to a call C2 does not inline is boxed (an allocation)
+          acc0.intoArray(red, 0);
+          acc1.intoArray(red, BR);
+          acc2.intoArray(red, 2 * BR);
+          acc3.intoArray(red, 3 * BR);
+          boolean flush = quad == groupEnd;
+          for (int t = 0; t < TOKEN_TILE; t++) {
+            widenInto(red, t * BR, accI, accF, t * tokenStride + st, bs, sBase + g * BR, flush);
+          }
+        }
+      }
+    }
+    int rows = w.rows();
+    for (int t = 0; t < TOKEN_TILE; t++) {
+      float xScale = xScales[token0 + t];
+      for (int blk = b0; blk < b1; blk++) {
+        int st = t * tokenStride + (blk - b0) * BR;
+        store(FloatVector.fromArray(F, accF, st).mul(xScale), FloatVector.fromArray(F, accF, st + 16).mul(xScale), blk, rows, bias, y,
+            (token0 + t) * rows);
+      }
+    }
+  }
+
+  /**
+   * Adds the 32 short sums at {@code red[from..from+31]} to the int sums at {@code accI[at..at+31]}; at a group's end ({@code
+   * flush}) adds those times the group's scales to the float sums at {@code accF[at..]} and clears
+   * them: the steps of {@link #int8Span}, through memory.
+   */
+  private static void widenInto(short[] red, int from, int[] accI, float[] accF, int at, float[] bs, int scales, boolean flush) {
+    ShortVector acc = ShortVector.fromArray(S, red, from);
+    IntVector a0 = IntVector.fromArray(I, accI, at).add((IntVector) acc.convertShape(VectorOperators.S2I, I, 0));
+    IntVector a1 = IntVector.fromArray(I, accI, at + 16).add((IntVector) acc.convertShape(VectorOperators.S2I, I, 1));
+    if (flush) {
+      FloatVector f0 = (FloatVector) a0.convert(VectorOperators.I2F, 0);
+      FloatVector f1 = (FloatVector) a1.convert(VectorOperators.I2F, 0);
+      FloatVector.fromArray(F, accF, at).add(f0.mul(FloatVector.fromArray(F, bs, scales))).intoArray(accF, at);
+      FloatVector.fromArray(F, accF, at + 16).add(f1.mul(FloatVector.fromArray(F, bs, scales + 16))).intoArray(accF, at + 16);
+      a0 = IntVector.zero(I);
+      a1 = IntVector.zero(I);
+    }
+    a0.intoArray(accI, at);
+    a1.intoArray(accI, at + 16);
   }
 
   /** {@link #buildShortTables} for 256-bit vectors: the 16 subset sums once, 16 shorts a quad. */

@@ -34,6 +34,7 @@ class Vector256KernelsTest {
       System.out.println("MODE=" + Vectorization.get().mode());
       System.out.println("INT8_KERNEL_ONE_GROUP=" + PanamaTernaryKernels.int8Kernel(TernaryMatmulTest.randomWeights(new Random(1), 3, 300, 300, 0.3, 0.3)));
       System.out.println("INT8_KERNEL_GROUP_4=" + PanamaTernaryKernels.int8Kernel(TernaryMatmulTest.randomWeights(new Random(1), 3, 300, 4, 0.3, 0.3)));
+      System.out.println("INT8_KERNEL_BATCH_8=" + PanamaTernaryKernels.int8Kernel(TernaryMatmulTest.randomWeights(new Random(1), 3, 300, 300, 0.3, 0.3), 8));
       try (RowPool one = RowPool.create(1); RowPool three = RowPool.create(3)) {
         TernaryMatmul scalar = new TernaryMatmul(Vectorization.scalar(), one);
         TernaryMatmul vector = new TernaryMatmul(Vectorization.vector(), three);
@@ -152,15 +153,21 @@ class Vector256KernelsTest {
     check256("-XX:UseAVX=2");
   }
 
-  private static void check256(String flag) throws Exception {
+  static String runChild(String... flags) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> cmd = List.of(java, "-Xshare:auto", "--add-modules", "jdk.incubator.vector", flag,
-        "-cp", System.getProperty("java.class.path"), Child.class.getName());
+    List<String> cmd = new java.util.ArrayList<>(List.of(java, "-Xshare:auto", "--add-modules", "jdk.incubator.vector"));
+    cmd.addAll(List.of(flags));
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Child.class.getName()));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     byte[] out = p.getInputStream().readAllBytes();
     assertTrue(p.waitFor(120, TimeUnit.SECONDS), "child JVM timed out");
     String s = new String(out, StandardCharsets.UTF_8);
     assertEquals(0, p.exitValue(), s);
+    return s;
+  }
+
+  private static void check256(String flag) throws Exception {
+    String s = runChild(flag);
     // a CPU without 256-bit vectors (SSE only) cannot test this path
     Assumptions.assumeTrue(s.contains("PREFERRED=256"), s);
     assertTrue(s.contains("MODE=VECTOR"), s);
@@ -168,6 +175,7 @@ class Vector256KernelsTest {
     assertTrue(s.contains("FLOAT_BITS=256"), "float kernel handed over to the scalar reference: " + s);
     assertTrue(s.contains("INT8_KERNEL_ONE_GROUP=word256"), s);
     assertTrue(s.contains("INT8_KERNEL_GROUP_4=lut256"), s);
+    assertTrue(s.contains("INT8_KERNEL_BATCH_8=word256"), s);
     assertTrue(s.contains(" MISMATCHES=0"), s);
     assertTrue(!s.contains("MISMATCH "), s);
   }
