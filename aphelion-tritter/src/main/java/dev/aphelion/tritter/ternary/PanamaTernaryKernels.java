@@ -20,7 +20,8 @@ import jdk.incubator.vector.VectorSpecies;
  * twice, in lanes 0-15 and 16-31, so that both a raw byte and the byte shifted right by 4 index the
  * right entry through {@code selectFrom}'s index wrapping without a mask); then 32 rows at a time,
  * {@code acc += T[plus] - T[minus]} with two lane permutations, widened to int every 64 quads
- * (|T[plus] - T[minus]| <= 4 * 127, so 64 of them fit a short).
+ * (|T[plus] - T[minus]| <= 4 * 127, so 64 of them fit a short). A full tile of four tokens shares
+ * each weight load and its two indices across the four tokens' tables ({@code int8Span4}).
  *
  * <p>Float: the 16 subset sums as floats (one 16-lane vector), indexed the same way 16 rows at a
  * time.
@@ -161,6 +162,11 @@ final class PanamaTernaryKernels implements TernaryKernels {
   static String int8Kernel(PackedTernary w, int batch) {
     String k = int8Kernel(w);
     return k.equals("lut512") && batch >= TOKEN_TILE ? k + "x4" : k;
+  }
+
+  @Override
+  public String int8KernelName(PackedTernary w, int batch) {
+    return int8Kernel(w, batch);
   }
 
   /** Vector width in bits the float kernel runs on in this JVM: 512, 256, or 0 (scalar reference). */

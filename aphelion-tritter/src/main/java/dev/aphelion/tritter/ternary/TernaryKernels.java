@@ -55,6 +55,17 @@ interface TernaryKernels {
    */
   int dot(byte[] a, byte[] b);
 
+  /**
+   * The name of the int8 kernel {@code w} runs on for {@code batch} tokens (diagnostics).
+   *
+   * @param w the weights
+   * @param batch tokens
+   * @return {@code "scalar"} here; the Vector API family names its kernel and width
+   */
+  default String int8KernelName(PackedTernary w, int batch) {
+    return "scalar";
+  }
+
   /** Row blocks per chunk worth handing to another thread: about half a million weights. */
   static int minBlocksPerTask(PackedTernary w) {
     long perBlock = (long) PackedTernary.BLOCK_ROWS * w.cols();

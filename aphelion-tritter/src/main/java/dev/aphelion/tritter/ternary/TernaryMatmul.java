@@ -213,6 +213,26 @@ public final class TernaryMatmul {
   }
 
   /**
+   * Which int8 kernel {@link #gemmInt8} runs for these weights and this many tokens on this
+   * instance's path, for diagnostics and logs: {@code "scalar"} (the reference), {@code "word256"}
+   * (2-bit codes in 16-bit words, multiply-add, 256-bit vectors), {@code "lut256"} / {@code
+   * "lut512"} (16-entry table lookups on 256- / 512-bit vectors) or {@code "lut512x4"} (the 512-bit
+   * table kernel sharing each weight load across four tokens).
+   *
+   * @param w the weights
+   * @param batch tokens, at least 1
+   * @return the kernel's name
+   * @throws ShapeException if {@code batch} is below 1
+   */
+  public String int8KernelName(PackedTernary w, int batch) {
+    Objects.requireNonNull(w, "w");
+    if (batch < 1) {
+      throw new ShapeException("batch must be at least 1, got " + batch);
+    }
+    return kernels.int8KernelName(w, batch);
+  }
+
+  /**
    * Dot product of two trit vectors.
    *
    * @param a values in {-1, 0, 1}

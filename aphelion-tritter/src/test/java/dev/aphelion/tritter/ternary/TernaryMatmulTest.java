@@ -303,6 +303,20 @@ class TernaryMatmulTest {
     assertArrayEquals(ys, y3);
   }
 
+  /** The public kernel name is the one the kernels report, per batch; the scalar path says so. */
+  @Test
+  void int8KernelNameNamesTheSelectedKernel() {
+    PackedTernary w = randomWeights(new Random(3), 40, 300, 300, 0.3, 0.3);
+    assertEquals("scalar", SCALAR.int8KernelName(w, 1));
+    for (int batch : new int[] {1, 3, 4, 8, 512}) {
+      assertEquals(PanamaTernaryKernels.int8Kernel(w, batch), VECTOR.int8KernelName(w, batch));
+    }
+    String one = VECTOR.int8KernelName(w, 1);
+    assertTrue(java.util.Set.of("word256", "lut256", "lut512", "scalar").contains(one), one);
+    assertEquals(one.equals("lut512") ? "lut512x4" : one, VECTOR.int8KernelName(w, 8));
+    assertThrows(ShapeException.class, () -> VECTOR.int8KernelName(w, 0));
+  }
+
   @Test
   void shapeMismatchesAreNamed() {
     PackedTernary w = PackedTernary.fromTrits(new byte[6], 2, 3, new float[] {1f, 1f}, 3);
