@@ -353,8 +353,8 @@ final class PanamaTernaryKernels implements TernaryKernels {
   /**
    * {@link #int8Span} for the four tokens of a full tile at once (tables {@code tables[0..3]},
    * tokens {@code token0..token0+3}): each 32-row weight vector is loaded, widened and split into
-   * its two nibble indices once and looked up in all four tables (C2 takes the table as the memory
-   * operand of {@code vpermw}), 4 instead of 6 vector instructions per token and quad. Per token the
+   * its two nibble indices once and looked up in all four tables (two {@code vpermw} each), 4
+   * instead of 6 vector instructions per token and quad. Per token the
    * integer sums and the float steps are those of {@link #int8Span}, in the same order: results are
    * the same bit for bit. The chunk's four tables take 32 KiB, within L1.
    */
@@ -429,9 +429,9 @@ final class PanamaTernaryKernels implements TernaryKernels {
   }
 
   /**
-   * Adds the 32 short sums at {@code red[from..from+31]} to the int sums at {@code accI[at..at+31]}; at a group's end ({@code
-   * flush}) adds those times the group's scales to the float sums at {@code accF[at..]} and clears
-   * them: the steps of {@link #int8Span}, through memory.
+   * Adds the 32 short sums at {@code red[from..from+31]} to the int sums at {@code
+   * accI[at..at+31]}; at a group's end ({@code flush}) adds those times the group's scales to the
+   * float sums at {@code accF[at..]} and clears them: the steps of {@link #int8Span}, through memory.
    */
   private static void widenInto(short[] red, int from, int[] accI, float[] accF, int at, float[] bs, int scales, boolean flush) {
     ShortVector acc = ShortVector.fromArray(S, red, from);
