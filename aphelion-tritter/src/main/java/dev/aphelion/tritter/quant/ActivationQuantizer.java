@@ -5,7 +5,7 @@ interface ActivationQuantizer {
 
   /**
    * Quantizes one token: {@code scale = max|x|/127} (1.0 when the token is all zeros), {@code q =
-   * clamp(round half away from zero(x/scale), -127, 127)}.
+   * clamp(rint(x·(127/max)), -127, 127)}, rounding half to even as transformers' BitNet does.
    *
    * @param x activations
    * @param xOff first activation of the token

@@ -8,7 +8,8 @@ import java.util.Objects;
 
 /**
  * Int8 activations with one scale per token (BitNet's A8): {@code scale = max|x| / 127}, {@code q =
- * clamp(round half away from zero(x / scale), -127, 127)}, so {@code x ≈ q * scale}. A token of all
+ * clamp(rint(x · (127 / max|x|)), -127, 127)} rounded half to even, so {@code x ≈ q * scale}; this
+ * is transformers' BitNet activation quantizer, so both pick the same codes. A token of all
  * zeros gets scale 1.0 and all-zero values (no division by zero, and {@code q * scale} is still
  * exact). Values are in {@code [-127, 127]}; -128 never occurs.
  *

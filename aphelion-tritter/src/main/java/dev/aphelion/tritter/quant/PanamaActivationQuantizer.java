@@ -47,14 +47,17 @@ final class PanamaActivationQuantizer implements ActivationQuantizer {
       }
       return 1f;
     }
-    float scale = max / 127f;
+    float inv = 127f / max;
     i = 0;
     for (; i < bound; i += lanes) {
-      FloatVector v = FloatVector.fromArray(F, x, xOff + i).div(scale);
+      FloatVector v = FloatVector.fromArray(F, x, xOff + i).mul(inv);
       FloatVector a = v.abs().min(127f);
       IntVector t = (IntVector) a.convertShape(VectorOperators.F2I, I, 0);
       FloatVector frac = a.sub((FloatVector) t.convertShape(VectorOperators.I2F, F, 0));
-      VectorMask<Integer> up = frac.compare(VectorOperators.GE, 0.5f).cast(I);
+      // half to even: up above .5, or at exactly .5 when the integer part is odd
+      VectorMask<Integer> odd = t.and(1).compare(VectorOperators.NE, 0);
+      VectorMask<Integer> up = frac.compare(VectorOperators.GT, 0.5f).cast(I)
+          .or(frac.compare(VectorOperators.EQ, 0.5f).cast(I).and(odd));
       IntVector r = t.add(1, up).min(127);
       r = r.lanewise(VectorOperators.NEG, v.compare(VectorOperators.LT, 0f).cast(I));
       ByteVector bytes = (ByteVector) r.convertShape(VectorOperators.I2B, B, 0);
@@ -65,8 +68,8 @@ final class PanamaActivationQuantizer implements ActivationQuantizer {
       }
     }
     for (; i < cols; i++) {
-      q[qOff + i] = (byte) ScalarActivationQuantizer.roundClamp(x[xOff + i] / scale);
+      q[qOff + i] = (byte) ScalarActivationQuantizer.roundClamp(x[xOff + i] * inv);
     }
-    return scale;
+    return max / 127f;
   }
 }

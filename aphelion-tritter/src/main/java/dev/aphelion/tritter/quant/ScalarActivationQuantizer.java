@@ -18,21 +18,22 @@ final class ScalarActivationQuantizer implements ActivationQuantizer {
       }
       return 1f;
     }
-    float scale = max / 127f;
+    float inv = 127f / max;
     for (int i = 0; i < cols; i++) {
-      q[qOff + i] = (byte) roundClamp(x[xOff + i] / scale);
+      q[qOff + i] = (byte) roundClamp(x[xOff + i] * inv);
     }
-    return scale;
+    return max / 127f;
   }
 
-  /** Round half away from zero, then clamp to [-127, 127]; exact for every float (no {@code + 0.5f} rounding trap). */
+  /**
+   * Round half to even (as {@code torch.round}), then clamp to [-127, 127]: the integer part and
+   * fraction are exact for every float below 2^23, so the Vector API version can do the same steps.
+   */
   static int roundClamp(float v) {
-    float a = Math.abs(v);
-    if (a >= 127f) {
-      return v < 0 ? -127 : 127;
-    }
+    float a = Math.min(Math.abs(v), 127f);
     int t = (int) a;
-    int r = t + ((a - t) >= 0.5f ? 1 : 0);
+    float frac = a - t;
+    int r = t + (frac > 0.5f || (frac == 0.5f && (t & 1) == 1) ? 1 : 0);
     r = Math.min(r, 127);
     return v < 0 ? -r : r;
   }

@@ -29,14 +29,39 @@ class Int8ActivationsTest {
   }
 
   @Test
-  void roundingHasNoHalfUlpTrap() {
-    // 0.49999997f + 0.5f rounds to 1.0f in float; the rule must still give 0.
+  void roundingIsHalfToEvenWithoutHalfUlpTrap() {
+    // ties go to the even code (torch.round); 0.49999997f + 0.5f rounds to 1.0f in float, the rule must still give 0
     float max = 127f;
-    float[] x = {max, 0.49999997f, -0.49999997f, 0.5f, -0.5f, 1.5f, -2.5f, 126.5f};
+    float[] x = {max, 0.49999997f, -0.49999997f, 0.5f, -0.5f, 1.5f, -2.5f, 126.5f, 125.5f, 0.50000006f};
     for (Vectorization v : new Vectorization[] {Vectorization.scalar(), Vectorization.vector()}) {
       Int8Activations a = Int8Activations.quantize(v, x, 1, x.length);
       assertEquals(1f, a.scale(0));
-      assertArrayEquals(new byte[] {127, 0, 0, 1, -1, 2, -3, 127}, a.values(), v.toString());
+      assertArrayEquals(new byte[] {127, 0, 0, 0, 0, 2, -2, 126, 126, 1}, a.values(), v.toString());
+    }
+  }
+
+  @Test
+  void codesAreRintOfXTimes127OverMax() {
+    // transformers' BitNet: (x * (127 / max)).round().clamp(-128, 127), in f32
+    Random rnd = new Random(5);
+    for (int cols : new int[] {1, 7, 31, 33, 255, 2561}) {
+      float[] x = new float[cols];
+      for (int i = 0; i < cols; i++) {
+        x[i] = i % 3 == 0 ? (rnd.nextInt(509) - 254) / 2f : (float) rnd.nextGaussian() * 40f; // many exact .5 ties
+      }
+      x[0] = 127f; // max 127 keeps the ties ties
+      for (Vectorization v : new Vectorization[] {Vectorization.scalar(), Vectorization.vector()}) {
+        Int8Activations a = Int8Activations.quantize(v, x, 1, cols);
+        float max = 0f;
+        for (float f : x) {
+          max = Math.max(max, Math.abs(f));
+        }
+        float inv = 127f / max;
+        byte[] got = a.values();
+        for (int i = 0; i < cols; i++) {
+          assertEquals((int) Math.max(-127, Math.min(127, Math.rint(x[i] * inv))), got[i], v + " cols " + cols + " index " + i);
+        }
+      }
     }
   }
 
