@@ -3,7 +3,8 @@
  * products, layers, the decoder, VSA, gradient compression and trainer utilities, and the
  * {@code tritter-accel} backend, and Hugging Face BitNet checkpoints. The Vector API is optional
  * ({@code requires static}): without {@code --add-modules jdk.incubator.vector} every kernel runs on
- * its scalar reference. So is DJL's tokenizers binding, needed only by {@code HfTokenizer}.
+ * its scalar reference. So are DJL's tokenizers binding, needed only by {@code HfTokenizer}, and Jinjava, needed only by
+ * {@code ChatTemplate}.
  */
 module dev.aphelion.tritter {
   requires transitive dev.aphelion.core;
@@ -12,6 +13,8 @@ module dev.aphelion.tritter {
   requires com.fasterxml.jackson.databind;
   // optional: HfTokenizer only (an automatic module; it reads ai.djl.api)
   requires static ai.djl.tokenizers;
+  // optional: ChatTemplate only (an automatic module named after its jar)
+  requires static jinjava;
 
   exports dev.aphelion.tritter.accel;
   exports dev.aphelion.tritter.compress;

@@ -20,7 +20,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * call. One call runs at a time per pool; a call made while the pool is busy (from another thread,
  * or from inside a task) runs on its caller's thread alone.
  *
- * <p>{@link #shared()} uses every available processor; create others with {@link #create(int)} and
+ * <p>{@link #shared()} uses every available processor unless configured ({@link
+ * #configureShared}, {@code -Daphelion.threads}); create others with {@link #create(int)} and
  * {@link #close()} them when done.
  */
 public final class RowPool implements AutoCloseable {
@@ -52,13 +53,66 @@ public final class RowPool implements AutoCloseable {
     }
   }
 
+  /** System property that sets {@link #shared()}'s parallelism (default: available processors). */
+  public static final String THREADS_PROPERTY = "aphelion.threads";
+
+  /** Parallelism asked for through {@link #configureShared}, 0 if none; guarded by the class lock. */
+  private static int requested;
+  /** Whether {@link Shared} has been created; guarded by the class lock. */
+  private static boolean sharedCreated;
+
   private static final class Shared {
-    static final RowPool INSTANCE = new RowPool(Runtime.getRuntime().availableProcessors());
+    static final RowPool INSTANCE = new RowPool(sharedParallelism());
   }
 
-  /** The process-wide pool with one thread per available processor (the caller's included). */
+  private static synchronized int sharedParallelism() {
+    sharedCreated = true;
+    if (requested > 0) {
+      return requested;
+    }
+    String p = System.getProperty(THREADS_PROPERTY);
+    if (p == null || p.isBlank()) {
+      return Runtime.getRuntime().availableProcessors();
+    }
+    try {
+      int n = Integer.parseInt(p.trim());
+      if (n >= 1) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException("-D" + THREADS_PROPERTY + " must be a positive integer, got '" + p + "'");
+  }
+
+  /**
+   * The process-wide pool: {@link #configureShared} threads if it was called, else {@code
+   * -Daphelion.threads}, else one per available processor (the caller's included).
+   */
   public static RowPool shared() {
     return Shared.INSTANCE;
+  }
+
+  /**
+   * Sets the parallelism of {@link #shared()} before its first use (a command line's {@code
+   * --threads}).
+   *
+   * @param parallelism threads per call, the caller's included
+   * @throws IllegalArgumentException if {@code parallelism < 1}
+   * @throws IllegalStateException if the shared pool already exists with another parallelism
+   */
+  public static synchronized void configureShared(int parallelism) {
+    if (parallelism < 1) {
+      throw new IllegalArgumentException("parallelism must be at least 1, got " + parallelism);
+    }
+    if (sharedCreated) {
+      if (Shared.INSTANCE.parallelism != parallelism) {
+        throw new IllegalStateException("the shared pool already runs with " + Shared.INSTANCE.parallelism
+            + " threads; configure it before the first kernel call");
+      }
+      return;
+    }
+    requested = parallelism;
   }
 
   /**

@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
 
@@ -77,5 +81,38 @@ class RowPoolTest {
       assertSame(boom, e);
     }
     assertThrows(IllegalArgumentException.class, () -> RowPool.create(0));
+  }
+
+  @Test
+  void sharedPoolIsConfiguredOnlyBeforeItsFirstUse() {
+    int p = RowPool.shared().parallelism();
+    RowPool.configureShared(p); // the same value again is fine
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> RowPool.configureShared(p + 1));
+    assertEquals(true, e.getMessage().contains(p + " threads"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> RowPool.configureShared(0));
+    assertEquals(p, RowPool.shared().parallelism());
+  }
+
+  /** Prints the shared pool's parallelism (run in a child JVM). */
+  static final class PrintShared {
+    public static void main(String[] args) {
+      System.out.print(RowPool.shared().parallelism());
+    }
+  }
+
+  static String child(String property) throws Exception {
+    String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+    Process p = new ProcessBuilder(List.of(java, "-D" + RowPool.THREADS_PROPERTY + "=" + property, "-cp",
+        System.getProperty("java.class.path"), PrintShared.class.getName())).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    org.junit.jupiter.api.Assertions.assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child JVM timed out");
+    return out;
+  }
+
+  @Test
+  void threadsPropertySetsTheSharedPool() throws Exception {
+    assertEquals("3", child("3"));
+    String bad = child("zero");
+    org.junit.jupiter.api.Assertions.assertTrue(bad.contains("aphelion.threads must be a positive integer, got 'zero'"), bad);
   }
 }
