@@ -11,8 +11,13 @@ import dev.aphelion.tritter.model.Generation;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.stream.Stream;
+import dev.aphelion.tritter.hf.HfTokenizer;
+import dev.aphelion.tritter.kernel.RowPool;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The generate command on the BitNet fixtures that transformers made (aphelion-tritter's test resources). */
 class GenerateTest {
@@ -39,7 +44,41 @@ class GenerateTest {
   }
 
   @Test
+  void chatWrapsThePromptInTheModelsTemplate(@TempDir Path dir) throws Exception {
+    Path model = dir.resolve("model");
+    Files.createDirectories(model);
+    try (Stream<Path> files = Files.list(FIXTURES.resolve("bitnet-packed"))) {
+      for (Path f : files.toList()) {
+        Files.copy(f, model.resolve(f.getFileName()));
+      }
+    }
+    String template = "{{ bos_token }}{% for m in messages %}{{ m['role'] + ': ' + m['content'] + '\\n' }}{% endfor %}"
+        + "{% if add_generation_prompt %}{{ 'assistant:' }}{% endif %}";
+    Files.writeString(model.resolve("tokenizer_config.json"), "{\"chat_template\": \"" + template + "\", \"bos_token\": \"\"}");
+    String[] args = {"--model", model.toString(), "--prompt", "Hello", "--chat", "--system", "Be brief", "--max-tokens", "2",
+        "--ignore-eos", "--threads", String.valueOf(RowPool.shared().parallelism())};
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    Generation.Result r = Generate.run(Generate.Args.parse(args), new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    int expected;
+    try (HfTokenizer tok = HfTokenizer.load(model)) {
+      expected = tok.encode("system: Be brief\nuser: Hello\nassistant:", false).length;
+    }
+    String log = err.toString(StandardCharsets.UTF_8);
+    assertTrue(log.contains("prompt: " + expected + " tokens"), log);
+    assertTrue(r.promptTokens() == expected, log);
+    // without a template, --chat is a clear error
+    ConfigException e = assertThrows(ConfigException.class, () -> Generate.run(Generate.Args.parse(new String[] {"--model",
+        FIXTURES.resolve("bitnet-packed").toString(), "--prompt", "x", "--chat"}), System.out, System.err));
+    assertTrue(e.getMessage().contains("has no chat template"), e.getMessage());
+  }
+
+  @Test
   void badOptionsAreClearErrors() {
+    ConfigException t = assertThrows(ConfigException.class, () -> Generate.Args.parse(new String[] {"--model", "x", "--prompt", "p", "--threads", "0"}));
+    assertTrue(t.getMessage().contains("--threads"), t.getMessage());
+    t = assertThrows(ConfigException.class, () -> Generate.Args.parse(new String[] {"--model", "x", "--prompt", "p", "--system", "s"}));
+    assertTrue(t.getMessage().contains("--system needs --chat"), t.getMessage());
     ConfigException e = assertThrows(ConfigException.class, () -> Generate.Args.parse(new String[] {"--model", "x"}));
     assertTrue(e.getMessage().contains("--prompt"), e.getMessage());
     e = assertThrows(ConfigException.class, () -> Generate.Args.parse(new String[] {"--model", "x", "--prompt", "p", "--top-p", "high"}));
