@@ -42,6 +42,9 @@ public final class TernaryLayer implements LinearLayer {
     this.bias = bias;
     this.activations = activations;
     this.matmul = matmul;
+    if (activations == Activations.INT8) {
+      matmul.prepareInt8(weights); // at load time, not on the first token
+    }
   }
 
   /**

@@ -203,6 +203,13 @@ final class PanamaTernaryKernels implements TernaryKernels {
   // ---------------------------------------------------------------- int8
 
   @Override
+  public void prepareInt8(PackedTernary w) {
+    if (INT8_256 && WordLayout.suits(w)) {
+      WordLayout.of(w);
+    }
+  }
+
+  @Override
   public void matmulInt8(PackedTernary w, MemorySegment q, float[] xScales, int batch, float[] bias, float[] y, RowPool pool) {
     if (!SUPPORTED && !INT8_256) {
       fallback.matmulInt8(w, q, xScales, batch, bias, y, pool);

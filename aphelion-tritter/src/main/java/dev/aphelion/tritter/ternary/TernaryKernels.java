@@ -47,6 +47,14 @@ interface TernaryKernels {
   void matmulInt8(PackedTernary w, MemorySegment q, float[] xScales, int batch, float[] bias, float[] y, RowPool pool);
 
   /**
+   * Derives now whatever arrangement of {@code w} {@link #matmulInt8} would derive on its first
+   * call (nothing for most kernels).
+   *
+   * @param w the weights
+   */
+  default void prepareInt8(PackedTernary w) {}
+
+  /**
    * Dot product of two trit vectors of equal length whose values are already checked.
    *
    * @param a trits

@@ -233,6 +233,18 @@ public final class TernaryMatmul {
   }
 
   /**
+   * Derives now the arrangement of {@code w} that the int8 kernels would otherwise derive on
+   * their first call (on 256-bit vectors: the word layout, seconds for a 2B-parameter model), so
+   * that a model pays it when it loads and not on its first token. Optional: {@link #gemmInt8}
+   * does it when needed; calling it again is free.
+   *
+   * @param w the weights
+   */
+  public void prepareInt8(PackedTernary w) {
+    kernels.prepareInt8(Objects.requireNonNull(w, "w"));
+  }
+
+  /**
    * Dot product of two trit vectors.
    *
    * @param a values in {-1, 0, 1}

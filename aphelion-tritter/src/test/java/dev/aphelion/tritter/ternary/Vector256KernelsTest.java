@@ -35,6 +35,10 @@ class Vector256KernelsTest {
       System.out.println("INT8_KERNEL_ONE_GROUP=" + PanamaTernaryKernels.int8Kernel(TernaryMatmulTest.randomWeights(new Random(1), 3, 300, 300, 0.3, 0.3)));
       System.out.println("INT8_KERNEL_GROUP_4=" + PanamaTernaryKernels.int8Kernel(TernaryMatmulTest.randomWeights(new Random(1), 3, 300, 4, 0.3, 0.3)));
       System.out.println("INT8_KERNEL_BATCH_8=" + PanamaTernaryKernels.int8Kernel(TernaryMatmulTest.randomWeights(new Random(1), 3, 300, 300, 0.3, 0.3), 8));
+      PackedTernary prepared = TernaryMatmulTest.randomWeights(new Random(2), 3, 300, 300, 0.3, 0.3);
+      boolean before = prepared.kernelLayout() != null;
+      TernaryMatmul.get().prepareInt8(prepared);
+      System.out.println("PREPARED=" + (!before && prepared.kernelLayout() instanceof WordLayout));
       try (RowPool one = RowPool.create(1); RowPool three = RowPool.create(3)) {
         TernaryMatmul scalar = new TernaryMatmul(Vectorization.scalar(), one);
         TernaryMatmul vector = new TernaryMatmul(Vectorization.vector(), three);
@@ -176,6 +180,7 @@ class Vector256KernelsTest {
     assertTrue(s.contains("INT8_KERNEL_ONE_GROUP=word256"), s);
     assertTrue(s.contains("INT8_KERNEL_GROUP_4=lut256"), s);
     assertTrue(s.contains("INT8_KERNEL_BATCH_8=word256"), s);
+    assertTrue(s.contains("PREPARED=true"), "prepareInt8 did not derive the word layout: " + s);
     assertTrue(s.contains(" MISMATCHES=0"), s);
     assertTrue(!s.contains("MISMATCH "), s);
   }
