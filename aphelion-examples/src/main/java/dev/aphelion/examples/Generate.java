@@ -3,13 +3,16 @@ package dev.aphelion.examples;
 import dev.aphelion.core.error.AphelionException;
 import dev.aphelion.core.error.ConfigException;
 import dev.aphelion.tritter.hf.ChatTemplate;
+import dev.aphelion.tritter.hf.HfConfig;
 import dev.aphelion.tritter.hf.HfModel;
 import dev.aphelion.tritter.hf.HfTokenizer;
 import dev.aphelion.tritter.model.Generation;
 import dev.aphelion.tritter.kernel.RowPool;
+import dev.aphelion.tritter.model.Precision;
 import dev.aphelion.tritter.model.Sampler;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +26,8 @@ import java.util.Locale;
  * <p>Options: {@code --max-tokens N} (default 128), {@code --temperature T} (default 0: greedy),
  * {@code --top-k K} (default 0: all), {@code --top-p P} (default 1), {@code --repetition-penalty R}
  * (default 1), {@code --seed S} (default 0), {@code --threads N} (default: every available
- * processor), {@code --chat} (wrap the prompt as a user message in the model's chat template, with
+ * processor), {@code --f32-head} (keep the embedding/head in f32 as transformers computes it; the
+ * default stores it as int8 rows, a quarter of the bytes each decoding step reads for the head), {@code --chat} (wrap the prompt as a user message in the model's chat template, with
  * {@code --system TEXT} as an optional system message), {@code --no-bos} (do not add the tokenizer's
  * special tokens), {@code --ignore-eos} (do not stop at end-of-sequence tokens).
  */
@@ -33,7 +37,7 @@ public final class Generate {
 
   /** Parsed command line. */
   record Args(Path model, String prompt, int maxTokens, float temperature, int topK, float topP, float penalty, long seed,
-      boolean bos, boolean ignoreEos, int threads, boolean chat, String system) {
+      boolean bos, boolean ignoreEos, int threads, boolean chat, String system, boolean f32Head) {
 
     static Args parse(String[] a) {
       Path model = null;
@@ -49,12 +53,14 @@ public final class Generate {
       int threads = 0;
       boolean chat = false;
       String system = null;
+      boolean f32Head = false;
       for (int i = 0; i < a.length; i++) {
         String k = a[i];
         switch (k) {
           case "--no-bos" -> bos = false;
           case "--ignore-eos" -> ignoreEos = true;
           case "--chat" -> chat = true;
+          case "--f32-head" -> f32Head = true;
           case "--model", "--prompt", "--max-tokens", "--temperature", "--top-k", "--top-p", "--repetition-penalty", "--seed",
               "--threads", "--system" -> {
             if (i + 1 >= a.length) {
@@ -92,12 +98,12 @@ public final class Generate {
       if (system != null && !chat) {
         throw new ConfigException("--system needs --chat");
       }
-      return new Args(model, prompt, maxTokens, temperature, topK, topP, penalty, seed, bos, ignoreEos, threads, chat, system);
+      return new Args(model, prompt, maxTokens, temperature, topK, topP, penalty, seed, bos, ignoreEos, threads, chat, system, f32Head);
     }
   }
 
   static final String USAGE = "usage: ./aphelion generate --model DIR --prompt TEXT [--max-tokens N] [--temperature T] "
-      + "[--top-k K] [--top-p P] [--repetition-penalty R] [--seed S] [--threads N] [--chat [--system TEXT]] [--no-bos] [--ignore-eos]";
+      + "[--top-k K] [--top-p P] [--repetition-penalty R] [--seed S] [--threads N] [--f32-head] [--chat [--system TEXT]] [--no-bos] [--ignore-eos]";
 
   /**
    * Runs the command.
@@ -124,12 +130,18 @@ public final class Generate {
       }
     }
     long t0 = System.nanoTime();
-    HfModel m = HfModel.load(a.model());
+    HfModel m;
+    if (a.f32Head() || !Files.isDirectory(a.model())) {
+      m = HfModel.load(a.model()); // reports a bad path too
+    } else {
+      boolean dense = HfConfig.read(a.model().resolve("config.json")).weightForm() == HfConfig.WeightForm.DENSE;
+      m = HfModel.load(a.model(), dense ? Precision.DENSE_F32 : Precision.TERNARY, true);
+    }
     try (HfTokenizer tok = HfTokenizer.load(a.model())) {
       err.printf(Locale.ROOT, "loaded %s (%s, %d layers, hidden %d, vocab %d) in %.1f s; weights %.1f MiB%n", a.model(),
           m.config().weightForm(), m.config().decoder().numLayers(), m.config().decoder().hiddenSize(),
           m.config().decoder().vocabSize(), (System.nanoTime() - t0) / 1e9, m.model().weightMemoryBytes() / 1048576.0);
-      err.printf(Locale.ROOT, "threads: %d%n", RowPool.shared().parallelism());
+      err.printf(Locale.ROOT, "threads: %d; embedding/head %s%n", RowPool.shared().parallelism(), a.f32Head() ? "f32" : "int8");
       int[] prompt;
       if (a.chat()) {
         ChatTemplate template = ChatTemplate.load(a.model()).orElseThrow(() -> new ConfigException(a.model()

@@ -41,6 +41,14 @@ class GenerateTest {
     String log = err.toString(StandardCharsets.UTF_8);
     assertTrue(text.startsWith("Hello, world"), text);
     assertTrue(log.contains("prompt: 13 tokens") && log.contains("generation: " + want.length + " tokens"), log);
+    // the int8 head (default) and the f32 one both give transformers' tokens
+    Generate.Args f32 = Generate.Args.parse(new String[] {"--model", FIXTURES.resolve("bitnet-packed").toString(), "--prompt",
+        "Hello, world", "--max-tokens", String.valueOf(want.length), "--ignore-eos", "--f32-head"});
+    ByteArrayOutputStream err2 = new ByteArrayOutputStream();
+    assertArrayEquals(want, Generate.run(f32, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+        new PrintStream(err2, true, StandardCharsets.UTF_8)).tokens());
+    assertTrue(log.contains("embedding/head int8"), log);
+    assertTrue(err2.toString(StandardCharsets.UTF_8).contains("embedding/head f32"), err2.toString(StandardCharsets.UTF_8));
   }
 
   @Test
