@@ -5,9 +5,9 @@
 // finds it by name. The weight layout is described in ternary_layout.cuh and docs/formats.md.
 //
 // Exactness: the int8 (W1.58A8) paths accumulate in int32 and are exact before the final
-// ((float) acc * wScale) * xScale; the activation quantizer and absmean quantizer use IEEE
-// division (__fdiv_rn) and round half away from zero, so they match the scalar Java reference bit
-// for bit. The float-activation paths sum in a different order than a scalar loop; their error
+// ((float) acc * wScale) * xScale; the activation quantizer (IEEE __fdiv_rn/__fmul_rn, rintf
+// half to even) and the absmean quantizer (__fdiv_rn, half away from zero) do the scalar Java
+// reference's operations, so they match it bit for bit. The float-activation paths sum in a different order than a scalar loop; their error
 // bound is stated in docs/formats.md and checked by the tests.
 #include "ternary_layout.cuh"
 #include "wgmma_s8.cuh"
@@ -167,7 +167,8 @@ extern "C" __global__ void aph_absmean_pack(const float* __restrict__ w,
 
 // ---------------------------------------------------------------------------------------------
 // Per-token int8 activation quantization (BitNet W1.58A8):
-//   scale = max|x| / 127 (1.0 if max|x| is 0), q = clamp(round_half_away(x / scale), -127, 127).
+//   scale = max|x| / 127 (1.0 if max|x| is 0), q = clamp(rint(x * (127 / max|x|)), -127, 127),
+//   rounding half to even as transformers' BitNet and the Java reference do.
 // One block per token (rows >= tokens up to the padded count are written as zeros). Writes q in
 // the natural or the lane layout, the int32 sum of q, and the scale.
 // ---------------------------------------------------------------------------------------------
@@ -178,11 +179,11 @@ __device__ __forceinline__ float aph_load_act(const void* x, size_t i) {
 }
 
 template <bool BF16>
-__device__ __forceinline__ signed char aph_quant1(const void* x, size_t base, int k, int K, float scale, int& sum) {
+__device__ __forceinline__ signed char aph_quant1(const void* x, size_t base, int k, int K, float inv, int& sum) {
   int v = 0;
   if (k < K) {
-    float r = roundf(__fdiv_rn(aph_load_act<BF16>(x, base + k), scale));
-    // NaN (only from 0 / a scale that underflowed to 0) becomes 0, as in the Java reference.
+    float r = rintf(__fmul_rn(aph_load_act<BF16>(x, base + k), inv));
+    // NaN (only from 0 * an inverse that overflowed to infinity) becomes 0, as in the Java reference.
     v = r != r ? 0 : (int)fminf(fmaxf(r, -127.0f), 127.0f);
   }
   sum += v;
@@ -199,6 +200,7 @@ __device__ void aph_quantize_act(const void* __restrict__ x, int ldx, int K, int
   __shared__ float redf[32];
   __shared__ int redi[32];
   __shared__ float scaleSh;
+  __shared__ float invSh;
   int t = blockIdx.x, tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
   int nWarps = blockDim.x >> 5;
   unsigned* qrow = reinterpret_cast<unsigned*>(q + (size_t)t * kPad);
@@ -220,18 +222,22 @@ __device__ void aph_quantize_act(const void* __restrict__ x, int ldx, int K, int
   if (warp == 0) {
     float v = lane < nWarps ? redf[lane] : 0.0f;
     v = aph_warp_max(v);
-    if (lane == 0) scaleSh = v == 0.0f ? 1.0f : __fdiv_rn(v, 127.0f);
+    if (lane == 0) {
+      scaleSh = v == 0.0f ? 1.0f : __fdiv_rn(v, 127.0f);
+      invSh = v == 0.0f ? 1.0f : __fdiv_rn(127.0f, v);
+    }
   }
   __syncthreads();
   float scale = scaleSh;
+  float inv = invSh;
   int sum = 0;
 #pragma unroll 4
   for (int g = tid; g < (kPad >> 2); g += blockDim.x) {
     int k = g << 2;
-    unsigned b0 = (unsigned char)aph_quant1<BF16>(x, base, k, K, scale, sum);
-    unsigned b1 = (unsigned char)aph_quant1<BF16>(x, base, k + 1, K, scale, sum);
-    unsigned b2 = (unsigned char)aph_quant1<BF16>(x, base, k + 2, K, scale, sum);
-    unsigned b3 = (unsigned char)aph_quant1<BF16>(x, base, k + 3, K, scale, sum);
+    unsigned b0 = (unsigned char)aph_quant1<BF16>(x, base, k, K, inv, sum);
+    unsigned b1 = (unsigned char)aph_quant1<BF16>(x, base, k + 1, K, inv, sum);
+    unsigned b2 = (unsigned char)aph_quant1<BF16>(x, base, k + 2, K, inv, sum);
+    unsigned b3 = (unsigned char)aph_quant1<BF16>(x, base, k + 3, K, inv, sum);
     int pos = layout == APH_LAYOUT_LANE ? ((k & ~255) | aph_lane_pos(k & 255)) : k;
     qrow[pos >> 2] = b0 | (b1 << 8) | (b2 << 16) | (b3 << 24);
   }
@@ -280,8 +286,8 @@ __device__ __forceinline__ float4 aph_load4(const void* x, size_t i) {
   return __ldg(reinterpret_cast<const float4*>(reinterpret_cast<const float*>(x) + i));
 }
 
-__device__ __forceinline__ unsigned aph_q1(float v, float scale, int& sum) {
-  float r = roundf(__fdiv_rn(v, scale));
+__device__ __forceinline__ unsigned aph_q1(float v, float inv, int& sum) {
+  float r = rintf(__fmul_rn(v, inv));
   int iv = r != r ? 0 : (int)fminf(fmaxf(r, -127.0f), 127.0f);
   sum += iv;
   return (unsigned)(iv & 0xff);
@@ -323,14 +329,15 @@ __device__ void aph_quantize_act1(const void* __restrict__ x, int ldx, int K, in
 #pragma unroll
   for (int i = 1; i < 8; ++i) m = fmaxf(m, redf[i]);
   float scale = m == 0.0f ? 1.0f : __fdiv_rn(m, 127.0f);
+  float inv = m == 0.0f ? 1.0f : __fdiv_rn(127.0f, m);
   int sum = 0;
 #pragma unroll
   for (int i = 0; i < APH_Q1_VEC; ++i) {
     int g = tid + 256 * i;
     if (g < nVec) {
       int k = g << 2;
-      unsigned word = aph_q1(v[i].x, scale, sum) | (aph_q1(v[i].y, scale, sum) << 8) |
-                      (aph_q1(v[i].z, scale, sum) << 16) | (aph_q1(v[i].w, scale, sum) << 24);
+      unsigned word = aph_q1(v[i].x, inv, sum) | (aph_q1(v[i].y, inv, sum) << 8) |
+                      (aph_q1(v[i].z, inv, sum) << 16) | (aph_q1(v[i].w, inv, sum) << 24);
       int pos = layout == APH_LAYOUT_LANE ? ((k & ~255) | aph_lane_pos(k & 255)) : k;
       qrow[pos >> 2] = word;
     }
