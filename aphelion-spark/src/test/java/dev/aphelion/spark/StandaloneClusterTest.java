@@ -100,9 +100,18 @@ class StandaloneClusterTest {
   private static List<ProcessHandle> executors(Process... workers) {
     List<ProcessHandle> out = new ArrayList<>();
     for (Process w : workers) {
-      w.descendants().filter(p -> p.info().commandLine().orElse("").contains("CoarseGrainedExecutorBackend")).forEach(out::add);
+      w.descendants().filter(p -> commandLine(p).contains("CoarseGrainedExecutorBackend")).forEach(out::add);
     }
     return out;
+  }
+
+  /** The process's command line (Linux /proc; ProcessHandle.Info may truncate a long one). */
+  private static String commandLine(ProcessHandle p) {
+    try {
+      return new String(Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "cmdline")), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return p.info().commandLine().orElse("");
+    }
   }
 
   @Test
@@ -151,11 +160,11 @@ class StandaloneClusterTest {
           Thread.sleep(100);
         }
         List<ProcessHandle> execs = executors(procs.get(1), procs.get(2));
-        assertEquals(2, execs.size(), "one executor JVM per worker: " + execs);
+        assertEquals(2, execs.size(), "one executor JVM per worker: " + execs + "; descendants: "
+            + procs.get(1).descendants().map(p -> p.pid() + " " + commandLine(p)).toList());
         long killedAfter = ck.latestComplete(2);
         ProcessHandle victim = execs.get(1);
         assertTrue(victim.destroyForcibly(), "SIGKILL sent"); // destroyForcibly is SIGKILL on Linux
-        victim.onExit().get(30, TimeUnit.SECONDS);
         TrainingResult r = job.get(240, TimeUnit.SECONDS);
         System.out.printf("standalone cluster, 2 executors, one SIGKILLed after checkpoint %d: accuracy %.3f, last attempt "
             + "%d steps%n", killedAfter, r.epochs().getLast().evalAccuracy(), r.workers().getFirst().steps());
