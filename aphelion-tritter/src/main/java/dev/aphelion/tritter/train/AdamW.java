@@ -61,7 +61,7 @@ public final class AdamW implements Optimizer {
 
   @Override
   public void restore(State state) {
-    Optimizer.restoreArrays("AdamW", state, m, v);
+    Buffers.restoreArrays("AdamW", state, m, v);
     t = state.steps();
   }
 }

@@ -50,20 +50,4 @@ public interface Optimizer {
       }
     }
   }
-
-  /** Copies {@code from} into {@code to} after checking the arrays' number and sizes. */
-  static void restoreArrays(String name, State state, float[]... to) {
-    if (state.arrays().length != to.length) {
-      throw new dev.aphelion.core.error.ShapeException(name + " state has " + to.length + " arrays, the checkpoint holds "
-          + state.arrays().length + " (another optimizer?)");
-    }
-    for (int i = 0; i < to.length; i++) {
-      float[] a = state.arrays()[i];
-      if (a == null || a.length != to[i].length) {
-        throw new dev.aphelion.core.error.ShapeException(name + " holds " + to[i].length + " parameters, the checkpoint's array "
-            + i + " has " + (a == null ? "none" : a.length));
-      }
-      System.arraycopy(a, 0, to[i], 0, a.length);
-    }
-  }
 }

@@ -50,7 +50,7 @@ public final class SgdMomentum implements Optimizer {
 
   @Override
   public void restore(State state) {
-    Optimizer.restoreArrays("SGD", state, velocity);
+    Buffers.restoreArrays("SGD", state, velocity);
     t = state.steps();
   }
 }
