@@ -37,7 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * parameters of the uninterrupted in-process run (scalar kernels in every JVM).
  */
 @Tag("multiprocess")
-@Timeout(300)
+@Timeout(480)
 class StandaloneClusterTest {
   private static final String SECRET = java.util.HexFormat.of().formatHex(new java.security.SecureRandom().generateSeed(32));
 
@@ -105,6 +105,21 @@ class StandaloneClusterTest {
     return out;
   }
 
+  /** Waits until a port on 127.0.0.1 accepts connections (a JVM starting under load can take a minute). */
+  private static void awaitPort(int port, String what, Path log, Process p) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(150);
+    while (true) {
+      try (java.net.Socket s = new java.net.Socket()) {
+        s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 1000);
+        return;
+      } catch (IOException e) {
+        assertTrue(p.isAlive(), what + " exited:\n" + tail(log));
+        assertTrue(System.nanoTime() < deadline, what + " not listening on port " + port + " within 150 s:\n" + tail(log));
+        Thread.sleep(200);
+      }
+    }
+  }
+
   /** The process's command line (Linux /proc; ProcessHandle.Info may truncate a long one). */
   private static String commandLine(ProcessHandle p) {
     try {
@@ -125,10 +140,17 @@ class StandaloneClusterTest {
     try {
       procs.add(launch(dir, "master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port",
           Integer.toString(masterPort), "--webui-port", Integer.toString(freePort())));
+      awaitPort(masterPort, "the master", dir.resolve("master.log"), procs.getFirst());
+      int[] workerPorts = new int[2];
       for (int w = 0; w < 2; w++) {
         Path work = Files.createDirectories(dir.resolve("work-" + w));
-        procs.add(launch(dir, "worker-" + w, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1", "--cores", "1",
-            "--memory", "1g", "--work-dir", work.toString(), "--webui-port", Integer.toString(freePort()), master));
+        workerPorts[w] = freePort();
+        procs.add(launch(dir, "worker-" + w, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1", "--port",
+            Integer.toString(workerPorts[w]), "--cores", "1", "--memory", "1g", "--work-dir", work.toString(), "--webui-port",
+            Integer.toString(freePort()), master));
+      }
+      for (int w = 0; w < 2; w++) {
+        awaitPort(workerPorts[w], "worker " + w, dir.resolve("worker-" + w + ".log"), procs.get(1 + w));
       }
       SparkConf conf = new SparkConf()
           .setMaster(master)
@@ -153,9 +175,9 @@ class StandaloneClusterTest {
             SparkTrainer.parallelize(spark, SparkTrainerTest.TRAIN, 2), viaSpark, SparkTrainerTest.config(), ResumeTest.C32,
             SparkTrainerTest.TEST, ck, null));
         // wait for a complete checkpoint, then kill one executor
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
         while (ck.latestComplete(2) < 5 && !job.isDone()) {
-          assertTrue(System.nanoTime() < deadline, "no checkpoint within 180 s; master log:\n" + tail(dir.resolve("master.log"))
+          assertTrue(System.nanoTime() < deadline, "no checkpoint within 240 s; master log:\n" + tail(dir.resolve("master.log"))
               + "\nworker log:\n" + tail(dir.resolve("worker-0.log")));
           Thread.sleep(100);
         }
@@ -165,7 +187,7 @@ class StandaloneClusterTest {
         long killedAfter = ck.latestComplete(2);
         ProcessHandle victim = execs.get(1);
         assertTrue(victim.destroyForcibly(), "SIGKILL sent"); // destroyForcibly is SIGKILL on Linux
-        TrainingResult r = job.get(240, TimeUnit.SECONDS);
+        TrainingResult r = job.get(300, TimeUnit.SECONDS);
         System.out.printf("standalone cluster, 2 executors, one SIGKILLed after checkpoint %d: accuracy %.3f, last attempt "
             + "%d steps%n", killedAfter, r.epochs().getLast().evalAccuracy(), r.workers().getFirst().steps());
         assertTrue(killedAfter < 40 && r.workers().getFirst().steps() < 40, "the last attempt resumed instead of starting over: "
