@@ -6,7 +6,6 @@ import dev.aphelion.core.error.SerializationException;
 import dev.aphelion.tritter.train.ExchangeSettings;
 import dev.aphelion.tritter.train.MessageExchange;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Objects;
 import org.apache.spark.BarrierTaskContext;
@@ -16,10 +15,11 @@ import org.apache.spark.BarrierTaskContext;
  * stage: each step every task calls {@link BarrierTaskContext#allGather(String)} with its
  * {@link MessageExchange} message and gets every task's message back, ordered by partition.
  *
- * <p><b>Encoding.</b> {@code allGather} carries strings, so the binary message travels as Base64
- * (RFC 4648, no line breaks): {@code 4·ceil(n/3)} ASCII characters for {@code n} bytes, 4/3 of the
- * binary size. {@link #stats()}'s {@code transportBytes} counts those characters (one byte each in
- * Spark's UTF-8 RPC encoding); {@code messageBytes} counts the binary message.
+ * <p><b>Encoding.</b> {@code allGather} carries strings, inside Java-serialized RPC messages whose
+ * strings are modified UTF-8, so the binary message travels as 7 bits per one-byte character
+ * ({@code ceil(8n/7)} characters for {@code n} bytes, 8/7 of the binary size; Base64 would be
+ * 4/3). {@link #stats()}'s {@code transportBytes} counts the string's modified-UTF-8 bytes, what
+ * Spark's serializer writes for it; {@code messageBytes} counts the binary message.
  *
  * <p><b>Timeouts.</b> A task waits at most {@code spark.barrier.sync.timeout} seconds (Spark's
  * setting, default one year: set it) for the others; then Spark fails the stage instead of hanging.
@@ -41,8 +41,8 @@ public final class BarrierExchange extends MessageExchange {
 
   @Override
   protected List<byte[]> allGather(long step, byte[] message) {
-    String text = Base64.getEncoder().encodeToString(message);
-    countTransport(text.length());
+    String text = SevenBitText.encode(message);
+    countTransport(SevenBitText.wireBytes(text));
     String[] all;
     try {
       all = context.allGather(text);
@@ -53,9 +53,9 @@ public final class BarrierExchange extends MessageExchange {
     List<byte[]> out = new ArrayList<>(all.length);
     for (int w = 0; w < all.length; w++) {
       try {
-        out.add(Base64.getDecoder().decode(all[w]));
-      } catch (IllegalArgumentException e) {
-        throw new SerializationException("step " + step + ": the message of task " + w + " is not Base64: " + e.getMessage(), e);
+        out.add(SevenBitText.decode(all[w]));
+      } catch (SerializationException e) {
+        throw new SerializationException("step " + step + ": the message of task " + w + ": " + e.getMessage(), e);
       }
     }
     return out;

@@ -1,12 +1,15 @@
 package dev.aphelion.spark;
 
 import dev.aphelion.core.error.AphelionException;
+import dev.aphelion.core.error.ConfigException;
 import dev.aphelion.core.error.ErrorCode;
 import dev.aphelion.core.error.ShapeException;
+import dev.aphelion.tritter.train.CheckpointSettings;
 import dev.aphelion.tritter.train.DataParallelWorker;
 import dev.aphelion.tritter.train.ExchangeSettings;
 import dev.aphelion.tritter.train.Examples;
 import dev.aphelion.tritter.train.Sequential;
+import dev.aphelion.tritter.train.StepListener;
 import dev.aphelion.tritter.train.TrainingConfig;
 import dev.aphelion.tritter.train.TrainingResult;
 import dev.aphelion.tritter.train.WorkerResult;
@@ -41,10 +44,14 @@ import scala.runtime.AbstractFunction1;
  * the kernels are deterministic ({@code -Daphelion.kernels=scalar}: the Vector API's float
  * reductions may sum in another order once C2 compiles them).
  *
- * <p>Set {@code spark.barrier.sync.timeout} (seconds) so that a lost task fails the stage instead
- * of blocking the others for Spark's default of one year.
+ * <p>{@code spark.barrier.sync.timeout} (seconds) must be set, so that a lost task fails the stage
+ * instead of blocking the others for Spark's default of one year; {@link #fit} refuses to start
+ * without it. An executor that loses the driver exits (Spark's own behaviour), so its tasks end.
  */
 public final class SparkTrainer {
+  /** The Spark setting that bounds every barrier wait; {@link #fit} requires it. */
+  public static final String BARRIER_TIMEOUT = "spark.barrier.sync.timeout";
+
   private SparkTrainer() {}
 
   /**
@@ -77,15 +84,46 @@ public final class SparkTrainer {
    */
   public static TrainingResult fit(JavaRDD<LabeledRow> data, Sequential model, TrainingConfig config, ExchangeSettings exchange,
       Examples eval) {
+    return fit(data, model, config, exchange, eval, null, null);
+  }
+
+  /**
+   * Trains {@code model} on {@code data} with checkpoints, so that a lost task costs only the
+   * steps since the last checkpoint: when a task dies, Spark re-runs the whole barrier stage
+   * (up to {@code spark.stage.maxConsecutiveAttempts} times; in {@code local[N, F]} mode each task
+   * may fail {@code F - 1} times), and every task of the new attempt resumes from the newest
+   * checkpoint that all tasks completed (they agree on it with one {@code allGather}). The run
+   * ends with the model of an uninterrupted one. The checkpoint directory must be shared by every
+   * executor (all on one machine, or a network file system).
+   *
+   * @param data the training rows; its partitions are the workers
+   * @param model the model; its parameters are the starting point of every worker
+   * @param config the hyper-parameters
+   * @param exchange float32 or compressed gradients
+   * @param eval examples worker 0 evaluates after each epoch, or null
+   * @param checkpoints where and how often the tasks checkpoint, or null for none
+   * @param listener called in every task after each step, or null
+   * @return the trained model and every worker's statistics (of the last attempt)
+   * @throws AphelionException if the Spark job fails (with the tasks' cause) or the replicas diverge
+   */
+  public static TrainingResult fit(JavaRDD<LabeledRow> data, Sequential model, TrainingConfig config, ExchangeSettings exchange,
+      Examples eval, CheckpointSettings checkpoints, StepListener listener) {
     Objects.requireNonNull(data, "data");
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(exchange, "exchange");
+    if (!data.context().getConf().contains(BARRIER_TIMEOUT)) {
+      // Spark's default is a year: a lost task or driver would leave the others waiting
+      throw new ConfigException("set " + BARRIER_TIMEOUT + " (seconds) in the SparkConf, so that a lost task or driver fails "
+          + "the stage instead of leaving the other tasks waiting for Spark's default of one year");
+    }
     ClassTag<WorkerResult> tag = ClassTag$.MODULE$.apply(WorkerResult.class);
-    RDD<WorkerResult> stage = data.rdd().barrier().mapPartitions(new TrainPartition(model, config, exchange, eval), false, tag);
+    RDD<WorkerResult> stage = data.rdd().barrier().mapPartitions(new TrainPartition(model, config, exchange, eval, checkpoints, listener), false, tag);
     List<WorkerResult> results;
     try {
-      results = new ArrayList<>(new JavaRDD<>(stage, tag).collect());
+      // through a shuffle, so that the barrier stage is a shuffle-map stage: Spark re-runs a
+      // failed barrier shuffle-map stage, but aborts the job when a barrier result stage fails
+      results = new ArrayList<>(new JavaRDD<>(stage, tag).repartition(1).collect());
     } catch (Exception e) { // collect() throws the checked SparkException without declaring it
       throw new AphelionException(ErrorCode.BACKEND, "the Spark training job failed: " + rootCause(e), e);
     }
@@ -116,12 +154,17 @@ public final class SparkTrainer {
     private final TrainingConfig config;
     private final ExchangeSettings exchange;
     private final Examples eval;
+    private final CheckpointSettings checkpoints;
+    private final StepListener listener;
 
-    TrainPartition(Sequential model, TrainingConfig config, ExchangeSettings exchange, Examples eval) {
+    TrainPartition(Sequential model, TrainingConfig config, ExchangeSettings exchange, Examples eval,
+        CheckpointSettings checkpoints, StepListener listener) {
       this.model = model;
       this.config = config;
       this.exchange = exchange;
       this.eval = eval;
+      this.checkpoints = checkpoints;
+      this.listener = listener;
     }
 
     @Override
@@ -130,16 +173,24 @@ public final class SparkTrainer {
       List<LabeledRow> list = new ArrayList<>();
       CollectionConverters.asJava(rows).forEachRemaining(list::add);
       Examples partition = LabeledRow.toExamples(list, model.inFeatures(), model.outFeatures());
-      String[] counts = context.allGather(Integer.toString(partition.count()));
+      int tasks = context.getTaskInfos().length;
+      long latest = checkpoints == null ? -1 : checkpoints.latestComplete(tasks);
+      // partition sizes, and the checkpoint to resume from: the oldest any task sees as complete
+      // (a file written by a dying attempt may be visible to some tasks only)
+      String[] counts = context.allGather(partition.count() + "," + latest);
       int[] sizes = new int[counts.length];
+      long resume = Long.MAX_VALUE;
       for (int i = 0; i < counts.length; i++) {
-        sizes[i] = Integer.parseInt(counts[i]);
+        String[] f = counts[i].split(",", 2);
+        sizes[i] = Integer.parseInt(f[0]);
+        resume = Math.min(resume, Long.parseLong(f[1]));
       }
       int rank = context.partitionId();
       Sequential replica = model.copy();
       try (BarrierExchange ex = new BarrierExchange(context, replica.parameterCount(), exchange)) {
-        DataParallelWorker worker = new DataParallelWorker(replica, partition, config, ex, config.stepsPerEpoch(sizes));
-        WorkerResult result = worker.run(rank == 0 ? eval : null);
+        DataParallelWorker worker = new DataParallelWorker(replica, partition, config, ex, config.stepsPerEpoch(sizes))
+            .checkpoints(checkpoints).listener(listener);
+        WorkerResult result = worker.run(rank == 0 ? eval : null, resume);
         return CollectionConverters.asScala(List.of(rank == 0 ? result : result.withoutParameters()).iterator());
       }
     }

@@ -808,6 +808,36 @@ public final class GradientCompressor {
     step = 0;
   }
 
+  /**
+   * Sets the residual and the step counter from a checkpoint ({@link #residual()} and
+   * {@link #step()} of a compressor with the same settings); the next message is then the one the
+   * checkpointed compressor would have sent. The byte totals of {@link #stats()} are not part of
+   * the state and are left as they are.
+   *
+   * @param step the number of gradients compressed, 0 or more
+   * @param residual exactly {@link #dimension()} finite values (copied)
+   * @throws ShapeException if the length is wrong, the step negative or a value not finite
+   */
+  public void restore(long step, float[] residual) {
+    boolean claimed = enter("restore");
+    try {
+      Objects.requireNonNull(residual, "residual");
+      if (residual.length != dimension || step < 0) {
+        throw new ShapeException("compressor state of " + residual.length + " values at step " + step + " for a compressor of "
+            + dimension + " values");
+      }
+      for (int i = 0; i < residual.length; i++) {
+        if (!Float.isFinite(residual[i])) {
+          throw new ShapeException("compressor residual value " + i + " is " + residual[i]);
+        }
+      }
+      System.arraycopy(residual, 0, this.residual, 0, dimension);
+      this.step = step;
+    } finally {
+      exit(claimed);
+    }
+  }
+
   /** A copy of the current error-feedback residual. */
   public float[] residual() {
     boolean claimed = enter("residual");

@@ -53,4 +53,15 @@ public final class AdamW implements Optimizer {
   public long steps() {
     return t;
   }
+
+  @Override
+  public State state() {
+    return new State(t, new float[][] {m.clone(), v.clone()});
+  }
+
+  @Override
+  public void restore(State state) {
+    Buffers.restoreArrays("AdamW", state, m, v);
+    t = state.steps();
+  }
 }

@@ -25,4 +25,22 @@ final class Buffers {
     double u2 = rnd.nextDouble();
     return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
   }
+
+  /** Copies a checkpointed optimizer state into {@code to} after checking the arrays' number and sizes. */
+  static void restoreArrays(String name, Optimizer.State state, float[]... to) {
+    if (state.arrays().length != to.length) {
+      throw new dev.aphelion.core.error.ShapeException(name + " state has " + to.length + " arrays, the checkpoint holds "
+          + state.arrays().length + " (another optimizer?)");
+    }
+    for (int i = 0; i < to.length; i++) {
+      float[] a = state.arrays()[i];
+      if (a == null || a.length != to[i].length) {
+        throw new dev.aphelion.core.error.ShapeException(name + " holds " + to[i].length + " parameters, the checkpoint's array "
+            + i + " has " + (a == null ? "none" : a.length));
+      }
+    }
+    for (int i = 0; i < to.length; i++) {
+      System.arraycopy(state.arrays()[i], 0, to[i], 0, to[i].length);
+    }
+  }
 }

@@ -35,6 +35,27 @@ public final class DataParallelTrainer {
    */
   public static TrainingResult fit(Sequential model, Examples train, Examples eval, TrainingConfig config, int workers,
       ExchangeSettings exchange) {
+    return fit(model, train, eval, config, workers, exchange, null, null);
+  }
+
+  /**
+   * Trains {@code model} in place with checkpoints: if {@code checkpoints}' directory holds a
+   * complete checkpoint of this job ({@link CheckpointSettings#latestComplete}), the workers
+   * resume from the newest one, and the run ends with the parameters of an uninterrupted run.
+   *
+   * @param model the model; its parameters are the starting point and receive the result
+   * @param train the training examples
+   * @param eval examples evaluated by worker 0 after each epoch, or null
+   * @param config the hyper-parameters
+   * @param workers the number of worker threads, at least 1
+   * @param exchange float32 or compressed gradients
+   * @param checkpoints where and how often to checkpoint, or null for none
+   * @param listener called by every worker after each step, or null
+   * @return the trained model and the statistics (of the steps this call ran)
+   * @throws AphelionException if a worker fails (the others are released, not left waiting)
+   */
+  public static TrainingResult fit(Sequential model, Examples train, Examples eval, TrainingConfig config, int workers,
+      ExchangeSettings exchange, CheckpointSettings checkpoints, StepListener listener) {
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(train, "train");
     Objects.requireNonNull(config, "config");
@@ -51,8 +72,10 @@ public final class DataParallelTrainer {
     InProcessExchange group = InProcessExchange.create(workers, model.parameterCount(), exchange, config.exchangeTimeout());
     List<DataParallelWorker> loops = new ArrayList<>(workers);
     for (int w = 0; w < workers; w++) {
-      loops.add(new DataParallelWorker(model.copy(), parts.get(w), config, group.member(w), steps));
+      loops.add(new DataParallelWorker(model.copy(), parts.get(w), config, group.member(w), steps).checkpoints(checkpoints)
+          .listener(listener));
     }
+    long resume = checkpoints == null ? -1 : checkpoints.latestComplete(workers);
     ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
       Thread t = new Thread(r, "aphelion-train-worker");
       t.setDaemon(true);
@@ -65,7 +88,7 @@ public final class DataParallelTrainer {
         Examples evalSet = w == 0 ? eval : null;
         futures.add(pool.submit(() -> {
           try {
-            return loop.run(evalSet);
+            return loop.run(evalSet, resume);
           } catch (RuntimeException | Error e) {
             group.abort();
             throw e;

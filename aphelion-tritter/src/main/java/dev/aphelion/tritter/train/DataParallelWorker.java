@@ -1,6 +1,8 @@
 package dev.aphelion.tritter.train;
 
 import dev.aphelion.core.error.AphelionException;
+import dev.aphelion.core.error.ConfigException;
+import dev.aphelion.core.error.SerializationException;
 import dev.aphelion.core.error.ErrorCode;
 import dev.aphelion.core.error.ShapeException;
 import java.util.ArrayList;
@@ -32,6 +34,8 @@ public final class DataParallelWorker {
   private final Optimizer optimizer;
   private final LossScaler scaler;
   private final GradientAccumulator accumulator;
+  private CheckpointSettings checkpoints;
+  private StepListener listener;
 
   /**
    * Creates the worker.
@@ -60,13 +64,54 @@ public final class DataParallelWorker {
   }
 
   /**
-   * Runs all epochs.
+   * Checkpoints this worker's state with the given settings (and resumes from them in
+   * {@link #run(Examples, long)}).
+   *
+   * @param settings the checkpoint settings, or null for none
+   * @return this worker
+   */
+  public DataParallelWorker checkpoints(CheckpointSettings settings) {
+    this.checkpoints = settings;
+    return this;
+  }
+
+  /**
+   * Calls {@code l} after every step.
+   *
+   * @param l the listener, or null for none
+   * @return this worker
+   */
+  public DataParallelWorker listener(StepListener l) {
+    this.listener = l;
+    return this;
+  }
+
+  /**
+   * Runs all epochs from the start.
    *
    * @param eval examples to evaluate after each epoch, or null
    * @return the statistics and final parameters
    * @throws AphelionException if a gradient is not finite without loss scaling, or the exchange fails
    */
   public WorkerResult run(Examples eval) {
+    return run(eval, -1);
+  }
+
+  /**
+   * Runs the remaining epochs, resuming from this worker's checkpoint after {@code resumeSteps}
+   * steps (all workers must pass the same step: {@link CheckpointSettings#latestComplete}).
+   * Resumed, the run ends with the parameters of the uninterrupted run, bit for bit where the
+   * kernels are deterministic ({@code -Daphelion.kernels=scalar}). The exchange statistics and
+   * times count only the steps run by this call.
+   *
+   * @param eval examples to evaluate after each epoch, or null
+   * @param resumeSteps the steps done at the checkpoint to resume from, or -1 to start afresh
+   * @return the statistics and final parameters
+   * @throws AphelionException if a gradient is not finite without loss scaling, or the exchange fails
+   * @throws SerializationException if the checkpoint file is corrupt
+   * @throws ConfigException if it was written by another job (model, data, settings or workers)
+   */
+  public WorkerResult run(Examples eval, long resumeSteps) {
     int rank = exchange.rank();
     int lb = config.localBatch(exchange.workers());
     long total = (long) stepsPerEpoch * config.epochs();
@@ -80,52 +125,157 @@ public final class DataParallelWorker {
     List<EpochStats> history = new ArrayList<>();
     long step = 0;
     long skipped = 0;
+    double lossSum = 0;
+    long correct = 0;
+    long seen = 0;
+    long configHash = configHash();
+    long dataHash = dataHash();
+    if (resumeSteps >= 0) {
+      if (checkpoints == null) {
+        throw new ConfigException("resuming from step " + resumeSteps + " needs checkpoint settings");
+      }
+      if (resumeSteps > total) {
+        throw new ConfigException("cannot resume from step " + resumeSteps + ": the run has " + total + " steps");
+      }
+      TrainingCheckpoint c = checkpoints.read(resumeSteps, rank, exchange.workers());
+      restore(c, configHash, dataHash);
+      step = c.steps();
+      skipped = c.skipped();
+      lossSum = c.lossSum();
+      correct = c.correct();
+      seen = c.seen();
+      history.addAll(c.history());
+      // the shuffle state is a function of the epochs begun: replay them (O(n) each)
+      long begun = step / stepsPerEpoch + (step % stepsPerEpoch == 0 ? 0 : 1);
+      for (long e = 0; e < begun; e++) {
+        shuffle(order, rnd);
+      }
+    }
     long t0 = System.nanoTime();
-    for (int epoch = 1; epoch <= config.epochs(); epoch++) {
-      shuffle(order, rnd);
-      long e0 = System.nanoTime();
-      double lossSum = 0;
-      long correct = 0;
-      long seen = 0;
-      for (int s = 0; s < stepsPerEpoch; s++) {
-        int from = Math.min(data.count(), s * lb);
-        int to = Math.min(data.count(), from + lb);
-        SoftmaxCrossEntropy.Loss loss = localGradient(order, from, to, local);
-        lossSum += loss.lossSum();
-        correct += loss.correct();
-        seen += loss.rows();
-        GradientExchange.Result r = exchange.allReduce(step, local, to - from, averaged);
-        if (!r.finite()) {
-          if (scaler == null) {
-            throw new AphelionException(ErrorCode.VALIDATION, "step " + step + ": a worker's gradient is not finite; "
-                + "turn on loss scaling or lower the learning rate (" + config.schedule() + ")");
-          }
-          scaler.update(true);
-          skipped++;
-        } else {
-          if (scaler != null) {
-            scaler.update(false);
-          }
-          if (config.clipNorm() > 0) {
-            GradientClipping.clipByGlobalNorm(averaged, config.clipNorm());
-          }
-          optimizer.step(model.parameters(), averaged, config.schedule().at(step, total));
+    long first = step;
+    long e0 = System.nanoTime();
+    while (step < total) {
+      int s = (int) (step % stepsPerEpoch);
+      if (s == 0) {
+        shuffle(order, rnd);
+        e0 = System.nanoTime();
+        lossSum = 0;
+        correct = 0;
+        seen = 0;
+      }
+      int from = Math.min(data.count(), s * lb);
+      int to = Math.min(data.count(), from + lb);
+      SoftmaxCrossEntropy.Loss loss = localGradient(order, from, to, local);
+      lossSum += loss.lossSum();
+      correct += loss.correct();
+      seen += loss.rows();
+      GradientExchange.Result r = exchange.allReduce(step, local, to - from, averaged);
+      if (!r.finite()) {
+        if (scaler == null) {
+          throw new AphelionException(ErrorCode.VALIDATION, "step " + step + ": a worker's gradient is not finite; "
+              + "turn on loss scaling or lower the learning rate (" + config.schedule() + ")");
         }
-        step++;
+        scaler.update(true);
+        skipped++;
+      } else {
+        if (scaler != null) {
+          scaler.update(false);
+        }
+        if (config.clipNorm() > 0) {
+          GradientClipping.clipByGlobalNorm(averaged, config.clipNorm());
+        }
+        optimizer.step(model.parameters(), averaged, config.schedule().at(step, total));
       }
-      double seconds = (System.nanoTime() - e0) / 1e9;
-      long evalCorrect = 0;
-      long evalCount = 0;
-      if (eval != null) {
-        SoftmaxCrossEntropy.Loss l = model.evaluate(eval);
-        evalCorrect = l.correct();
-        evalCount = l.rows();
+      step++;
+      if (step % stepsPerEpoch == 0) {
+        double seconds = (System.nanoTime() - e0) / 1e9;
+        long evalCorrect = 0;
+        long evalCount = 0;
+        if (eval != null) {
+          SoftmaxCrossEntropy.Loss l = model.evaluate(eval);
+          evalCorrect = l.correct();
+          evalCount = l.rows();
+        }
+        history.add(new EpochStats((int) (step / stepsPerEpoch), lossSum, correct, seen, evalCorrect, evalCount, seconds));
       }
-      history.add(new EpochStats(epoch, lossSum, correct, seen, evalCorrect, evalCount, seconds));
+      if (checkpoints != null && step % checkpoints.everySteps() == 0 && step < total) {
+        checkpoints.write(new TrainingCheckpoint(rank, exchange.workers(), model.parameterCount(), configHash, dataHash, step,
+            model.parameters().clone(), optimizer.state(), scaler == null ? null
+                : new TrainingCheckpoint.ScalerState(scaler.scale(), scaler.cleanSteps(), scaler.skippedSteps()),
+            exchange.state(), skipped, lossSum, correct, seen, List.copyOf(history)));
+      }
+      if (listener != null) {
+        listener.afterStep(rank, step);
+      }
     }
     long nanos = System.nanoTime() - t0;
     float[] p = model.parameters().clone();
-    return new WorkerResult(rank, p, Arrays.hashCode(p), List.copyOf(history), exchange.stats(), step, skipped, nanos);
+    return new WorkerResult(rank, p, Arrays.hashCode(p), List.copyOf(history), exchange.stats(), step - first, skipped, nanos);
+  }
+
+  private void restore(TrainingCheckpoint c, long configHash, long dataHash) {
+    String what = "checkpoint of worker " + c.rank() + " at step " + c.steps() + " in " + checkpoints.directory();
+    if (c.rank() != exchange.rank() || c.workers() != exchange.workers()) {
+      throw new ConfigException(what + " was written by worker " + c.rank() + " of " + c.workers() + "; this is worker "
+          + exchange.rank() + " of " + exchange.workers());
+    }
+    if (c.parameterCount() != model.parameterCount()) {
+      throw new ConfigException(what + " holds " + c.parameterCount() + " parameters; this model has " + model.parameterCount());
+    }
+    if (c.configHash() != configHash) {
+      throw new ConfigException(what + " was written with another model layout, training config or exchange settings "
+          + "(config hash " + Long.toHexString(c.configHash()) + ", this job's " + Long.toHexString(configHash) + ")");
+    }
+    if (c.dataHash() != dataHash) {
+      throw new ConfigException(what + " was written for other training data in this worker's partition (data hash "
+          + Long.toHexString(c.dataHash()) + ", this partition's " + Long.toHexString(dataHash) + ")");
+    }
+    if ((c.scaler() == null) != (scaler == null)) {
+      throw new ConfigException(what + (scaler == null ? " has" : " has no") + " loss scaler state");
+    }
+    model.load(c.parameters());
+    try {
+      optimizer.restore(c.optimizer());
+    } catch (ShapeException e) {
+      throw new ConfigException(what + ": " + e.getMessage(), e);
+    }
+    if (scaler != null) {
+      scaler.restore(c.scaler().scale(), c.scaler().cleanSteps(), c.scaler().skipped());
+    }
+    exchange.restore(c.exchange());
+  }
+
+  /** What a checkpoint must agree with: the model's layout, the settings, the steps per epoch. */
+  private long configHash() {
+    StringBuilder b = new StringBuilder();
+    for (TrainableLayer l : model.layers()) {
+      b.append(l.getClass().getSimpleName()).append(':').append(l.parameterCount()).append(';');
+    }
+    b.append(config.withExchangeTimeout(java.time.Duration.ofSeconds(1))).append(';').append(stepsPerEpoch).append(';');
+    if (exchange instanceof MessageExchange m) {
+      b.append(m.settings());
+    } else {
+      b.append(exchange.getClass().getName());
+    }
+    return fnv(b.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8), 0xcbf29ce484222325L);
+  }
+
+  private long dataHash() {
+    long h = 0xcbf29ce484222325L;
+    for (float f : data.features()) {
+      h = (h ^ Float.floatToRawIntBits(f)) * 0x100000001b3L;
+    }
+    for (int l : data.labels()) {
+      h = (h ^ l) * 0x100000001b3L;
+    }
+    return (h ^ data.count()) * 0x100000001b3L;
+  }
+
+  private static long fnv(byte[] bytes, long h) {
+    for (byte x : bytes) {
+      h = (h ^ (x & 0xff)) * 0x100000001b3L;
+    }
+    return h;
   }
 
   /** Writes this worker's mean gradient over rows {@code order[from..to)} (zeros when empty). */

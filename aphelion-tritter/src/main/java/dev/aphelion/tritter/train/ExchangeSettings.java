@@ -46,13 +46,44 @@ public record ExchangeSettings(boolean compressed, double compressionFactor, lon
     return new ExchangeSettings(true, factor, seed, true, CompressionConfig.DEFAULT_ENCODING);
   }
 
-  /** The compressor settings of a compressed exchange. */
+  /**
+   * How much larger than the binary message a transport may make it, allowed for in the
+   * compressor's budget: 8/7 for the 7-bit text of the Spark barrier transport, plus 1/64 for its
+   * two-byte characters.
+   */
+  public static final double TRANSPORT_ALLOWANCE = 8.0 / 7 * (1 + 1.0 / 64);
+
+  /**
+   * The compressor settings of a compressed exchange, its factor applied to the compressor's own
+   * bytes (as {@link dev.aphelion.tritter.compress.GradientCompressor} counts them).
+   */
   public CompressionConfig compressionConfig() {
     if (!compressed) {
       throw new ConfigException("a float32 exchange has no compression settings");
     }
     return CompressionConfig.builder().compressionFactor(compressionFactor).seed(seed).errorFeedback(errorFeedback)
         .encoding(encoding).build();
+  }
+
+  /**
+   * The compressor settings a {@link MessageExchange} uses: the budget chosen so that what
+   * travels, the {@link MessageExchange#HEADER_BYTES}-byte header included and expanded by
+   * {@link #TRANSPORT_ALLOWANCE}, is {@code compressionFactor} times smaller than float32 (the
+   * compressor's own bytes are then about 1.17 times smaller still). The budget never goes below
+   * {@link CompressionConfig#MIN_RATIO}, so a tiny gradient may not reach the factor.
+   *
+   * @param dimension the gradient length
+   * @return the compressor settings
+   */
+  public CompressionConfig wireCompressionConfig(int dimension) {
+    if (!compressed) {
+      throw new ConfigException("a float32 exchange has no compression settings");
+    }
+    double f32 = 4.0 * dimension;
+    double ratio = (f32 / compressionFactor / TRANSPORT_ALLOWANCE - MessageExchange.HEADER_BYTES) / f32;
+    ratio = Math.min(1.0, Math.max(CompressionConfig.MIN_RATIO, ratio));
+    return CompressionConfig.builder().compressionRatio(ratio).seed(seed).errorFeedback(errorFeedback).encoding(encoding)
+        .build();
   }
 
   /** A short name for logs, for example {@code f32} or {@code compressed-32x}. */

@@ -47,6 +47,42 @@ public interface GradientExchange extends AutoCloseable {
   /** What this worker's exchange sent so far. */
   ExchangeStats stats();
 
+  /**
+   * The part of an exchange that carries over from step to step and so belongs in a checkpoint: a
+   * compressing exchange's error-feedback residual and its step counter.
+   *
+   * @param step the number of gradients this worker's codec has encoded
+   * @param residual the error-feedback residual (not copied)
+   */
+  record State(long step, float[] residual) {
+    /** Checks the state. */
+    public State {
+      java.util.Objects.requireNonNull(residual, "residual");
+    }
+  }
+
+  /**
+   * This worker's state for a checkpoint; the default, for an exchange that keeps none, is null.
+   *
+   * @return a copy of the state, or null
+   */
+  default State state() {
+    return null;
+  }
+
+  /**
+   * Restores the state of {@link #state()} from a checkpoint.
+   *
+   * @param state the state, or null for an exchange that keeps none
+   * @throws dev.aphelion.core.error.ConfigException if the state does not fit this exchange
+   */
+  default void restore(State state) {
+    if (state != null) {
+      throw new dev.aphelion.core.error.ConfigException("this exchange keeps no state, but the checkpoint holds a residual of "
+          + state.residual().length + " values (was the checkpoint written with a compressed exchange?)");
+    }
+  }
+
   /** Releases the transport; the default does nothing. */
   @Override
   default void close() {}

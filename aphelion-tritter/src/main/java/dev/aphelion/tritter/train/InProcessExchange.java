@@ -9,7 +9,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.BrokenBarrierException;
-import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -18,20 +17,23 @@ import java.util.concurrent.TimeoutException;
  * message (the bytes a network transport would carry, {@link MessageExchange}) into a shared slot
  * and waits at a barrier, then decodes all slots. Slots alternate between two sets by step
  * parity, so one barrier per step suffices. A worker that does not arrive within the timeout, or
- * {@link #abort()}, breaks the barrier and every waiting worker fails with an
- * {@link AphelionException} instead of hanging.
+ * {@link #abort()}, breaks the barrier for good: every worker waiting now or arriving later fails
+ * with an {@link AphelionException} instead of hanging (unlike a {@code CyclicBarrier}'s reset,
+ * which would let a late arrival wait on a fresh generation).
  */
 public final class InProcessExchange {
   private final int workers;
   private final byte[][][] slots;
-  private final CyclicBarrier barrier;
+  private final Object lock = new Object();
+  private int arrived;
+  private long generation;
+  private String broken;
   private final Duration timeout;
   private final List<Member> members;
 
   private InProcessExchange(int workers, int dimension, ExchangeSettings settings, Duration timeout) {
     this.workers = workers;
     this.slots = new byte[2][workers][];
-    this.barrier = new CyclicBarrier(workers);
     this.timeout = timeout;
     List<Member> list = new ArrayList<>(workers);
     for (int w = 0; w < workers; w++) {
@@ -76,7 +78,57 @@ public final class InProcessExchange {
 
   /** Breaks the barrier: every worker waiting now, or later, fails (call when a worker has failed). */
   public void abort() {
-    barrier.reset();
+    breakBarrier("another worker failed");
+  }
+
+  private void breakBarrier(String why) {
+    synchronized (lock) {
+      if (broken == null) {
+        broken = why;
+      }
+      lock.notifyAll();
+    }
+  }
+
+  /** Waits until all workers have arrived in this generation. */
+  private void await(int rank, long step) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (lock) {
+      if (broken != null) {
+        throw released(step);
+      }
+      long mine = generation;
+      if (++arrived == workers) {
+        arrived = 0;
+        generation++;
+        lock.notifyAll();
+        return;
+      }
+      while (generation == mine) {
+        if (broken != null) {
+          throw released(step);
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          broken = "worker " + rank + " timed out at step " + step;
+          lock.notifyAll();
+          throw new AphelionException(ErrorCode.BACKEND, "worker " + rank + " waited more than " + timeout
+              + " for the other workers at step " + step, new TimeoutException());
+        }
+        try {
+          TimeUnit.NANOSECONDS.timedWait(lock, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          broken = "worker " + rank + " was interrupted";
+          lock.notifyAll();
+          throw new AphelionException(ErrorCode.BACKEND, "worker " + rank + " interrupted at step " + step, e);
+        }
+      }
+    }
+  }
+
+  private AphelionException released(long step) {
+    return new AphelionException(ErrorCode.BACKEND, "step " + step + ": " + broken, new BrokenBarrierException(broken));
   }
 
   private final class Member extends MessageExchange {
@@ -88,17 +140,7 @@ public final class InProcessExchange {
     protected List<byte[]> allGather(long step, byte[] message) {
       byte[][] set = slots[(int) (step & 1)];
       set[rank()] = message;
-      try {
-        barrier.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
-      } catch (TimeoutException e) {
-        throw new AphelionException(ErrorCode.BACKEND, "worker " + rank() + " waited more than " + timeout
-            + " for the other workers at step " + step, e);
-      } catch (BrokenBarrierException e) {
-        throw new AphelionException(ErrorCode.BACKEND, "step " + step + ": another worker failed or timed out", e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AphelionException(ErrorCode.BACKEND, "worker " + rank() + " interrupted at step " + step, e);
-      }
+      await(rank(), step);
       return Arrays.asList(set.clone());
     }
   }

@@ -137,4 +137,23 @@ public final class LossScaler {
   public long skippedSteps() {
     return skippedSteps;
   }
+
+  /**
+   * Sets the mutable state from a checkpoint ({@link #scale()}, {@link #cleanSteps()},
+   * {@link #skippedSteps()} of the scaler that wrote it; the factors are this scaler's).
+   *
+   * @param scale the scale, within this scaler's bounds
+   * @param cleanSteps clean steps since the last growth or overflow, 0 or more
+   * @param skippedSteps steps skipped so far, 0 or more
+   * @throws ConfigException if a value is out of range
+   */
+  public void restore(double scale, int cleanSteps, long skippedSteps) {
+    if (!(scale >= minScale && scale <= maxScale) || cleanSteps < 0 || skippedSteps < 0) {
+      throw new ConfigException("loss scaler state out of range: scale " + scale + " (bounds [" + minScale + ", " + maxScale
+          + "]), clean steps " + cleanSteps + ", skipped " + skippedSteps);
+    }
+    this.scale = scale;
+    this.cleanSteps = cleanSteps;
+    this.skippedSteps = skippedSteps;
+  }
 }

@@ -21,7 +21,12 @@ import java.util.Objects;
  * advanced, so its error-feedback residual is kept).
  *
  * <p><b>Average.</b> {@code out = Σ_w (n_w / Σ n) · decode(m_w)}, summed in rank order, on every
- * worker: bit-identical everywhere.
+ * worker: bit-identical everywhere ({@link #combineCompressed} is the hook for encodings that
+ * combine messages before decoding).
+ *
+ * <p><b>Budget.</b> A compressed exchange sizes its compressor with
+ * {@link ExchangeSettings#wireCompressionConfig}: the factor applies to what travels (header and
+ * transport encoding included), not only to the compressor's payload.
  */
 public abstract class MessageExchange implements GradientExchange {
   /** The first four bytes of every message. */
@@ -67,8 +72,8 @@ public abstract class MessageExchange implements GradientExchange {
     this.dimension = dimension;
     this.settings = Objects.requireNonNull(settings, "settings");
     if (settings.compressed()) {
-      sender = new GradientCompressor(settings.compressionConfig(), dimension);
-      receiver = new GradientCompressor(settings.compressionConfig(), dimension);
+      sender = new GradientCompressor(settings.wireCompressionConfig(dimension), dimension);
+      receiver = new GradientCompressor(settings.wireCompressionConfig(dimension), dimension);
     } else {
       sender = null;
       receiver = null;
@@ -125,6 +130,22 @@ public abstract class MessageExchange implements GradientExchange {
    */
   public float[] residual() {
     return sender == null ? new float[dimension] : sender.residual();
+  }
+
+  @Override
+  public GradientExchange.State state() {
+    return sender == null ? null : new GradientExchange.State(sender.step(), sender.residual());
+  }
+
+  @Override
+  public void restore(GradientExchange.State state) {
+    if ((state == null) != (sender == null)) {
+      throw new dev.aphelion.core.error.ConfigException("the checkpoint was written with a " + (state == null ? "float32" : "compressed")
+          + " exchange, this job's is " + settings.name());
+    }
+    if (state != null) {
+      sender.restore(state.step(), state.residual());
+    }
   }
 
   @Override
@@ -240,6 +261,8 @@ public abstract class MessageExchange implements GradientExchange {
     if (!finite || total == 0) {
       return new Result(total, finite);
     }
+    List<byte[]> payloads = new java.util.ArrayList<>(workers);
+    float[] weights = new float[workers];
     for (int w = 0; w < workers; w++) {
       if (kinds[w] != F32 && kinds[w] != COMPRESSED) {
         continue;
@@ -252,13 +275,46 @@ public abstract class MessageExchange implements GradientExchange {
         }
       } else {
         byte[] m = all.get(w);
-        receiver.decompressInto(receiver.read(java.util.Arrays.copyOfRange(m, HEADER_BYTES, m.length)), decoded);
-        for (int i = 0; i < dimension; i++) {
-          out[i] += weight * decoded[i];
-        }
+        weights[payloads.size()] = weight;
+        payloads.add(java.util.Arrays.copyOfRange(m, HEADER_BYTES, m.length));
       }
     }
+    if (!payloads.isEmpty()) {
+      combineCompressed(step, payloads, java.util.Arrays.copyOf(weights, payloads.size()), out);
+    }
     return new Result(total, true);
+  }
+
+  /**
+   * Adds the weighted compressed gradients of one step to {@code out}: the extension point for an
+   * encoding whose messages can be combined before decoding (a linear sketch sums them and
+   * decodes once). The default decodes each message and adds {@code weight · decoded} in rank
+   * order. An override must give every worker the same bits, and must not keep state across
+   * steps beyond what {@link #state()} checkpoints.
+   *
+   * @param step the step
+   * @param payloads the compressor wire bytes of the workers that sent a gradient, in rank order
+   * @param weights each payload's weight {@code n_w / Σ n}, same order
+   * @param out the sum so far (zeros), updated in place
+   */
+  protected void combineCompressed(long step, List<byte[]> payloads, float[] weights, float[] out) {
+    for (int j = 0; j < payloads.size(); j++) {
+      receiver.decompressInto(receiver.read(payloads.get(j)), decoded);
+      float weight = weights[j];
+      for (int i = 0; i < dimension; i++) {
+        out[i] += weight * decoded[i];
+      }
+    }
+  }
+
+  /**
+   * The codec that decodes received messages (null for a float32 exchange), for an override of
+   * {@link #combineCompressed}.
+   *
+   * @return the receiving compressor
+   */
+  protected final GradientCompressor receiver() {
+    return receiver;
   }
 
   @Override

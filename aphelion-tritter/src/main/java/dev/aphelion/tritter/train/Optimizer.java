@@ -18,4 +18,36 @@ public interface Optimizer {
 
   /** The number of updates applied. */
   long steps();
+
+  /**
+   * A copy of the optimizer's state, for a checkpoint.
+   *
+   * @return the update count and the per-parameter arrays
+   */
+  State state();
+
+  /**
+   * Replaces the optimizer's state by a checkpointed one.
+   *
+   * @param state a state from {@link #state()} of an optimizer of the same kind and size
+   * @throws dev.aphelion.core.error.ShapeException if the arrays do not fit this optimizer
+   */
+  void restore(State state);
+
+  /**
+   * The state of an optimizer: its update count and per-parameter arrays (AdamW: first and second
+   * moment; SGD: velocity).
+   *
+   * @param steps the updates applied
+   * @param arrays the arrays, in the optimizer's order (not copied)
+   */
+  record State(long steps, float[][] arrays) {
+    /** Checks the state. */
+    public State {
+      java.util.Objects.requireNonNull(arrays, "arrays");
+      if (steps < 0) {
+        throw new dev.aphelion.core.error.ShapeException("optimizer step count must not be negative, got " + steps);
+      }
+    }
+  }
 }

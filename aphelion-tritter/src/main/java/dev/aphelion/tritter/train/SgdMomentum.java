@@ -42,4 +42,15 @@ public final class SgdMomentum implements Optimizer {
   public long steps() {
     return t;
   }
+
+  @Override
+  public State state() {
+    return new State(t, new float[][] {velocity.clone()});
+  }
+
+  @Override
+  public void restore(State state) {
+    Buffers.restoreArrays("SGD", state, velocity);
+    t = state.steps();
+  }
 }
