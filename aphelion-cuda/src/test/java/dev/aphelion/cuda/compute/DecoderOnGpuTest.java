@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * max(1, max|logit|)} on every logit (measured on the H200: within {@code 3e-6}). Ternary models
  * quantize activations to int8, and a last-bit difference upstream (expf, a reduction order) can
  * round one activation the other way; that moves later logits by up to about 1% of the largest.
- * {@code BackendDecoderTest.lastBitNoiseCanFlipAnInt8Rounding} shows the same on the CPU alone
+ * {@code BackendDecoderTest.lastBitNoiseStaysWithinTheGpuBounds} shows the same on the CPU alone
  * (the H200 run's only such case, llama-like-untied's prefill, moved exactly the logits that CPU
  * test moves: 1723 of 21070, worst 0.0255). So ternary calls may have up to 10% of their logits
  * beyond the bound, none beyond {@code 1e-2 · max(1, max|logit|)}. The differences are printed.
