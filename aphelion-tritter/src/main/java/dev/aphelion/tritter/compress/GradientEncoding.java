@@ -15,7 +15,16 @@ public enum GradientEncoding {
    * bundled into one hypervector of m buckets, ternarized with one scale, 2 bits per bucket; decoded
    * by unbinding. Wire id 2.
    */
-  VSA_SKETCH(2);
+  VSA_SKETCH(2),
+  /**
+   * A linear count sketch in the FetchSGD style: r rows of c f32 buckets, each coordinate added
+   * with a seeded sign to one hashed bucket per row (fresh hashes every step). Messages of one step
+   * sum (weighted) to the sketch of the weighted sum, so an exchange adds them before decoding
+   * ({@link GradientCompressor#combine}); decoding takes the median over rows as the estimate of
+   * each coordinate and keeps the k of largest magnitude. Error feedback subtracts the update that
+   * was applied ({@link GradientCompressor#feedback}). Wire id 3.
+   */
+  COUNT_SKETCH(3);
 
   private final int wireId;
 
@@ -26,6 +35,16 @@ public enum GradientEncoding {
   /** The encoding byte written at offset 5 of a message. */
   public int wireId() {
     return wireId;
+  }
+
+  /**
+   * Whether messages of one step can be summed before decoding ({@link
+   * GradientCompressor#combine}): true for {@link #COUNT_SKETCH}.
+   *
+   * @return whether the encoding is linear
+   */
+  public boolean isLinear() {
+    return this == COUNT_SKETCH;
   }
 
   /**

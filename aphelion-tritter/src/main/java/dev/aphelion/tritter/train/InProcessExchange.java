@@ -16,8 +16,8 @@ import java.util.concurrent.TimeoutException;
 /**
  * The {@link GradientExchange} between worker threads of one JVM: each step every worker puts its
  * message (the bytes a network transport would carry, {@link MessageExchange}) into a shared slot
- * and waits at a barrier, then decodes all slots. Slots alternate between two sets by step
- * parity, so one barrier per step suffices. A worker that does not arrive within the timeout, or
+ * and waits at a barrier, then decodes all slots. Slots alternate between two sets by call
+ * parity, so one barrier per all-gather suffices. A worker that does not arrive within the timeout, or
  * {@link #abort()}, breaks the barrier and every waiting worker fails with an
  * {@link AphelionException} instead of hanging.
  */
@@ -80,13 +80,16 @@ public final class InProcessExchange {
   }
 
   private final class Member extends MessageExchange {
+    private long calls;
+
     Member(int rank, int dimension, ExchangeSettings settings) {
       super(rank, workers, dimension, settings);
     }
 
     @Override
     protected List<byte[]> allGather(long step, byte[] message) {
-      byte[][] set = slots[(int) (step & 1)];
+      // alternate by call, not by step: the count sketch makes two calls per step
+      byte[][] set = slots[(int) (calls++ & 1)];
       set[rank()] = message;
       try {
         barrier.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
