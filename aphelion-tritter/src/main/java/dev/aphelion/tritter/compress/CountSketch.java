@@ -52,8 +52,7 @@ final class CountSketch {
    * product, ties to even), clamped to [-127, 127].
    */
   static int quantize(float v, float inv) {
-    float q = (float) Math.rint(v * inv);
-    return (int) Math.max(-127f, Math.min(127f, q));
+    return GradientWireFormat.countSketchQuantize(v, inv);
   }
 
   /** The largest magnitude of {@code v[0..len)}; throws when it is not finite. */
@@ -71,11 +70,11 @@ final class CountSketch {
 
   /** {@code amax / 127} and {@code 127 / amax} (both 0 for amax 0). */
   static float scaleOf(float amax) {
-    return amax / 127f;
+    return GradientWireFormat.countSketchScale(amax);
   }
 
   static float inverseOf(float amax) {
-    return amax == 0f ? 0f : 127f / amax;
+    return GradientWireFormat.countSketchInverse(amax);
   }
 
   /**
@@ -116,12 +115,10 @@ final class CountSketch {
   }
 
   /**
-   * The weighted sum of table messages, requantized into one table message: {@code acc = 0}, then
-   * for each message in list order {@code acc[u] = acc[u] + weights[w] * (code * scale)} (rounded
-   * product, product, sum), then quantized as {@link #message}.
+   * The weighted sum of table messages in f32: {@code acc = 0}, then for each message in list order
+   * {@code acc[u] = acc[u] + weights[w] * (code * scale)} (rounded product, product, sum).
    */
-  static byte[] sumTables(List<TernaryCompressedGradient> messages, float[] weights, float[][] acc, float[][] scratch,
-      long fingerprint) {
+  static void sumTables(List<TernaryCompressedGradient> messages, float[] weights, float[][] acc, float[][] scratch) {
     TernaryCompressedGradient first = messages.get(0);
     int rows = first.sketchRows(), c = first.sketchDimension();
     for (int row = 0; row < rows; row++) {
@@ -137,7 +134,6 @@ final class CountSketch {
         }
       }
     }
-    return message(acc, first.dimension(), rows, c, first.nonZeroCount(), first.step(), fingerprint);
   }
 
   /** Value j of a values message (int8 kind: {@code code * scale}; summed kind: the f32). */

@@ -305,12 +305,10 @@ public final class GradientCompressor {
     }
     float[] e = residual;
     if (pending != null) {
-      // no round 2 ran (one-round use: the table was decoded alone as estimates): keep what
-      // the last message, decoded alone, did not carry
-      float[] d = scratchDecoded();
-      decodeCountSketch(pending, d);
-      kernels.addScaled(e, d, -1f, n);
-      pending = null;
+      // without round 2 the residual would keep everything and grow without bound
+      throw new IllegalStateException("count sketch step " + pending.step() + " is still waiting for its round 2: call "
+          + "select on the summed tables and values with the result before compressing step " + step
+          + " (MessageExchange does both)");
     }
     if (!config.errorFeedback()) {
       Arrays.fill(e, 0f);
@@ -855,10 +853,15 @@ public final class GradientCompressor {
     }
     float w = 1f / gradients.size();
     if (first.encoding() == GradientEncoding.COUNT_SKETCH) {
-      requireTable(first, "aggregate");
+      requireTable(first, "aggregate (values messages decode with scatter)");
       float[] weights = new float[gradients.size()];
       Arrays.fill(weights, w);
-      decodeCountSketch(combineUnguarded(gradients, weights), out);
+      int rows = first.sketchRows(), c = first.sketchDimension();
+      float[][] acc = table(csTable, rows, c);
+      csTable = acc;
+      csScratch = table(csScratch, rows, c);
+      CountSketch.sumTables(gradients, weights, acc, csScratch);
+      decodeTable(acc, rows, c, first.nonZeroCount(), s, out);
       return;
     }
     if (first.encoding() == GradientEncoding.VSA_SKETCH) {
@@ -939,7 +942,9 @@ public final class GradientCompressor {
     float[][] acc = table(csTable, rows, c);
     csTable = acc;
     csScratch = table(csScratch, rows, c);
-    return TernaryCompressedGradient.parse(CountSketch.sumTables(messages, weights, acc, csScratch, seedFingerprint));
+    CountSketch.sumTables(messages, weights, acc, csScratch);
+    return TernaryCompressedGradient.parse(CountSketch.message(acc, dimension, rows, c, first.nonZeroCount(), first.step(),
+        seedFingerprint));
   }
 
   /**

@@ -175,6 +175,39 @@ public final class GradientWireFormat {
   }
 
   /**
+   * The count sketch's int8 code of a value: {@code rint(v * inv)} (one rounded f32 product, ties
+   * to even), clamped to [-127, 127].
+   *
+   * @param v the value
+   * @param inv {@link #countSketchInverse} of the group's largest magnitude
+   * @return the code
+   */
+  public static int countSketchQuantize(float v, float inv) {
+    float q = (float) Math.rint(v * inv);
+    return (int) Math.max(-127f, Math.min(127f, q));
+  }
+
+  /**
+   * The scale of an int8 group (a table row, or a values message): {@code amax / 127}.
+   *
+   * @param amax the group's largest magnitude
+   * @return the value of code 1
+   */
+  public static float countSketchScale(float amax) {
+    return amax / 127f;
+  }
+
+  /**
+   * The inverse scale used to quantize: {@code 127 / amax}, 0 when amax is 0.
+   *
+   * @param amax the group's largest magnitude
+   * @return the factor
+   */
+  public static float countSketchInverse(float amax) {
+    return amax == 0f ? 0f : 127f / amax;
+  }
+
+  /**
    * The length of a count sketch table message (kind 0) of {@code rows x columns} int8 buckets.
    *
    * @param rows r

@@ -222,8 +222,10 @@ public final class TernaryCompressedGradient {
     int scales = kind == GradientWireFormat.COUNT_SKETCH_TABLE ? rows : kind == GradientWireFormat.COUNT_SKETCH_VALUES ? 1 : 0;
     for (int u = 0; u < scales; u++) {
       float v = h.getFloat(HEADER_BYTES + 4 * u);
-      if (!(v >= 0f) || Float.isInfinite(v)) {
-        throw new SerializationException("count sketch scale " + u + " is " + v + ", expected a finite value >= 0");
+      // code * scale must stay finite: at most 127 * scale
+      if (!(v >= 0f) || !(v <= Float.MAX_VALUE / 127f)) {
+        throw new SerializationException("count sketch scale " + u + " is " + v + ", expected a value in [0, "
+            + Float.MAX_VALUE / 127f + "]");
       }
     }
     int codes = HEADER_BYTES + 4 * scales;
