@@ -22,7 +22,7 @@ import java.util.Objects;
  * Compresses one worker's f32 gradients for data-parallel training, 1x to 100x smaller on the wire,
  * with error feedback.
  *
- * <p><b>Encodings</b> ({@link CompressionConfig#encoding()}, both with error feedback: the gradient,
+ * <p><b>Encodings</b> ({@link CompressionConfig#encoding()}, all with error feedback: the gradient,
  * clipped if configured, is added to the residual {@code e}, and what the receiver will decode is
  * subtracted from it after encoding, so the rest is carried to the next step).
  * {@link GradientEncoding#VSA_SKETCH}: blocks of {@code e} are bound with seeded ±1 keys and
@@ -36,12 +36,21 @@ import java.util.Objects;
  * count that minimises the reconstruction error estimated on a seeded sample of {@code e}. The
  * measured comparison is in {@code docs/architecture.md}.
  *
+ * {@link GradientEncoding#COUNT_SKETCH}: linear, two rounds per step. {@link #compress} returns r
+ * rows of int8 buckets (each coordinate added with a seeded sign to one hashed bucket per row);
+ * the job sums the workers' tables ({@link #combine}), every worker picks the same k coordinates
+ * from the sum ({@link #select}) and sends its residual there ({@link #values}, which also removes
+ * it from the residual); the summed values ({@link #combine}, then {@link #scatter}) are the
+ * update. {@link #compress} refuses to start a
+ * step whose predecessor's round 2 did not run. Measured against heavy hitters in {@code
+ * docs/performance.md}.
+ *
  * <p><b>Cost.</b> O(n) time per step and O(n) memory (the residual, plus m buckets for the
  * sketch); no projection matrix.
  *
  * <p><b>Several workers.</b> Create one compressor per worker with the same {@link CompressionConfig}
  * ({@link #forWorkers}); each keeps its own residual. The encoding is sparse, not linear in the
- * bytes, so messages are combined by decoding and averaging: {@link #aggregate} returns the mean of
+ * bytes (the count sketch is: see above), so messages are combined by decoding and averaging: {@link #aggregate} returns the mean of
  * the workers' decoded gradients. Any compressor of the job can aggregate; messages
  * must share dimension, seed and step.
  *

@@ -318,7 +318,7 @@ public final class GradientWireFormat {
   }
 
   /**
-   * Writes the header fields both encodings share (magic, version, encoding, dimension, step,
+   * Writes the header fields every encoding shares (magic, version, encoding, dimension, step,
    * seed fingerprint) into {@code message}.
    *
    * @param message the message buffer, at least {@link #HEADER_BYTES} long
