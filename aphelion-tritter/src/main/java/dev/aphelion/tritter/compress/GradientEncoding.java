@@ -17,12 +17,13 @@ public enum GradientEncoding {
    */
   VSA_SKETCH(2),
   /**
-   * A linear count sketch in the FetchSGD style: r rows of c f32 buckets, each coordinate added
-   * with a seeded sign to one hashed bucket per row (fresh hashes every step). Messages of one step
-   * sum (weighted) to the sketch of the weighted sum, so an exchange adds them before decoding
-   * ({@link GradientCompressor#combine}); decoding takes the median over rows as the estimate of
-   * each coordinate and keeps the k of largest magnitude. Error feedback subtracts the update that
-   * was applied ({@link GradientCompressor#feedback}). Wire id 3.
+   * A linear count sketch in the FetchSGD style, two rounds per step: r rows of c int8 buckets,
+   * each coordinate added with a seeded sign to one hashed bucket per row (fresh hashes every
+   * step). Tables of one step sum (weighted) to the sketch of the weighted sum, so an exchange adds
+   * them before decoding ({@link GradientCompressor#combine}); every worker selects the same k
+   * coordinates from the sum (median over rows, then top-k: {@link GradientCompressor#select}) and
+   * sends its residual there ({@link GradientCompressor#values}), which error feedback removes from
+   * the residual. Wire id 3.
    */
   COUNT_SKETCH(3);
 
