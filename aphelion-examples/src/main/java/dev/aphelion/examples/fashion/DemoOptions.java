@@ -65,6 +65,9 @@ public record DemoOptions(
           ? " (did you mean " + String.join(" or ", u.getSuggestions()) + "?)" : " (try --help)";
       throw new ConfigException(e.getMessage() + hint, e);
     }
+    if (cli.sketchRows % 2 == 0 || cli.sketchRows > 15) {
+      throw new ConfigException("--sketch-rows " + cli.sketchRows + " must be odd and at most 15 (the median over rows)");
+    }
     if (!cli.help && cli.batch < cli.workers) {
       throw new ConfigException("--batch " + cli.batch + " must be at least --workers " + cli.workers
           + " (each worker needs an example of every minibatch)");
