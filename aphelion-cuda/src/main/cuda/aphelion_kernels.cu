@@ -892,3 +892,5 @@ APH_GEMV_F(8)
 // ---------------------------------------------------------------------------------------------
 #include "vsa_sketch.cuh"
 #include "decoder_ops.cuh"
+// Count-sketch gradient compression (uses aph_mix64 of vsa_sketch.cuh).
+#include "count_sketch.cuh"

@@ -22,7 +22,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Gradient compression throughput: {@code compress} (error feedback on, so each call also updates
  * the residual) and {@code decompress} of an f32 gradient with heavy-tailed values, one thread, for
- * both encodings.
+ * every encoding.
  * GB/s of f32 gradient = {@code 4 * size / time}.
  */
 @State(Scope.Thread)
@@ -41,8 +41,8 @@ public class CompressionBenchmark {
   @Param({"0.1", "0.03", "0.01"})
   public double ratio;
 
-  /** The encoding: HEAVY_HITTERS or VSA_SKETCH. */
-  @Param({"HEAVY_HITTERS", "VSA_SKETCH"})
+  /** The encoding: HEAVY_HITTERS, VSA_SKETCH or COUNT_SKETCH. */
+  @Param({"HEAVY_HITTERS", "VSA_SKETCH", "COUNT_SKETCH"})
   public GradientEncoding encoding;
 
   private float[] gradient;
@@ -57,7 +57,14 @@ public class CompressionBenchmark {
     out = new float[size];
     compressor = new GradientCompressor(CompressionConfig.builder().compressionRatio(ratio).seed(1).encoding(encoding).build(), size);
     message = compressor.compress(gradient);
+    if (encoding.isLinear()) {
+      chosen = compressor.select(message);
+      values = compressor.values(message, chosen);
+    }
   }
+
+  private int[] chosen;
+  private TernaryCompressedGradient values;
 
   /** Gaussian values scaled by a log-uniform factor in [e^-1, e], times 1e-3: heavy-tailed, as gradients are. */
   static float[] heavyTailedGradient(int n, long seed) {
@@ -70,16 +77,29 @@ public class CompressionBenchmark {
     return g;
   }
 
-  /** Adds the gradient to the residual, selects, codes and checksums one message. */
+  /**
+   * Adds the gradient to the residual, selects, codes and checksums one message; for the count
+   * sketch the worker's side of both rounds (the table, then the values at the coordinates chosen
+   * from it).
+   */
   @Benchmark
   public TernaryCompressedGradient compress() {
-    return compressor.compress(gradient);
+    TernaryCompressedGradient t = compressor.compress(gradient);
+    return encoding.isLinear() ? compressor.values(t, chosen) : t;
   }
 
-  /** Decodes one message into a dense f32 array. */
+  /**
+   * Decodes one message into a dense f32 array; for the count sketch the receiver's side: the
+   * selection from a table, then the values scattered.
+   */
   @Benchmark
   public float[] decompress() {
-    compressor.decompressInto(message, out);
+    if (encoding.isLinear()) {
+      chosen = compressor.select(message);
+      compressor.scatter(values, chosen, out);
+    } else {
+      compressor.decompressInto(message, out);
+    }
     return out;
   }
 }

@@ -30,6 +30,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
  * @param workers data-parallel worker threads
  * @param compression how many times smaller than float32 the exchanged gradients must be
  * @param encoding how the compressed gradients are encoded
+ * @param sketchRows rows of the count sketch encoding (odd, 1 to 15)
  * @param skipBaselines skip the uncompressed ternary and float32 runs
  * @param trainLimit use only the first this many training images (0: all)
  * @param seed random seed
@@ -38,7 +39,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
  */
 public record DemoOptions(
     Path data, boolean dataGiven, Path out, int epochs, int batchSize, float learningRate,
-    int workers, double compression, GradientEncoding encoding, boolean skipBaselines, int trainLimit, long seed,
+    int workers, double compression, GradientEncoding encoding, int sketchRows, boolean skipBaselines, int trainLimit, long seed,
     boolean tour, boolean help) {
 
   /** The default gradient compression factor. */
@@ -64,13 +65,16 @@ public record DemoOptions(
           ? " (did you mean " + String.join(" or ", u.getSuggestions()) + "?)" : " (try --help)";
       throw new ConfigException(e.getMessage() + hint, e);
     }
+    if (cli.sketchRows % 2 == 0 || cli.sketchRows > 15) {
+      throw new ConfigException("--sketch-rows " + cli.sketchRows + " must be odd and at most 15 (the median over rows)");
+    }
     if (!cli.help && cli.batch < cli.workers) {
       throw new ConfigException("--batch " + cli.batch + " must be at least --workers " + cli.workers
           + " (each worker needs an example of every minibatch)");
     }
     return new DemoOptions(cli.data, result.hasMatchedOption("--data"), cli.out, cli.epochs,
         cli.batch, (float) cli.learningRate, cli.workers, cli.compression, cli.encoding,
-        cli.skipBaselines, cli.trainLimit, cli.seed, cli.tour, cli.help);
+        cli.sketchRows, cli.skipBaselines, cli.trainLimit, cli.seed, cli.tour, cli.help);
   }
 
   /**
@@ -177,6 +181,11 @@ public record DemoOptions(
         completionCandidates = EncodingNames.class,
         description = "gradient encoding: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
     GradientEncoding encoding;
+
+    @Option(names = "--sketch-rows", paramLabel = "R", converter = PositiveInt.class,
+        defaultValue = "" + CompressionConfig.DEFAULT_SKETCH_ROWS,
+        description = "rows of the count-sketch encoding, odd, 1 to 15 (default: ${DEFAULT-VALUE})")
+    int sketchRows;
 
     @Option(names = "--skip-baselines",
         description = "train only the compressed ternary model")

@@ -25,6 +25,7 @@ import dev.aphelion.examples.fashion.nn.Worker;
 import dev.aphelion.tritter.accel.AccelerationStage;
 import dev.aphelion.tritter.accel.GradientCompressionHook;
 import dev.aphelion.tritter.compress.CompressionConfig;
+import dev.aphelion.tritter.compress.GradientEncoding;
 import dev.aphelion.tritter.kernel.Vectorization;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -186,6 +187,7 @@ public final class FashionDemo {
       CompressionConfig compression = CompressionConfig.builder()
           .compressionFactor(options.compression())
           .encoding(options.encoding())
+          .sketchRows(options.sketchRows())
           .seed(options.seed())
           .errorFeedback(true)
           .build();
@@ -336,6 +338,9 @@ public final class FashionDemo {
     Map<String, Object> compression = new LinkedHashMap<>();
     compression.put("requestedRatio", options.compression());
     compression.put("encoding", DemoOptions.encodingName(options.encoding()));
+    if (options.encoding() == GradientEncoding.COUNT_SKETCH) {
+      compression.put("sketchRows", options.sketchRows());
+    }
     compression.put("wireRatio", main.wireRatio());
     compression.put("float32GradientBytes", main.float32Bytes());
     compression.put("wireBytes", main.wireBytes());

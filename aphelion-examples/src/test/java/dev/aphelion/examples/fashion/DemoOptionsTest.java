@@ -58,6 +58,10 @@ class DemoOptionsTest {
     assertTrue(o.tour());
     assertEquals("2.5x", DemoOptions.parse("--compression=2.5").compressionLabel());
     assertEquals("300x", DemoOptions.parse("--compression=300").compressionLabel(), "DGC's range is accepted");
+    DemoOptions cs = DemoOptions.parse("--encoding", "count-sketch", "--sketch-rows", "5");
+    assertEquals(dev.aphelion.tritter.compress.GradientEncoding.COUNT_SKETCH, cs.encoding());
+    assertEquals(5, cs.sketchRows());
+    assertEquals(dev.aphelion.tritter.compress.CompressionConfig.DEFAULT_SKETCH_ROWS, DemoOptions.parse().sketchRows());
   }
 
   @ParameterizedTest
@@ -68,10 +72,12 @@ class DemoOptionsTest {
       --lr Infinity        | --lr          | is not positive and finite
       --compression 0.5    | --compression | '0.5' is not between 1 (no compression) and 1000
       --compression 1500   | --compression | '1500' is not between 1 (no compression) and 1000
-      --encoding top-k     | --encoding    | 'top-k' is not one of heavy-hitters, vsa-sketch
+      --encoding top-k     | --encoding    | 'top-k' is not one of heavy-hitters, vsa-sketch, count-sketch
       --seed x             | --seed        | 'x'
       --frobnicate         | --frobnicate  | Unknown option
-      --skip-baseline      | --skip-baseline | did you mean --skip-baselines?
+      --skip-baseline      | --skip-baseline | --skip-baselines?
+      --sketch-rows 4      | --sketch-rows | must be odd and at most 15
+      --sketch-rows 17     | --sketch-rows | must be odd and at most 15
       --data               | --data        | Missing required parameter
       --batch 2 --workers 3| --batch 2     | must be at least --workers 3
       """)
@@ -93,7 +99,8 @@ class DemoOptionsTest {
     }
     assertTrue(usage.contains("Usage: ./aphelion demo"), usage);
     assertTrue(usage.contains("default: " + FashionMnist.DEFAULT_DIR), usage);
-    assertTrue(usage.contains("heavy-hitters, vsa-sketch (default: heavy-hitters)"), usage);
+    assertTrue(usage.contains("heavy-hitters, vsa-sketch, count-sketch (default: heavy-hitters)"), usage);
+    assertTrue(usage.contains("--sketch-rows=R rows of the count-sketch encoding, odd, 1 to 15 (default: 3)"), usage);
     assertTrue(usage.contains(Runtime.getRuntime().availableProcessors() + " here"), usage);
     assertTrue(usage.contains(FashionMnist.DEBIAN_PACKAGE), usage);
   }

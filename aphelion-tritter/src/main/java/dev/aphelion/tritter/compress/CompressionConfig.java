@@ -16,9 +16,14 @@ import java.util.OptionalDouble;
  *     step's gradient (on by default; turning it off makes compression lossy without recovery)
  * @param encoding how gradients are encoded (see {@link GradientEncoding}); all workers of a job
  *     must use the same one
+ * @param sketchRows the number of rows r of the {@link GradientEncoding#COUNT_SKETCH} encoding, odd,
+ *     1 to 15 (ignored by the other encodings)
  */
 public record CompressionConfig(double compressionRatio, long seed, double clipNorm, boolean errorFeedback,
-    GradientEncoding encoding) {
+    GradientEncoding encoding, int sketchRows) {
+
+  /** The default number of count sketch rows. */
+  public static final int DEFAULT_SKETCH_ROWS = 3;
 
   /** The smallest accepted compression ratio (1000x; DGC reports 270-600x). */
   public static final double MIN_RATIO = 0.001;
@@ -31,7 +36,7 @@ public record CompressionConfig(double compressionRatio, long seed, double clipN
    */
   public CompressionConfig {
     if (encoding == null) {
-      throw new ConfigException("encoding must be set (HEAVY_HITTERS or VSA_SKETCH)");
+      throw new ConfigException("encoding must be set (HEAVY_HITTERS, VSA_SKETCH or COUNT_SKETCH)");
     }
     if (!(compressionRatio >= MIN_RATIO && compressionRatio <= 1.0)) {
       throw new ConfigException("compressionRatio must be in [0.001, 1] (fraction of f32 bytes; 0.03 = 33x, 0.001 = 1000x), got " + compressionRatio);
@@ -39,6 +44,24 @@ public record CompressionConfig(double compressionRatio, long seed, double clipN
     if (!(clipNorm >= 0.0) || Double.isInfinite(clipNorm)) {
       throw new ConfigException("clipNorm must be a finite value >= 0 (0 = no clipping), got " + clipNorm);
     }
+    if (sketchRows < 1 || sketchRows > GradientWireFormat.COUNT_SKETCH_MAX_ROWS || sketchRows % 2 == 0) {
+      throw new ConfigException("sketchRows must be odd and in [1, " + GradientWireFormat.COUNT_SKETCH_MAX_ROWS
+          + "] (the median over rows needs an odd count), got " + sketchRows);
+    }
+  }
+
+  /**
+   * Settings with {@link #DEFAULT_SKETCH_ROWS} count sketch rows.
+   *
+   * @param compressionRatio see the record
+   * @param seed see the record
+   * @param clipNorm see the record
+   * @param errorFeedback see the record
+   * @param encoding see the record
+   */
+  public CompressionConfig(double compressionRatio, long seed, double clipNorm, boolean errorFeedback,
+      GradientEncoding encoding) {
+    this(compressionRatio, seed, clipNorm, errorFeedback, encoding, DEFAULT_SKETCH_ROWS);
   }
 
   /** The encoding used when none is set: {@link GradientEncoding#HEAVY_HITTERS}. */
@@ -71,6 +94,7 @@ public record CompressionConfig(double compressionRatio, long seed, double clipN
     private double clipNorm;
     private boolean errorFeedback = true;
     private GradientEncoding encoding = DEFAULT_ENCODING;
+    private int sketchRows = DEFAULT_SKETCH_ROWS;
 
     private Builder() {}
 
@@ -135,11 +159,22 @@ public record CompressionConfig(double compressionRatio, long seed, double clipN
     /**
      * Sets the encoding (default {@link CompressionConfig#DEFAULT_ENCODING}).
      *
-     * @param encoding heavy hitters or the VSA sketch
+     * @param encoding heavy hitters, the VSA sketch or the count sketch
      * @return this builder
      */
     public Builder encoding(GradientEncoding encoding) {
       this.encoding = encoding;
+      return this;
+    }
+
+    /**
+     * Sets the number of count sketch rows (default {@link CompressionConfig#DEFAULT_SKETCH_ROWS}).
+     *
+     * @param rows odd, 1 to 15
+     * @return this builder
+     */
+    public Builder sketchRows(int rows) {
+      this.sketchRows = rows;
       return this;
     }
 
@@ -150,7 +185,7 @@ public record CompressionConfig(double compressionRatio, long seed, double clipN
      * @throws ConfigException if a value is out of range
      */
     public CompressionConfig build() {
-      return new CompressionConfig(compressionRatio, seed, clipNorm, errorFeedback, encoding);
+      return new CompressionConfig(compressionRatio, seed, clipNorm, errorFeedback, encoding, sketchRows);
     }
   }
 }

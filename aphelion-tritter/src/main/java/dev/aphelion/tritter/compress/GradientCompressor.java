@@ -22,7 +22,7 @@ import java.util.Objects;
  * Compresses one worker's f32 gradients for data-parallel training, 1x to 100x smaller on the wire,
  * with error feedback.
  *
- * <p><b>Encodings</b> ({@link CompressionConfig#encoding()}, both with error feedback: the gradient,
+ * <p><b>Encodings</b> ({@link CompressionConfig#encoding()}, all with error feedback: the gradient,
  * clipped if configured, is added to the residual {@code e}, and what the receiver will decode is
  * subtracted from it after encoding, so the rest is carried to the next step).
  * {@link GradientEncoding#VSA_SKETCH}: blocks of {@code e} are bound with seeded ±1 keys and
@@ -36,12 +36,21 @@ import java.util.Objects;
  * count that minimises the reconstruction error estimated on a seeded sample of {@code e}. The
  * measured comparison is in {@code docs/architecture.md}.
  *
+ * {@link GradientEncoding#COUNT_SKETCH}: linear, two rounds per step. {@link #compress} returns r
+ * rows of int8 buckets (each coordinate added with a seeded sign to one hashed bucket per row);
+ * the job sums the workers' tables ({@link #combine}), every worker picks the same k coordinates
+ * from the sum ({@link #select}) and sends its residual there ({@link #values}, which also removes
+ * it from the residual); the summed values ({@link #combine}, then {@link #scatter}) are the
+ * update. {@link #compress} refuses to start a
+ * step whose predecessor's round 2 did not run. Measured against heavy hitters in {@code
+ * docs/performance.md}.
+ *
  * <p><b>Cost.</b> O(n) time per step and O(n) memory (the residual, plus m buckets for the
  * sketch); no projection matrix.
  *
  * <p><b>Several workers.</b> Create one compressor per worker with the same {@link CompressionConfig}
  * ({@link #forWorkers}); each keeps its own residual. The encoding is sparse, not linear in the
- * bytes, so messages are combined by decoding and averaging: {@link #aggregate} returns the mean of
+ * bytes (the count sketch is: see above), so messages are combined by decoding and averaging: {@link #aggregate} returns the mean of
  * the workers' decoded gradients. Any compressor of the job can aggregate; messages
  * must share dimension, seed and step.
  *
@@ -77,6 +86,15 @@ public final class GradientCompressor {
   private float[] decodedBuckets;
   private long[] keyWords;
   private final long seedFingerprint;
+  private final int csRows;
+  private final int csColumns;
+  private final int csTopK;
+  private float[][] csTable;
+  private float[] csFlat;
+  private float[][] csScratch;
+  private float[] csTiles;
+  /** The last count sketch table whose round 2 ({@link #values}) has not run. */
+  private TernaryCompressedGradient pending;
   private final float[] residual;
   private float[] scratch;
   private int[] candidates = new int[1024];
@@ -158,6 +176,9 @@ public final class GradientCompressor {
     this.seedFingerprint = fingerprint(config.seed());
     this.residual = allocate(dimension);
     this.sketchDimension = VsaSketch.dimension(dimension, config.compressionRatio());
+    this.csRows = config.sketchRows();
+    this.csColumns = GradientWireFormat.countSketchColumns(dimension, config.compressionRatio(), csRows);
+    this.csTopK = GradientWireFormat.countSketchTopK(dimension, csColumns);
   }
 
   private static float[] allocate(int dimension) {
@@ -292,16 +313,81 @@ public final class GradientCompressor {
       c = (float) (config.clipNorm() / Math.sqrt(sumSq));
     }
     float[] e = residual;
+    if (pending != null) {
+      // without round 2 the residual would keep everything and grow without bound
+      throw new IllegalStateException("count sketch step " + pending.step() + " is still waiting for its round 2: call "
+          + "select on the summed tables and values with the result before compressing step " + step
+          + " (MessageExchange does both)");
+    }
     if (!config.errorFeedback()) {
       Arrays.fill(e, 0f);
     }
     kernels.addScaled(e, g, c, n);
-    byte[] wire = config.encoding() == GradientEncoding.VSA_SKETCH ? encodeSketch(e) : encodeHeavyHitters(e);
+    byte[] wire = switch (config.encoding()) {
+      case VSA_SKETCH -> encodeSketch(e);
+      case COUNT_SKETCH -> encodeCountSketch(e);
+      case HEAVY_HITTERS -> encodeHeavyHitters(e);
+    };
     originalBytes += 4L * n;
     wireBytes += wire.length;
     lastWire = wire.length;
     step++;
-    return TernaryCompressedGradient.parse(wire);
+    TernaryCompressedGradient message = TernaryCompressedGradient.parse(wire);
+    if (config.encoding() == GradientEncoding.COUNT_SKETCH && config.errorFeedback()) {
+      pending = message;
+    }
+    return message;
+  }
+
+  private float[] decodedScratch;
+
+  private float[] scratchDecoded() {
+    if (decodedScratch == null) {
+      decodedScratch = new float[dimension];
+    }
+    return decodedScratch;
+  }
+
+  private float[][] table(float[][] t, int rows, int c) {
+    if (t == null || t.length < rows || t[0].length < c) {
+      t = new float[Math.max(rows, csRows)][Math.max(c, csColumns)];
+    }
+    return t;
+  }
+
+  private byte[] encodeCountSketch(float[] e) {
+    csTable = table(csTable, csRows, csColumns);
+    long[] words = keyWords(csColumns);
+    CountSketch.sketch(sketchKernels, e, dimension, csRows, csColumns, config.seed(), step, csTable, words);
+    lastNonZeros = csTopK;
+    return CountSketch.message(csTable, dimension, csRows, csColumns, csTopK, step, seedFingerprint);
+  }
+
+  private long[] keyWords(int c) {
+    if (keyWords == null || keyWords.length < (c + 63) / 64 + 1) {
+      keyWords = new long[(c + 63) / 64 + 1];
+    }
+    return keyWords;
+  }
+
+  /** Decodes a count sketch message of this job into {@code out[0..dimension)}. */
+  private void decodeCountSketch(TernaryCompressedGradient g, float[] out) {
+    int rows = g.sketchRows(), c = g.sketchDimension();
+    csTable = table(csTable, rows, c);
+    CountSketch.readTable(g, csTable);
+    decodeTable(csTable, rows, c, g.nonZeroCount(), g.step(), out);
+  }
+
+  private float[] flat(int len) {
+    if (csFlat == null || csFlat.length < len) {
+      csFlat = new float[len];
+    }
+    return csFlat;
+  }
+
+  private void decodeTable(float[][] table, int rows, int c, int k, long s, float[] out) {
+    tiles(rows, c);
+    CountSketch.decode(sketchKernels, table, dimension, rows, c, k, config.seed(), s, out, csTiles, keyWords(c));
   }
 
   private byte[] encodeSketch(float[] e) {
@@ -697,7 +783,10 @@ public final class GradientCompressor {
     if (out.length < dimension) {
       throw new ShapeException("output holds " + out.length + " values, the gradient has dimension " + dimension);
     }
-    if (gradient.encoding() == GradientEncoding.VSA_SKETCH) {
+    if (gradient.encoding() == GradientEncoding.COUNT_SKETCH) {
+      requireTable(gradient, "decompress (a values message decodes with scatter)");
+      decodeCountSketch(gradient, out);
+    } else if (gradient.encoding() == GradientEncoding.VSA_SKETCH) {
       int m = gradient.sketchDimension();
       float[] d = sketchScratch(m);
       sketchKernels.expand(gradient.rawBytes(), gradient.payloadOffset(), m, gradient.scaleOfSketch(), d);
@@ -765,12 +854,25 @@ public final class GradientCompressor {
       if (g.step() != s) {
         throw new ShapeException("aggregate mixes steps " + s + " and " + g.step() + "; combine one synchronous step at a time");
       }
-      if (g.encoding() != first.encoding() || g.sketchDimension() != first.sketchDimension()) {
+      if (g.encoding() != first.encoding() || g.sketchDimension() != first.sketchDimension()
+          || g.sketchRows() != first.sketchRows() || g.nonZeroCount() != first.nonZeroCount() && g.encoding() == GradientEncoding.COUNT_SKETCH) {
         throw new ShapeException("aggregate mixes encodings or sketch sizes (" + first + " and " + g
             + "); all workers of a job must use the same CompressionConfig");
       }
     }
     float w = 1f / gradients.size();
+    if (first.encoding() == GradientEncoding.COUNT_SKETCH) {
+      requireTable(first, "aggregate (values messages decode with scatter)");
+      float[] weights = new float[gradients.size()];
+      Arrays.fill(weights, w);
+      int rows = first.sketchRows(), c = first.sketchDimension();
+      float[][] acc = table(csTable, rows, c);
+      csTable = acc;
+      csScratch = table(csScratch, rows, c);
+      CountSketch.sumTables(gradients, weights, acc, csScratch);
+      decodeTable(acc, rows, c, first.nonZeroCount(), s, out);
+      return;
+    }
     if (first.encoding() == GradientEncoding.VSA_SKETCH) {
       // every worker used the same keys and rotations (same seed and step), so unbinding is linear
       // in the bucket values: average the decoded buckets, then unbind once
@@ -793,6 +895,195 @@ public final class GradientCompressor {
     }
   }
 
+  /**
+   * Sums count sketch messages of one step, weighted, into one message of the same shape: the
+   * sketch of the weighted sum of the workers' residuals, which decodes ({@link #decompress}) to
+   * the update of the step. Each bucket is {@code 0f}, then {@code acc + weights[w] * bucket_w}
+   * (a rounded product, then a rounded sum) for the messages in list order, so every node that
+   * sums the same list gets the same bytes; the message size does not grow with the list.
+   *
+   * @param messages count sketch messages of this job, same step and shape (not empty)
+   * @param weights one weight per message, finite (for a mean: example counts over their sum)
+   * @return the summed message
+   * @throws ShapeException if the list is empty, the weights do not match it, or the messages mix
+   *     encodings, shapes or steps
+   * @throws SerializationException if a message was made with another seed
+   */
+  public TernaryCompressedGradient combine(List<TernaryCompressedGradient> messages, float[] weights) {
+    boolean claimed = enter("combine");
+    try {
+      return combineUnguarded(messages, weights);
+    } finally {
+      exit(claimed);
+    }
+  }
+
+  private TernaryCompressedGradient combineUnguarded(List<TernaryCompressedGradient> messages, float[] weights) {
+    Objects.requireNonNull(messages, "messages");
+    Objects.requireNonNull(weights, "weights");
+    if (messages.isEmpty()) {
+      throw new ShapeException("combine needs at least one count sketch message");
+    }
+    if (weights.length != messages.size()) {
+      throw new ShapeException("combine got " + messages.size() + " messages and " + weights.length + " weights");
+    }
+    TernaryCompressedGradient first = messages.get(0);
+    for (int i = 0; i < messages.size(); i++) {
+      TernaryCompressedGradient g = messages.get(i);
+      check(g);
+      if (g.encoding() != GradientEncoding.COUNT_SKETCH) {
+        throw new ShapeException("combine sums count sketch messages only (linear encodings), message " + i + " is " + g.encoding()
+            + "; decode and average the others with aggregate");
+      }
+      if (g.step() != first.step() || g.sketchRows() != first.sketchRows() || g.sketchDimension() != first.sketchDimension()
+          || g.nonZeroCount() != first.nonZeroCount() || g.isSketchValues() != first.isSketchValues()) {
+        throw new ShapeException("combine mixes messages " + first + " and " + g
+            + "; sum one step of one job (same CompressionConfig) at a time");
+      }
+      if (!Float.isFinite(weights[i])) {
+        throw new ShapeException("weight " + i + " is " + weights[i] + ", expected a finite value");
+      }
+    }
+    if (first.isSketchValues()) {
+      return TernaryCompressedGradient.parse(CountSketch.sumValues(messages, weights, flat(first.nonZeroCount()), seedFingerprint));
+    }
+    int rows = first.sketchRows(), c = first.sketchDimension();
+    float[][] acc = table(csTable, rows, c);
+    csTable = acc;
+    csScratch = table(csScratch, rows, c);
+    CountSketch.sumTables(messages, weights, acc, csScratch);
+    return TernaryCompressedGradient.parse(CountSketch.message(acc, dimension, rows, c, first.nonZeroCount(), first.step(),
+        seedFingerprint));
+  }
+
+  /**
+   * Round 2 of a count sketch step, part 1: the k coordinates (ascending) to send exactly, chosen
+   * from the summed table of round 1 ({@link #combine} of every worker's {@link #compress}
+   * message): the k largest magnitudes of the per-coordinate median over rows, ties in index
+   * order. Every worker that selects from the same summed table gets the same coordinates.
+   *
+   * @param summedTable a count sketch table message of this job
+   * @return the k coordinates, ascending
+   * @throws ShapeException if the message is not a count sketch table
+   */
+  public int[] select(TernaryCompressedGradient summedTable) {
+    boolean claimed = enter("select");
+    try {
+      check(summedTable);
+      requireTable(summedTable, "select");
+      float[] d = scratchDecoded();
+      int rows = summedTable.sketchRows(), c = summedTable.sketchDimension();
+      csTable = table(csTable, rows, c);
+      CountSketch.readTable(summedTable, csTable);
+      tiles(rows, c);
+      CountSketch.estimate(sketchKernels, csTable, dimension, rows, c, config.seed(), summedTable.step(), d, csTiles, keyWords(c));
+      return CountSketch.topK(d, dimension, summedTable.nonZeroCount());
+    } finally {
+      exit(claimed);
+    }
+  }
+
+  /**
+   * Round 2 of a count sketch step, part 2: this worker's exact residual at the selected
+   * coordinates, as a values message, and those residual entries set to 0 (error feedback: they
+   * are sent exactly; everything else stays in the residual). Values messages of one step sum
+   * with {@link #combine}; {@link #scatter} decodes the sum.
+   *
+   * @param table this worker's table message of the step (from {@link #compress})
+   * @param coordinates {@link #select} of the summed table, ascending, within the dimension
+   * @return the values message
+   * @throws ShapeException if the coordinates are out of range or not ascending, or the table is
+   *     not this compressor's latest message
+   */
+  public TernaryCompressedGradient values(TernaryCompressedGradient table, int[] coordinates) {
+    boolean claimed = enter("values");
+    try {
+      check(table);
+      requireTable(table, "values");
+      if (table.step() != step - 1) {
+        throw new ShapeException("values for step " + table.step() + " requested after compressing step " + (step - 1)
+            + "; run round 2 right after round 1 of the same step");
+      }
+      checkCoordinates(coordinates, table.nonZeroCount());
+      pending = null;
+      return TernaryCompressedGradient.parse(CountSketch.values(residual, coordinates, table, seedFingerprint));
+    } finally {
+      exit(claimed);
+    }
+  }
+
+  /**
+   * Decodes a (summed) values message: {@code out[coordinates[j]] = value j}, every other entry of
+   * {@code out[0..dimension)} 0.
+   *
+   * @param values a count sketch values message of this job
+   * @param coordinates the coordinates it was made for ({@link #select})
+   * @param out at least {@link #dimension()} values
+   * @throws ShapeException if the message is not a values message of {@code coordinates.length}
+   *     values, or the coordinates are out of range
+   */
+  public void scatter(TernaryCompressedGradient values, int[] coordinates, float[] out) {
+    boolean claimed = enter("scatter");
+    try {
+      check(values);
+      if (!values.isSketchValues()) {
+        throw new ShapeException("scatter decodes count sketch values messages, got " + values);
+      }
+      checkCoordinates(coordinates, values.nonZeroCount());
+      if (out.length < dimension) {
+        throw new ShapeException("output holds " + out.length + " values, the gradient has dimension " + dimension);
+      }
+      Arrays.fill(out, 0, dimension, 0f);
+      ByteBuffer b = ByteBuffer.wrap(values.rawBytes()).order(ByteOrder.LITTLE_ENDIAN);
+      float scale = values.isSummedValues() ? 0f : b.getFloat(GradientWireFormat.HEADER_BYTES);
+      for (int j = 0; j < coordinates.length; j++) {
+        out[coordinates[j]] = CountSketch.value(values, b, scale, j);
+      }
+    } finally {
+      exit(claimed);
+    }
+  }
+
+  private void checkCoordinates(int[] coordinates, int k) {
+    Objects.requireNonNull(coordinates, "coordinates");
+    if (coordinates.length != k) {
+      throw new ShapeException("expected the " + k + " coordinates of the count sketch, got " + coordinates.length);
+    }
+    int prev = -1;
+    for (int i : coordinates) {
+      if (i <= prev || i >= dimension) {
+        throw new ShapeException("coordinates must ascend within [0, " + dimension + "), got " + i + " after " + prev);
+      }
+      prev = i;
+    }
+  }
+
+  private static void requireTable(TernaryCompressedGradient g, String method) {
+    if (g.encoding() != GradientEncoding.COUNT_SKETCH || g.isSketchValues()) {
+      throw new ShapeException(method + " needs a count sketch table message, got " + g);
+    }
+  }
+
+  private void tiles(int rows, int c) {
+    if (rows > 1 && (csTiles == null || csTiles.length < rows * c)) {
+      csTiles = new float[rows * c];
+    }
+  }
+
+  /**
+   * Advances the step counter without a message, for a worker that sends nothing in a step (no
+   * examples), so that its next message carries the same step, and so the same count sketch
+   * hashes, as the other workers'. The residual is kept.
+   */
+  public void skipStep() {
+    boolean claimed = enter("skipStep");
+    try {
+      step++;
+    } finally {
+      exit(claimed);
+    }
+  }
+
   /** Clears the residual and the step counter (for example after loading a checkpoint). */
   public void reset() {
     boolean claimed = enter("reset");
@@ -806,6 +1097,7 @@ public final class GradientCompressor {
   private void resetUnguarded() {
     Arrays.fill(residual, 0f);
     step = 0;
+    pending = null;
   }
 
   /**

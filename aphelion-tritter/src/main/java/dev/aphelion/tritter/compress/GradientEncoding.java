@@ -15,7 +15,17 @@ public enum GradientEncoding {
    * bundled into one hypervector of m buckets, ternarized with one scale, 2 bits per bucket; decoded
    * by unbinding. Wire id 2.
    */
-  VSA_SKETCH(2);
+  VSA_SKETCH(2),
+  /**
+   * A linear count sketch in the FetchSGD style, two rounds per step: r rows of c int8 buckets,
+   * each coordinate added with a seeded sign to one hashed bucket per row (fresh hashes every
+   * step). Tables of one step sum (weighted) to the sketch of the weighted sum, so an exchange adds
+   * them before decoding ({@link GradientCompressor#combine}); every worker selects the same k
+   * coordinates from the sum (median over rows, then top-k: {@link GradientCompressor#select}) and
+   * sends its residual there ({@link GradientCompressor#values}), which error feedback removes from
+   * the residual. Wire id 3.
+   */
+  COUNT_SKETCH(3);
 
   private final int wireId;
 
@@ -26,6 +36,16 @@ public enum GradientEncoding {
   /** The encoding byte written at offset 5 of a message. */
   public int wireId() {
     return wireId;
+  }
+
+  /**
+   * Whether messages of one step can be summed before decoding ({@link
+   * GradientCompressor#combine}): true for {@link #COUNT_SKETCH}.
+   *
+   * @return whether the encoding is linear
+   */
+  public boolean isLinear() {
+    return this == COUNT_SKETCH;
   }
 
   /**

@@ -8,8 +8,8 @@ import java.util.zip.CRC32C;
 
 /**
  * The compressed-gradient wire format ({@code docs/formats.md}, "Compressed gradient wire
- * format"), declared once: the header layout both encodings share, the VSA sketch's dimension and
- * key-schedule formulas, the specified clip-norm summation order, and the checksum. The CPU
+ * format"), declared once: the header layout all encodings share, the VSA and count sketches' dimension
+ * and key-schedule formulas, the specified clip-norm summation order, and the checksum. The CPU
  * compressor and other implementations of the format (the GPU compressor of aphelion-cuda) build
  * their messages through this class, so a format change is one edit.
  *
@@ -50,6 +50,29 @@ public final class GradientWireFormat {
   public static final int SKETCH_DIMENSION_OFFSET = 28;
   /** VSA sketch: offset of the scale (float). */
   public static final int SKETCH_SCALE_OFFSET = 32;
+
+  /** Count sketch: offset of the number of rows r (byte). */
+  public static final int COUNT_SKETCH_ROWS_OFFSET = 6;
+  /** Count sketch: offset of the message kind (byte): {@link #COUNT_SKETCH_TABLE}, {@link #COUNT_SKETCH_VALUES}, {@link #COUNT_SKETCH_SUM}. */
+  public static final int COUNT_SKETCH_KIND_OFFSET = 7;
+  /** Count sketch message kind 0: round 1, r f32 row scales and the r x c int8 table. */
+  public static final int COUNT_SKETCH_TABLE = 0;
+  /** Count sketch message kind 1: round 2, one f32 scale and the sender's k values at the selected coordinates as int8. */
+  public static final int COUNT_SKETCH_VALUES = 1;
+  /** Count sketch message kind 2: the weighted sum of values messages, k f32 values. */
+  public static final int COUNT_SKETCH_SUM = 2;
+  /** Count sketch: offset of the number of columns c (int). */
+  public static final int COUNT_SKETCH_COLUMNS_OFFSET = 28;
+  /** Count sketch: offset of k, the number of coordinates the decoder recovers (int). */
+  public static final int COUNT_SKETCH_TOP_K_OFFSET = 32;
+  /** Count sketch: the largest number of rows. */
+  public static final int COUNT_SKETCH_MAX_ROWS = 15;
+  /** Count sketch: domain constant of the row seeds (the ASCII bytes "CSKETCH1" read big-endian). */
+  public static final long COUNT_SKETCH_KEY_DOMAIN = 0x43534B4554434831L;
+  /** Count sketch: k is {@code floor(c * COUNT_SKETCH_K_NUMERATOR / COUNT_SKETCH_K_DENOMINATOR)} (at least 1, at most n). */
+  public static final int COUNT_SKETCH_K_NUMERATOR = 2;
+  /** Count sketch: see {@link #COUNT_SKETCH_K_NUMERATOR}. */
+  public static final int COUNT_SKETCH_K_DENOMINATOR = 1;
 
   /** VSA sketch: domain constant mixed into the step seed (the ASCII bytes "VSAKEYS1" read big-endian). */
   public static final long SKETCH_KEY_DOMAIN = 0x5653414B45595331L;
@@ -104,6 +127,170 @@ public final class GradientWireFormat {
   }
 
   /**
+   * The count sketch's number of columns for a gradient of {@code n} values at a wire ratio: the
+   * table message ({@code 40 + 4 r + r c} bytes) and the values message ({@code 44 + k} bytes,
+   * {@code k = c p / q}, {@code p / q = COUNT_SKETCH_K_NUMERATOR / COUNT_SKETCH_K_DENOMINATOR}) of
+   * one step fit {@code budget = floor(ratio * 4 * n)} bytes: {@code c = floor((budget - 84 - 4 r)
+   * q / (r q + p))}, clamped to {@code [1, n]}.
+   *
+   * @param n gradient values, at least 1
+   * @param ratio wire bytes over {@code 4 n}
+   * @param rows the number of rows r
+   * @return c in {@code [1, n]}
+   */
+  public static int countSketchColumns(int n, double ratio, int rows) {
+    long budget = (long) Math.floor(ratio * 4.0 * n);
+    long p = COUNT_SKETCH_K_NUMERATOR, q = COUNT_SKETCH_K_DENOMINATOR;
+    long c = (budget - 2L * (HEADER_BYTES + CRC_BYTES) - 4 - 4L * rows) * q / ((long) rows * q + p);
+    return (int) Math.max(1, Math.min(n, c));
+  }
+
+  /**
+   * The number of coordinates a count sketch of {@code c} columns recovers: {@code floor(c *
+   * COUNT_SKETCH_K_NUMERATOR / COUNT_SKETCH_K_DENOMINATOR)}, clamped to {@code [1, n]}.
+   *
+   * @param n gradient values
+   * @param c columns
+   * @return k in {@code [1, n]}
+   */
+  public static int countSketchTopK(int n, int c) {
+    return (int) Math.max(1, Math.min(n, (long) c * COUNT_SKETCH_K_NUMERATOR / COUNT_SKETCH_K_DENOMINATOR));
+  }
+
+  /**
+   * The seed of row {@code row} of one step's count sketch: {@code mix64(mix64(seed ^ mix64(step ^
+   * COUNT_SKETCH_KEY_DOMAIN)) + (row + 1) * GOLDEN_GAMMA)}. Block {@code j} (coordinates {@code
+   * [j c, j c + c)}) of the row then takes its rotation and key words from the generator state
+   * {@code mix64(rowSeed + j)} exactly as the VSA sketch does ({@link #sketchRotation}, key word
+   * {@code w} = output {@code w + 2}).
+   *
+   * @param seed the job's seed
+   * @param step the step number
+   * @param row the row, 0 to r - 1
+   * @return the row seed
+   */
+  public static long countSketchRowSeed(long seed, long step, int row) {
+    long s = SplitMix64.mix64(seed ^ SplitMix64.mix64(step ^ COUNT_SKETCH_KEY_DOMAIN));
+    return SplitMix64.mix64(s + (row + 1L) * SplitMix64.GOLDEN_GAMMA);
+  }
+
+  /**
+   * The count sketch's int8 code of a value: {@code rint(v * inv)} (one rounded f32 product, ties
+   * to even), clamped to [-127, 127].
+   *
+   * @param v the value
+   * @param inv {@link #countSketchInverse} of the group's largest magnitude
+   * @return the code
+   */
+  public static int countSketchQuantize(float v, float inv) {
+    float q = (float) Math.rint(v * inv);
+    return (int) Math.max(-127f, Math.min(127f, q));
+  }
+
+  /**
+   * The scale of an int8 group (a table row, or a values message): {@code amax / 127}.
+   *
+   * @param amax the group's largest magnitude
+   * @return the value of code 1
+   */
+  public static float countSketchScale(float amax) {
+    return amax / 127f;
+  }
+
+  /**
+   * The inverse scale used to quantize: {@code 127 / amax}, 0 when amax is 0.
+   *
+   * @param amax the group's largest magnitude
+   * @return the factor
+   */
+  public static float countSketchInverse(float amax) {
+    return amax == 0f ? 0f : 127f / amax;
+  }
+
+  /**
+   * The length of a count sketch table message (kind 0) of {@code rows x columns} int8 buckets.
+   *
+   * @param rows r
+   * @param columns c
+   * @return header, row scales, buckets and checksum in bytes
+   */
+  public static int countSketchMessageBytes(int rows, int columns) {
+    return Math.toIntExact(HEADER_BYTES + 4L * rows + (long) rows * columns + CRC_BYTES);
+  }
+
+  /**
+   * The length of a count sketch values message (kind 1) of k values.
+   *
+   * @param k the number of values
+   * @return header, scale, int8 codes and checksum in bytes
+   */
+  public static int countSketchValuesBytes(int k) {
+    return Math.toIntExact(HEADER_BYTES + 4L + k + CRC_BYTES);
+  }
+
+  /**
+   * The length of a summed count sketch values message (kind 2) of k values.
+   *
+   * @param k the number of values
+   * @return header, f32 values and checksum in bytes
+   */
+  public static int countSketchSumBytes(int k) {
+    return Math.toIntExact(HEADER_BYTES + 4L * k + CRC_BYTES);
+  }
+
+  /**
+   * Fills in the header of a count sketch table message whose r f32 row scales and {@code r * c}
+   * int8 buckets (row-major) are already in place after the header, and seals it with the checksum.
+   *
+   * @param message {@link #countSketchMessageBytes} bytes
+   * @param n the gradient dimension
+   * @param step the step number
+   * @param seedFingerprint {@link #seedFingerprint} of the job's seed
+   * @param rows r
+   * @param columns c
+   * @param topK k
+   * @return {@code message}
+   * @throws IllegalArgumentException if the buffer does not have the sketch's length
+   */
+  public static byte[] sealCountSketch(byte[] message, int n, long step, long seedFingerprint, int rows, int columns, int topK) {
+    return sealCountSketch(message, n, step, seedFingerprint, rows, columns, topK, COUNT_SKETCH_TABLE);
+  }
+
+  /**
+   * Fills in the header of a count sketch message of either kind (the body, {@code r * c} table
+   * buckets or {@code k} values, little-endian f32, already in place) and seals it.
+   *
+   * @param message the message, of {@link #countSketchMessageBytes}, {@link #countSketchValuesBytes}
+   *     or {@link #countSketchSumBytes} bytes by kind
+   * @param n the gradient dimension
+   * @param step the step number
+   * @param seedFingerprint {@link #seedFingerprint} of the job's seed
+   * @param rows r
+   * @param columns c
+   * @param topK k
+   * @param kind {@link #COUNT_SKETCH_TABLE}, {@link #COUNT_SKETCH_VALUES} or {@link #COUNT_SKETCH_SUM}
+   * @return {@code message}
+   * @throws IllegalArgumentException if the buffer does not have the kind's length
+   */
+  public static byte[] sealCountSketch(byte[] message, int n, long step, long seedFingerprint, int rows, int columns, int topK,
+      int kind) {
+    long expected = kind == COUNT_SKETCH_VALUES ? countSketchValuesBytes(topK)
+        : kind == COUNT_SKETCH_SUM ? countSketchSumBytes(topK) : countSketchMessageBytes(rows, columns);
+    if (message.length != expected) {
+      throw new IllegalArgumentException("a count sketch message of kind " + kind + " (" + rows + " x " + columns + ", k " + topK
+          + ") is " + expected + " bytes, got " + message.length);
+    }
+    message[COUNT_SKETCH_KIND_OFFSET] = (byte) kind;
+    writeCommonHeader(message, GradientEncoding.COUNT_SKETCH, n, step, seedFingerprint);
+    ByteBuffer h = ByteBuffer.wrap(message).order(ByteOrder.LITTLE_ENDIAN);
+    message[COUNT_SKETCH_ROWS_OFFSET] = (byte) rows;
+    message[COUNT_SKETCH_KIND_OFFSET] = (byte) kind;
+    h.putInt(COUNT_SKETCH_COLUMNS_OFFSET, columns);
+    h.putInt(COUNT_SKETCH_TOP_K_OFFSET, topK);
+    return seal(message);
+  }
+
+  /**
    * The seed fingerprint written into every message of a job: the first SplitMix64 output of its seed.
    *
    * @param seed the job's seed
@@ -131,7 +318,7 @@ public final class GradientWireFormat {
   }
 
   /**
-   * Writes the header fields both encodings share (magic, version, encoding, dimension, step,
+   * Writes the header fields every encoding shares (magic, version, encoding, dimension, step,
    * seed fingerprint) into {@code message}.
    *
    * @param message the message buffer, at least {@link #HEADER_BYTES} long

@@ -204,6 +204,38 @@ final class PanamaSketchKernels implements SketchKernels {
     ScalarSketchKernels.expandRange(in, offset, u, m, value, d);
   }
 
+  @Override
+  public void median(float[] tiles, int rows, int stride, int len, float[] out, int from) {
+    int t = 0;
+    if (rows == 3) {
+      // the network of CountSketch.median for three rows, unrolled: (0,1), (1,2), (0,1)
+      for (; t + L <= len; t += L) {
+        FloatVector a = FloatVector.fromArray(S, tiles, t);
+        FloatVector b = FloatVector.fromArray(S, tiles, stride + t);
+        FloatVector c = FloatVector.fromArray(S, tiles, 2 * stride + t);
+        FloatVector lo = a.min(b), hi = a.max(b);
+        FloatVector mid = hi.min(c);
+        lo.max(mid).intoArray(out, from + t);
+      }
+    } else if (rows > 1) {
+      FloatVector[] v = new FloatVector[rows];
+      for (; t + L <= len; t += L) {
+        for (int row = 0; row < rows; row++) {
+          v[row] = FloatVector.fromArray(S, tiles, row * stride + t);
+        }
+        for (int q = 0; q < rows; q++) {
+          for (int a = q & 1; a + 1 < rows; a += 2) {
+            FloatVector lo = v[a].min(v[a + 1]);
+            v[a + 1] = v[a].max(v[a + 1]);
+            v[a] = lo;
+          }
+        }
+        v[rows >>> 1].intoArray(out, from + t);
+      }
+    }
+    ScalarSketchKernels.medianRange(tiles, rows, stride, t, len, out, from);
+  }
+
   /** Moves bit i of the low 16 bits to bit 2i. */
   static long spread(long x) {
     x &= 0xFFFFL;

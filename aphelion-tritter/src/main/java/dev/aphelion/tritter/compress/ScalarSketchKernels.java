@@ -89,4 +89,19 @@ final class ScalarSketchKernels implements SketchKernels {
       d[u] = code == 1 ? value : code == 2 ? -value : 0f;
     }
   }
+
+  @Override
+  public void median(float[] tiles, int rows, int stride, int len, float[] out, int from) {
+    medianRange(tiles, rows, stride, 0, len, out, from);
+  }
+
+  static void medianRange(float[] tiles, int rows, int stride, int t0, int t1, float[] out, int from) {
+    float[] v = new float[rows];
+    for (int t = t0; t < t1; t++) {
+      for (int row = 0; row < rows; row++) {
+        v[row] = tiles[row * stride + t];
+      }
+      out[from + t] = CountSketch.median(v, rows);
+    }
+  }
 }

@@ -85,4 +85,18 @@ interface SketchKernels {
    * @param d the destination, at least m values
    */
   void expand(byte[] in, int offset, int m, float value, float[] d);
+
+  /**
+   * The median over rows: {@code out[from + t]} is {@link CountSketch#median} of {@code tiles[ρ *
+   * stride + t]} for {@code ρ < rows} (odd), for {@code t < len}. Exact on every path (only
+   * {@code Math.min}/{@code Math.max} and copies).
+   *
+   * @param tiles the rows' values, row {@code ρ} at offset {@code ρ * stride}
+   * @param rows odd, at least 1
+   * @param stride the distance between rows, at least len
+   * @param len values per row
+   * @param out the destination
+   * @param from the first index written
+   */
+  void median(float[] tiles, int rows, int stride, int len, float[] out, int from);
 }

@@ -9,13 +9,16 @@ import java.util.Objects;
 
 /**
  * One worker's compressed gradient for one step, as the exact bytes that go on the wire (format in
- * {@code docs/formats.md}, "Compressed gradient wire format"), in one of two encodings ({@link
+ * {@code docs/formats.md}, "Compressed gradient wire format"), in one of three encodings ({@link
  * #encoding()}). {@link GradientEncoding#HEAVY_HITTERS}: a header, one f32 scale per magnitude
  * class, a bit stream of Rice-coded index gaps with a sign (and class) per entry, and a CRC32C;
  * entry {@code i} decodes to {@code ±scale[class]}, every other coordinate to 0. {@link
  * GradientEncoding#VSA_SKETCH}: a header, one f32 scale, m packed trits (the ternarized
  * hypervector) and a CRC32C; decoding unbinds with the job's seeded keys, so it needs the
- * {@link GradientCompressor} of the job.
+ * {@link GradientCompressor} of the job. {@link GradientEncoding#COUNT_SKETCH}: a header with r,
+ * c and k, then r f32 scales and r x c int8 buckets (a table), one scale and k int8 values (a
+ * values message) or k f32 values (summed values), and a CRC32C; messages of one step can be summed ({@link
+ * GradientCompressor#combine}), and decoding also needs the job's compressor.
  *
  * <p>Instances are immutable and were validated when built: {@link #fromBytes} checks length,
  * magic, version, checksum and every header field, so decoding only has to guard the bit stream.
@@ -29,6 +32,7 @@ public final class TernaryCompressedGradient {
   private final byte[] bytes;
   private final GradientEncoding encoding;
   private final int sketchDimension;
+  private final int sketchRows;
   private final int dimension;
   private final long step;
   private final long seedFingerprint;
@@ -42,9 +46,17 @@ public final class TernaryCompressedGradient {
   private TernaryCompressedGradient(byte[] bytes, GradientEncoding encoding, int sketchDimension, int dimension,
       long step, long seedFingerprint, int valueBits, int riceParam, int count, float[] scales, int payloadOffset,
       int payloadLength) {
+    this(bytes, encoding, sketchDimension, encoding == GradientEncoding.VSA_SKETCH ? 1 : 0, dimension, step, seedFingerprint,
+        valueBits, riceParam, count, scales, payloadOffset, payloadLength);
+  }
+
+  private TernaryCompressedGradient(byte[] bytes, GradientEncoding encoding, int sketchDimension, int sketchRows, int dimension,
+      long step, long seedFingerprint, int valueBits, int riceParam, int count, float[] scales, int payloadOffset,
+      int payloadLength) {
     this.bytes = bytes;
     this.encoding = encoding;
     this.sketchDimension = sketchDimension;
+    this.sketchRows = sketchRows;
     this.dimension = dimension;
     this.step = step;
     this.seedFingerprint = seedFingerprint;
@@ -86,6 +98,9 @@ public final class TernaryCompressedGradient {
     if (version == VERSION && (b[5] & 0xFF) == GradientEncoding.VSA_SKETCH.wireId()) {
       return parseSketch(b, h);
     }
+    if (version == VERSION && (b[5] & 0xFF) == GradientEncoding.COUNT_SKETCH.wireId()) {
+      return parseCountSketch(b, h);
+    }
     int payloadLength = h.getInt(32);
     int valueBits = b[6] & 0xFF;
     int groups = valueBits >= 1 && valueBits <= GradientCompressor.MAX_VALUE_BITS ? 1 << (valueBits - 1) : 0;
@@ -97,7 +112,7 @@ public final class TernaryCompressedGradient {
     int encoding = b[5] & 0xFF;
     if (encoding != GradientEncoding.HEAVY_HITTERS.wireId()) {
       throw new SerializationException("unknown compressed gradient encoding " + encoding + " for version " + version
-          + " (known: 1 = heavy hitters" + (version == VERSION ? ", 2 = VSA sketch)" : ")"));
+          + " (known: 1 = heavy hitters" + (version == VERSION ? ", 2 = VSA sketch, 3 = count sketch)" : ")"));
     }
     if (groups == 0) {
       throw new SerializationException("value bits must be 1 to " + GradientCompressor.MAX_VALUE_BITS + ", got " + valueBits);
@@ -173,6 +188,67 @@ public final class TernaryCompressedGradient {
         2, 0, nnz, new float[] {scale}, off, tritBytes);
   }
 
+  private static TernaryCompressedGradient parseCountSketch(byte[] b, ByteBuffer h) {
+    checkCrc(b, h);
+    int rows = b[GradientWireFormat.COUNT_SKETCH_ROWS_OFFSET] & 0xFF;
+    if (rows < 1 || rows > GradientWireFormat.COUNT_SKETCH_MAX_ROWS || rows % 2 == 0) {
+      throw new SerializationException("count sketch rows must be odd and in [1, " + GradientWireFormat.COUNT_SKETCH_MAX_ROWS
+          + "], got " + rows);
+    }
+    int kind = b[GradientWireFormat.COUNT_SKETCH_KIND_OFFSET] & 0xFF;
+    if (kind > GradientWireFormat.COUNT_SKETCH_SUM) {
+      throw new SerializationException("count sketch message kind must be 0 (table), 1 (values) or 2 (summed values), got " + kind);
+    }
+    int dimension = h.getInt(GradientWireFormat.DIMENSION_OFFSET);
+    if (dimension < 1) {
+      throw new SerializationException("dimension must be positive, got " + (dimension & 0xFFFFFFFFL));
+    }
+    int c = h.getInt(GradientWireFormat.COUNT_SKETCH_COLUMNS_OFFSET);
+    if (c < 1 || c > dimension) {
+      throw new SerializationException("count sketch columns " + (c & 0xFFFFFFFFL) + " outside [1, dimension " + dimension + "]");
+    }
+    int k = h.getInt(GradientWireFormat.COUNT_SKETCH_TOP_K_OFFSET);
+    if (k < 1 || k > dimension) {
+      throw new SerializationException("count sketch k " + (k & 0xFFFFFFFFL) + " outside [1, dimension " + dimension + "]");
+    }
+    long expected = kind == GradientWireFormat.COUNT_SKETCH_TABLE ? HEADER_BYTES + 4L * rows + (long) rows * c + CRC_BYTES
+        : kind == GradientWireFormat.COUNT_SKETCH_VALUES ? HEADER_BYTES + 4L + k + CRC_BYTES : HEADER_BYTES + 4L * k + CRC_BYTES;
+    String shape = kind == GradientWireFormat.COUNT_SKETCH_TABLE ? "table of " + rows + " x " + c + " buckets"
+        : (kind == GradientWireFormat.COUNT_SKETCH_VALUES ? "values message of " : "summed values message of ") + k + " values";
+    if (b.length != expected) {
+      throw new SerializationException("compressed gradient length " + b.length + " != " + expected + " for a count sketch "
+          + shape + " (truncated or corrupt)");
+    }
+    int scales = kind == GradientWireFormat.COUNT_SKETCH_TABLE ? rows : kind == GradientWireFormat.COUNT_SKETCH_VALUES ? 1 : 0;
+    for (int u = 0; u < scales; u++) {
+      float v = h.getFloat(HEADER_BYTES + 4 * u);
+      // code * scale must stay finite: at most 127 * scale
+      if (!(v >= 0f) || !(v <= Float.MAX_VALUE / 127f)) {
+        throw new SerializationException("count sketch scale " + u + " is " + v + ", expected a value in [0, "
+            + Float.MAX_VALUE / 127f + "]");
+      }
+    }
+    int codes = HEADER_BYTES + 4 * scales;
+    int payload = (int) (b.length - CRC_BYTES - codes);
+    if (kind == GradientWireFormat.COUNT_SKETCH_SUM) {
+      for (int j = 0; j < k; j++) {
+        float v = h.getFloat(codes + 4 * j);
+        if (!Float.isFinite(v)) {
+          throw new SerializationException("count sketch summed value " + j + " is " + v + ", expected a finite value (corrupt payload)");
+        }
+      }
+    } else {
+      for (int u = 0; u < payload; u++) {
+        if (b[codes + u] == Byte.MIN_VALUE) {
+          throw new SerializationException("count sketch int8 code " + u + " is -128, outside [-127, 127] (corrupt payload)");
+        }
+      }
+    }
+    // the Rice parameter slot carries the message kind (count sketches have no Rice code)
+    return new TernaryCompressedGradient(b, GradientEncoding.COUNT_SKETCH, c, rows, dimension, h.getLong(12), h.getLong(20),
+        kind == GradientWireFormat.COUNT_SKETCH_SUM ? 32 : 8, kind, k, new float[0], codes, payload);
+  }
+
   private static void checkCrc(byte[] b, ByteBuffer h) {
     int computed = GradientWireFormat.checksum(b);
     int stored = h.getInt(b.length - CRC_BYTES);
@@ -205,7 +281,7 @@ public final class TernaryCompressedGradient {
    */
   void decodeInto(float[] out, float weight, boolean add) {
     if (encoding != GradientEncoding.HEAVY_HITTERS) {
-      throw new IllegalStateException("the VSA sketch decodes through GradientCompressor (it needs the job seed)");
+      throw new IllegalStateException("the " + encoding + " encoding decodes through GradientCompressor (it needs the job seed)");
     }
     if (out.length < dimension) {
       throw new ShapeException("output holds " + out.length + " values, the gradient has dimension " + dimension);
@@ -244,9 +320,30 @@ public final class TernaryCompressedGradient {
     return encoding;
   }
 
-  /** The VSA sketch's hypervector dimension m (number of buckets); 0 for heavy hitters. */
+  /**
+   * The VSA sketch's hypervector dimension m (number of buckets), or the count sketch's number of
+   * columns c (buckets per row); 0 for heavy hitters.
+   */
   public int sketchDimension() {
     return sketchDimension;
+  }
+
+  /**
+   * Whether this is a count sketch values message (round 2: the sender's exact values at the k
+   * coordinates selected from the summed table), rather than a table.
+   */
+  public boolean isSketchValues() {
+    return encoding == GradientEncoding.COUNT_SKETCH && riceParam != GradientWireFormat.COUNT_SKETCH_TABLE;
+  }
+
+  /** Whether this is a summed count sketch values message (f32 values, the output of a combine). */
+  public boolean isSummedValues() {
+    return encoding == GradientEncoding.COUNT_SKETCH && riceParam == GradientWireFormat.COUNT_SKETCH_SUM;
+  }
+
+  /** The count sketch's number of rows r; 1 for the VSA sketch, 0 for heavy hitters. */
+  public int sketchRows() {
+    return sketchRows;
   }
 
   /** The number of coordinates of the original gradient. */
@@ -264,20 +361,27 @@ public final class TernaryCompressedGradient {
     return seedFingerprint;
   }
 
-  /** The number of non-zero entries carried (heavy hitters) or non-zero trits (VSA sketch). */
+  /**
+   * The number of non-zero entries carried (heavy hitters), non-zero trits (VSA sketch), or
+   * coordinates the decoder recovers, k (count sketch).
+   */
   public int nonZeroCount() {
     return count;
   }
 
   /**
    * Bits per entry spent on the value: 1 (sign only) to 8 (sign and one of 128 magnitude classes)
-   * for heavy hitters; 2 (bits per trit) for the VSA sketch.
+   * for heavy hitters; 2 (bits per trit) for the VSA sketch; 8 (int8 codes) for count sketch tables
+   * and values, 32 for summed count sketch values.
    */
   public int valueBits() {
     return valueBits;
   }
 
-  /** The per-class magnitudes (a copy), smallest class first; the VSA sketch has one. */
+  /**
+   * The per-class magnitudes (a copy), smallest class first; the VSA sketch has one, the count
+   * sketch none.
+   */
   public float[] scales() {
     return scales.clone();
   }
@@ -319,7 +423,8 @@ public final class TernaryCompressedGradient {
 
   @Override
   public String toString() {
-    return "TernaryCompressedGradient[" + encoding + (encoding == GradientEncoding.VSA_SKETCH ? ", m=" + sketchDimension : "")
+    return "TernaryCompressedGradient[" + encoding + (encoding == GradientEncoding.VSA_SKETCH ? ", m=" + sketchDimension
+        : encoding == GradientEncoding.COUNT_SKETCH ? ", rows=" + sketchRows + ", columns=" + sketchDimension : "")
         + ", dimension=" + dimension + ", step=" + step + ", entries=" + count
         + ", valueBits=" + valueBits + ", wireBytes=" + bytes.length + String.format(", factor=%.1fx]", compressionFactor());
   }

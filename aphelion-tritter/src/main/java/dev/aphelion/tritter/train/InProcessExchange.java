@@ -15,11 +15,12 @@ import java.util.concurrent.TimeoutException;
 /**
  * The {@link GradientExchange} between worker threads of one JVM: each step every worker puts its
  * message (the bytes a network transport would carry, {@link MessageExchange}) into a shared slot
- * and waits at a barrier, then decodes all slots. Slots alternate between two sets by step
- * parity, so one barrier per step suffices. A worker that does not arrive within the timeout, or
- * {@link #abort()}, breaks the barrier for good: every worker waiting now or arriving later fails
- * with an {@link AphelionException} instead of hanging (unlike a {@code CyclicBarrier}'s reset,
- * which would let a late arrival wait on a fresh generation).
+ * and waits at a barrier, then decodes all slots. Slots alternate between two sets by call
+ * parity (the count sketch makes two calls per step), so one barrier per all-gather suffices. A
+ * worker that does not arrive within the timeout, or {@link #abort()}, breaks the barrier for
+ * good: every worker waiting now or arriving later fails with an {@link AphelionException} instead
+ * of hanging (unlike a {@code CyclicBarrier}'s reset, which would let a late arrival wait on a
+ * fresh generation).
  */
 public final class InProcessExchange {
   private final int workers;
@@ -132,13 +133,16 @@ public final class InProcessExchange {
   }
 
   private final class Member extends MessageExchange {
+    private long calls;
+
     Member(int rank, int dimension, ExchangeSettings settings) {
       super(rank, workers, dimension, settings);
     }
 
     @Override
     protected List<byte[]> allGather(long step, byte[] message) {
-      byte[][] set = slots[(int) (step & 1)];
+      // alternate by call, not by step: the count sketch makes two calls per step
+      byte[][] set = slots[(int) (calls++ & 1)];
       set[rank()] = message;
       await(rank(), step);
       return Arrays.asList(set.clone());

@@ -3,6 +3,9 @@ package dev.aphelion.tritter.train;
 import dev.aphelion.core.error.SerializationException;
 import dev.aphelion.core.error.ShapeException;
 import dev.aphelion.tritter.compress.GradientCompressor;
+import dev.aphelion.tritter.compress.TernaryCompressedGradient;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -22,7 +25,11 @@ import java.util.Objects;
  *
  * <p><b>Average.</b> {@code out = Σ_w (n_w / Σ n) · decode(m_w)}, summed in rank order, on every
  * worker: bit-identical everywhere ({@link #combineCompressed} is the hook for encodings that
- * combine messages before decoding).
+ * combine messages before decoding). The linear count sketch takes two all-gathers per step: the
+ * tables are summed first ({@code GradientCompressor.combine(m, n / Σ n)}), every worker selects
+ * the same k coordinates from the sum ({@code select}), and in the second round each sends its
+ * exact values there ({@code values}, same header layout, kind 2 for a worker without examples);
+ * {@code out} is the weighted sum of those values ({@code scatter}).
  *
  * <p><b>Budget.</b> A compressed exchange sizes its compressor with
  * {@link ExchangeSettings#wireCompressionConfig}: the factor applies to what travels (header and
@@ -102,6 +109,10 @@ public abstract class MessageExchange implements GradientExchange {
   }
 
   private boolean transportCounted;
+  /** Whether this worker's message of the current step is compressed (its sender waits for feedback). */
+  private boolean sentCompressed;
+  /** This worker's compressed message of the current step. */
+  private TernaryCompressedGradient lastTable;
 
   @Override
   public final int rank() {
@@ -177,6 +188,7 @@ public abstract class MessageExchange implements GradientExchange {
   }
 
   private byte[] encode(long step, float[] g, long examples) {
+    sentCompressed = false;
     byte kind;
     byte[] payload;
     if (examples == 0) {
@@ -187,7 +199,9 @@ public abstract class MessageExchange implements GradientExchange {
       payload = new byte[0];
     } else if (sender != null) {
       kind = COMPRESSED;
-      payload = sender.compress(g).toBytes();
+      lastTable = sender.compress(g);
+      payload = lastTable.toBytes();
+      sentCompressed = true;
     } else {
       kind = F32;
       ByteBuffer p = ByteBuffer.allocate(4 * dimension).order(ByteOrder.LITTLE_ENDIAN);
@@ -258,8 +272,16 @@ public abstract class MessageExchange implements GradientExchange {
       }
     }
     java.util.Arrays.fill(out, 0f);
+    boolean linear = sender != null && settings.compressionConfig().encoding().isLinear();
+    if (linear && !sentCompressed) {
+      sender.skipStep(); // keeps this worker's steps, and so the sketch hashes, in line with the others
+    }
     if (!finite || total == 0) {
       return new Result(total, finite);
+    }
+    if (linear) {
+      sumLinear(step, all, kinds, counts, total, out);
+      return new Result(total, true);
     }
     List<byte[]> payloads = new java.util.ArrayList<>(workers);
     float[] weights = new float[workers];
@@ -315,6 +337,60 @@ public abstract class MessageExchange implements GradientExchange {
    */
   protected final GradientCompressor receiver() {
     return receiver;
+  }
+
+  /**
+   * The count sketch's two rounds: sum the tables (weighted, rank order), select the k coordinates
+   * from the sum, all-gather every worker's exact values there, and scatter their weighted sum.
+   */
+  private void sumLinear(long step, List<byte[]> all, byte[] kinds, long[] counts, long total, float[] out) {
+    List<TernaryCompressedGradient> tables = new ArrayList<>(workers);
+    float[] weights = new float[workers];
+    int count = 0;
+    for (int w = 0; w < workers; w++) {
+      if (kinds[w] == COMPRESSED) {
+        tables.add(payload(all.get(w)));
+        weights[count++] = (float) ((double) counts[w] / total);
+      }
+    }
+    weights = Arrays.copyOf(weights, count);
+    int[] chosen = receiver.select(receiver.combine(tables, weights));
+    byte[] mine = sentCompressed ? sender.values(lastTable, chosen).toBytes() : new byte[0];
+    ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES + mine.length).order(ByteOrder.LITTLE_ENDIAN);
+    long examples = sentCompressed ? counts[rank] : 0;
+    b.putInt(MAGIC).put(VERSION).put(sentCompressed ? COMPRESSED : EMPTY).putInt(rank).putLong(step).putLong(examples)
+        .putInt(mine.length).put(mine);
+    byte[] message = b.array();
+    transportCounted = false;
+    List<byte[]> round2 = allGather(step, message);
+    if (!transportCounted) {
+      transportBytes += message.length;
+    }
+    messageBytes += message.length;
+    if (round2.size() != workers) {
+      throw new SerializationException("step " + step + ": round 2 received " + round2.size() + " messages from " + workers + " workers");
+    }
+    List<TernaryCompressedGradient> values = new ArrayList<>(count);
+    for (int w = 0; w < workers; w++) {
+      byte[] m = round2.get(w);
+      if (m == null || m.length < HEADER_BYTES || m[5] != kinds[w] || ByteBuffer.wrap(m).order(ByteOrder.LITTLE_ENDIAN).getInt(6) != w) {
+        throw new SerializationException("step " + step + ": round 2 message of worker " + w + " is missing, truncated or "
+            + "does not match its round 1 message");
+      }
+      if (kinds[w] == COMPRESSED) {
+        TernaryCompressedGradient v = payload(m);
+        if (!v.isSketchValues() || v.step() != tables.get(0).step()) {
+          throw new SerializationException("step " + step + ": round 2 message of worker " + w + " is not a count sketch values "
+              + "message of this step (" + v + ")");
+        }
+        values.add(v);
+      }
+    }
+    receiver.scatter(receiver.combine(values, weights), chosen, out);
+  }
+
+  private TernaryCompressedGradient payload(byte[] m) {
+    return receiver.read(Arrays.copyOfRange(m, HEADER_BYTES, m.length));
   }
 
   @Override

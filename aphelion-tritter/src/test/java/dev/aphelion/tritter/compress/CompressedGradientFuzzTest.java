@@ -32,7 +32,14 @@ class CompressedGradientFuzzTest {
           for (int i = 0; i < N; i++) {
             g[i] = (float) (r.nextGaussian() * (i % 97 == 0 ? 100 : 1));
           }
-          seeds.add(c.compress(g).toBytes());
+          TernaryCompressedGradient t = c.compress(g);
+          seeds.add(t.toBytes());
+          if (enc.isLinear()) {
+            // round 2 of the count sketch, and the sum of two values messages
+            TernaryCompressedGradient v = c.values(t, c.select(t));
+            seeds.add(v.toBytes());
+            seeds.add(c.combine(List.of(v, v), new float[] {0.5f, 0.25f}).toBytes());
+          }
         }
       }
     }
@@ -75,7 +82,17 @@ class CompressedGradientFuzzTest {
       TernaryCompressedGradient g = TernaryCompressedGradient.fromBytes(wire);
       assertEquals(g, TernaryCompressedGradient.fromBytes(g.toBytes()));
       GradientCompressor rx = receivers[g.encoding().ordinal()];
-      float[] out = rx.decompress(rx.read(wire));
+      float[] out = new float[N];
+      if (g.isSketchValues()) {
+        int[] coordinates = new int[g.nonZeroCount()];
+        Arrays.setAll(coordinates, j -> j);
+        rx.scatter(rx.read(wire), coordinates, out);
+        for (int i = 0; i < N; i++) {
+          assertTrue(Float.isFinite(out[i]), "scattered value " + i + " is " + out[i]);
+        }
+        return;
+      }
+      out = rx.decompress(rx.read(wire));
       assertEquals(N, out.length);
       for (int i = 0; i < N; i++) {
         assertTrue(Float.isFinite(out[i]), "decoded value " + i + " is " + out[i]);

@@ -13,11 +13,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * gradient with its own compressor (which keeps that worker's error-feedback residual), the
  * message travels as bytes ({@link TernaryCompressedGradient#toBytes()}), and the receiver parses
  * the bytes and averages the decoded gradients ({@link GradientCompressor#aggregateInto}). The
- * byte count is the length of the serialized messages, headers, scales and checksums included.
+ * byte count is the length of the serialized messages, headers, scales and checksums included. For
+ * the linear count sketch the receiver sums the tables before decoding, selects the k coordinates
+ * from the sum, and a second round carries every worker's exact values there (both rounds'
+ * bytes are counted).
  */
 public final class CompressedExchange implements GradientExchange {
   private final List<GradientCompressor> compressors;
   private final byte[][] wire;
+  private final TernaryCompressedGradient[] tables;
   private final AtomicLong wireBytes = new AtomicLong();
   private final AtomicLong float32Bytes = new AtomicLong();
 
@@ -33,6 +37,7 @@ public final class CompressedExchange implements GradientExchange {
     }
     this.compressors = List.copyOf(compressors);
     this.wire = new byte[compressors.size()][];
+    this.tables = new TernaryCompressedGradient[compressors.size()];
   }
 
   /**
@@ -59,8 +64,10 @@ public final class CompressedExchange implements GradientExchange {
 
   @Override
   public void send(int worker, float[] gradient) {
-    byte[] bytes = compressors.get(worker).compress(gradient).toBytes();
+    TernaryCompressedGradient message = compressors.get(worker).compress(gradient);
+    byte[] bytes = message.toBytes();
     wire[worker] = bytes;
+    tables[worker] = message;
     wireBytes.addAndGet(bytes.length);
     float32Bytes.addAndGet(4L * gradient.length);
   }
@@ -78,7 +85,26 @@ public final class CompressedExchange implements GradientExchange {
     if (messages.isEmpty()) {
       throw new ShapeException("combine called before any worker sent a gradient");
     }
-    receiver.aggregateInto(messages, out);
+    if (!receiver.config().encoding().isLinear()) {
+      java.util.Arrays.fill(tables, null);
+      receiver.aggregateInto(messages, out);
+      return;
+    }
+    // the count sketch: sum the tables, select the k coordinates from the sum, then a second
+    // round in which every worker sends its exact values there (and drops them from its residual)
+    float[] weights = new float[messages.size()];
+    java.util.Arrays.fill(weights, 1f / messages.size());
+    int[] chosen = receiver.select(receiver.combine(messages, weights));
+    List<TernaryCompressedGradient> values = new ArrayList<>(messages.size());
+    for (int w = 0; w < compressors.size(); w++) {
+      if (tables[w] != null) {
+        byte[] bytes = compressors.get(w).values(tables[w], chosen).toBytes();
+        wireBytes.addAndGet(bytes.length);
+        values.add(receiver.read(bytes));
+        tables[w] = null;
+      }
+    }
+    receiver.scatter(receiver.combine(values, weights), chosen, out);
   }
 
   @Override
