@@ -1,6 +1,7 @@
 package dev.aphelion.tritter.compress;
 
 import dev.aphelion.core.error.ShapeException;
+import dev.aphelion.tritter.random.SplitMix64;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -178,17 +179,20 @@ final class CountSketch {
   static byte[] values(float[] e, int[] coordinates, TernaryCompressedGradient table, long fingerprint) {
     int k = coordinates.length;
     byte[] out = new byte[GradientWireFormat.countSketchValuesBytes(k)];
+    // one gather of the scattered residual entries (cache misses), then dense passes
+    float[] v = new float[k];
     float amax = 0f;
-    for (int i : coordinates) {
-      amax = Math.max(amax, Math.abs(e[i]));
+    for (int j = 0; j < k; j++) {
+      float x = e[coordinates[j]];
+      v[j] = x;
+      amax = Math.max(amax, Math.abs(x));
     }
     float scale = scaleOf(amax), inv = inverseOf(amax);
     ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN).putFloat(HEADER_BYTES, scale);
     for (int j = 0; j < k; j++) {
-      int i = coordinates[j];
-      int q = quantize(e[i], inv);
+      int q = quantize(v[j], inv);
       out[HEADER_BYTES + 4 + j] = (byte) q;
-      e[i] = e[i] - q * scale;
+      e[coordinates[j]] = v[j] - q * scale;
     }
     return GradientWireFormat.sealCountSketch(out, table.dimension(), table.step(), fingerprint, table.sketchRows(),
         table.sketchDimension(), k, GradientWireFormat.COUNT_SKETCH_VALUES);
@@ -196,9 +200,10 @@ final class CountSketch {
 
   /**
    * The indices (ascending) of the k entries of largest magnitude of {@code v[0..n)}; of the
-   * entries equal to the k-th magnitude the first ones in index order.
+   * entries equal to the k-th magnitude the first ones in index order. The reference of {@link
+   * TopKSelector}: a radix selection over all n values, then two passes.
    */
-  static int[] topK(float[] v, int n, int k) {
+  static int[] topKReference(float[] v, int n, int k) {
     k = Math.min(k, n);
     int tau = Float.floatToRawIntBits(MagnitudeSelection.kthLargest(v, n, k));
     int greater = 0;
@@ -224,10 +229,15 @@ final class CountSketch {
    * @param tiles at least {@code rows * c} floats of scratch
    * @param keyWords at least {@code ceil(c / 64) + 1} words of scratch
    */
-  static void decode(SketchKernels k, float[][] table, int n, int rows, int c, int topK, long seed, long step,
-      float[] out, float[] tiles, long[] keyWords) {
+  static void decode(SketchKernels k, TopKSelector selector, float[][] table, int n, int rows, int c, int topK, long seed,
+      long step, float[] out, float[] tiles, long[] keyWords) {
     estimate(k, table, n, rows, c, seed, step, out, tiles, keyWords);
-    keepTopK(out, n, topK);
+    selector.keepTopK(out, n, topK, selectionSeed(seed, step));
+  }
+
+  /** The seed of the selection's sample for a step (it changes only the speed, not the result). */
+  static long selectionSeed(long seed, long step) {
+    return seed ^ SplitMix64.mix64(step + 0x5E1EC7L);
   }
 
   /** {@code out[i]}: the median over rows of the signed bucket of coordinate {@code i}. */

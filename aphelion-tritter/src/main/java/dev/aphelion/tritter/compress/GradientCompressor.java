@@ -81,6 +81,7 @@ public final class GradientCompressor {
   private final int dimension;
   private final CompressionKernels kernels;
   private final SketchKernels sketchKernels;
+  private final TopKSelector selector;
   private final int sketchDimension;
   private float[] buckets;
   private float[] decodedBuckets;
@@ -173,6 +174,7 @@ public final class GradientCompressor {
     this.dimension = dimension;
     this.kernels = vectorization.select(CompressionKernels.class, ScalarCompressionKernels::new, MethodHandles.lookup(), "PanamaCompressionKernels");
     this.sketchKernels = vectorization.select(SketchKernels.class, ScalarSketchKernels::new, MethodHandles.lookup(), "PanamaSketchKernels");
+    this.selector = new TopKSelector(kernels);
     this.seedFingerprint = fingerprint(config.seed());
     this.residual = allocate(dimension);
     this.sketchDimension = VsaSketch.dimension(dimension, config.compressionRatio());
@@ -387,7 +389,7 @@ public final class GradientCompressor {
 
   private void decodeTable(float[][] table, int rows, int c, int k, long s, float[] out) {
     tiles(rows, c);
-    CountSketch.decode(sketchKernels, table, dimension, rows, c, k, config.seed(), s, out, csTiles, keyWords(c));
+    CountSketch.decode(sketchKernels, selector, table, dimension, rows, c, k, config.seed(), s, out, csTiles, keyWords(c));
   }
 
   private byte[] encodeSketch(float[] e) {
@@ -977,7 +979,7 @@ public final class GradientCompressor {
       CountSketch.readTable(summedTable, csTable);
       tiles(rows, c);
       CountSketch.estimate(sketchKernels, csTable, dimension, rows, c, config.seed(), summedTable.step(), d, csTiles, keyWords(c));
-      return CountSketch.topK(d, dimension, summedTable.nonZeroCount());
+      return selector.topK(d, dimension, summedTable.nonZeroCount(), CountSketch.selectionSeed(config.seed(), summedTable.step()));
     } finally {
       exit(claimed);
     }
