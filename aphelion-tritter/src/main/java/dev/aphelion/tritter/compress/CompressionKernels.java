@@ -44,4 +44,20 @@ interface CompressionKernels {
    * @return the total number of such indices (more than {@code idx.length} if it overflowed)
    */
   int collectAbove(float[] a, int n, float threshold, int[] idx, float[] vals);
+
+  /**
+   * {@link #addScaled} then {@link #collectAbove} on the updated {@code acc}, in one pass: the
+   * same {@code acc}, indices, values and count as the two calls. {@code acc} is updated for all
+   * {@code i < n} even when the arrays overflow.
+   *
+   * @param acc the accumulator
+   * @param g the addend
+   * @param c the factor
+   * @param n how many
+   * @param threshold the strict lower bound on magnitudes, at least 0
+   * @param idx receives indices
+   * @param vals receives the updated values at those indices; as long as {@code idx}
+   * @return the total number of such indices (more than {@code idx.length} if it overflowed)
+   */
+  int addScaledCollectAbove(float[] acc, float[] g, float c, int n, float threshold, int[] idx, float[] vals);
 }

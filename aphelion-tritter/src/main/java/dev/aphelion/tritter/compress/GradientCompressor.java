@@ -324,11 +324,13 @@ public final class GradientCompressor {
     if (!config.errorFeedback()) {
       Arrays.fill(e, 0f);
     }
-    kernels.addScaled(e, g, c, n);
+    if (config.encoding() != GradientEncoding.HEAVY_HITTERS) {
+      kernels.addScaled(e, g, c, n);
+    }
     byte[] wire = switch (config.encoding()) {
       case VSA_SKETCH -> encodeSketch(e);
       case COUNT_SKETCH -> encodeCountSketch(e);
-      case HEAVY_HITTERS -> encodeHeavyHitters(e);
+      case HEAVY_HITTERS -> encodeHeavyHitters(e, g, c); // adds g in its candidate pass
     };
     originalBytes += 4L * n;
     wireBytes += wire.length;
@@ -406,10 +408,11 @@ public final class GradientCompressor {
     return out;
   }
 
-  private byte[] encodeHeavyHitters(float[] e) {
+  /** Heavy hitters of {@code e + c * g}, which it leaves in {@code e} before the residual update. */
+  private byte[] encodeHeavyHitters(float[] e, float[] g, float c) {
     final int n = dimension;
     long budget = (long) Math.floor(config.compressionRatio() * 4.0 * n);
-    float[] sample = sample(e);
+    float[] sample = sample(e, g, c);
     int nonZeroSample = 0;
     for (float v : sample) {
       if (v > 0) {
@@ -437,7 +440,7 @@ public final class GradientCompressor {
     // candidates above a sampled threshold a little below the k-th magnitude
     int m = (int) Math.min(sample.length, Math.ceil(1.25 * k * (double) sample.length / n) + 4);
     float low = m >= sample.length ? 0f : sample[sample.length - 1 - m];
-    int total = kernels.collectAbove(e, n, low, candidates, vals);
+    int total = kernels.addScaledCollectAbove(e, g, c, n, low, candidates, vals);
     if (total > candidates.length) {
       candidates = new int[Math.max(total, candidates.length * 2)];
       vals = new float[candidates.length];
@@ -602,20 +605,24 @@ public final class GradientCompressor {
     return lo;
   }
 
-  /** Sorted magnitudes of a seeded sample of {@code e} (all of {@code e} when it is small). */
-  private float[] sample(float[] e) {
+  /**
+   * Sorted magnitudes of a seeded sample of {@code e + c * g} (all of it when it is small), each
+   * computed as {@link CompressionKernels#addScaled} will compute it.
+   */
+  private float[] sample(float[] e, float[] g, float c) {
     int n = dimension;
     float[] s;
     if (n <= SAMPLE) {
       s = new float[n];
       for (int i = 0; i < n; i++) {
-        s[i] = Math.abs(e[i]);
+        s[i] = Math.abs(e[i] + c * g[i]);
       }
     } else {
       s = new float[SAMPLE];
       SplitMix64 rng = new SplitMix64(config.seed() ^ SplitMix64.mix64(step + 1));
       for (int i = 0; i < SAMPLE; i++) {
-        s[i] = Math.abs(e[rng.nextInt(n)]);
+        int j = rng.nextInt(n);
+        s[i] = Math.abs(e[j] + c * g[j]);
       }
     }
     Arrays.sort(s);

@@ -2,6 +2,7 @@ package dev.aphelion.tritter.compress;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -76,6 +77,40 @@ final class PanamaCompressionKernels implements CompressionKernels {
     }
     return ScalarCompressionKernels.collectAbove(a, threshold, idx, vals, count, i, n);
   }
+
+  @Override
+  public int addScaledCollectAbove(float[] acc, float[] g, float c, int n, float threshold, int[] idx, float[] vals) {
+    int cap = Math.min(idx.length, vals.length);
+    int count = 0;
+    int i = 0;
+    if (S.length() == 16) {
+      // AVX-512 has a compress instruction: 16 lanes per step, no table
+      int bound = S.loopBound(n);
+      IntVector iota = IntVector.zero(SI).addIndex(1);
+      for (; i < bound && count + S.length() <= cap; i += S.length()) {
+        FloatVector v = FloatVector.fromArray(S, acc, i).add(FloatVector.fromArray(S, g, i).mul(c));
+        v.intoArray(acc, i);
+        VectorMask<Float> m = v.abs().compare(VectorOperators.GT, threshold);
+        v.compress(m).intoArray(vals, count);
+        iota.add(i).compress(m.cast(SI)).intoArray(idx, count);
+        count += m.trueCount();
+      }
+    } else {
+      int bound = P.loopBound(n);
+      for (; i < bound && count + P.length() <= cap; i += P.length()) {
+        FloatVector v = FloatVector.fromArray(P, acc, i).add(FloatVector.fromArray(P, g, i).mul(c));
+        v.intoArray(acc, i);
+        int mask = (int) v.abs().compare(VectorOperators.GT, threshold).toLong();
+        IntVector lanes = IntVector.fromArray(PI, PACK, mask << 3);
+        lanes.add(i).intoArray(idx, count);
+        lanes.selectFrom(v.reinterpretAsInts()).reinterpretAsFloats().intoArray(vals, count);
+        count += Integer.bitCount(mask);
+      }
+    }
+    return ScalarCompressionKernels.addScaledCollectAbove(acc, g, c, threshold, idx, vals, count, i, n);
+  }
+
+  private static final VectorSpecies<Integer> SI = IntVector.SPECIES_512;
 
   /** 8 lanes: the packing table has 256 rows. */
   private static final VectorSpecies<Float> P = FloatVector.SPECIES_256;

@@ -74,4 +74,26 @@ final class ScalarCompressionKernels implements CompressionKernels {
     }
     return count;
   }
+
+  @Override
+  public int addScaledCollectAbove(float[] acc, float[] g, float c, int n, float threshold, int[] idx, float[] vals) {
+    return addScaledCollectAbove(acc, g, c, threshold, idx, vals, 0, 0, n);
+  }
+
+  static int addScaledCollectAbove(float[] acc, float[] g, float c, float threshold, int[] idx, float[] vals, int count, int from,
+      int to) {
+    int cap = Math.min(idx.length, vals.length);
+    for (int i = from; i < to; i++) {
+      float v = acc[i] + c * g[i];
+      acc[i] = v;
+      if (Math.abs(v) > threshold) {
+        if (count < cap) {
+          idx[count] = i;
+          vals[count] = v;
+        }
+        count++;
+      }
+    }
+    return count;
+  }
 }
