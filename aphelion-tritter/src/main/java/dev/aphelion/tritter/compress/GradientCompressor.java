@@ -708,13 +708,9 @@ public final class GradientCompressor {
     if (count <= k) {
       return count;
     }
-    float tau = MagnitudeSelection.kthLargest(vl, count, k);
-    int tauBits = Float.floatToRawIntBits(tau);
-    int greater = 0;
-    for (int j = 0; j < count; j++) {
-      greater += (Float.floatToRawIntBits(vl[j]) & 0x7FFFFFFF) > tauBits ? 1 : 0;
-    }
-    int ties = k - greater;
+    long tauAndTies = MagnitudeSelection.kthLargestAndTies(vl, count, k);
+    int tauBits = (int) tauAndTies;
+    int ties = (int) (tauAndTies >>> 32);
     int out = 0;
     // branch-free compaction: most candidates are kept, at random, so a branch would mispredict
     for (int j = 0; j < count; j++) {

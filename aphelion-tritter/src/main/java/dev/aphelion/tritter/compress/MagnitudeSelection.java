@@ -24,6 +24,15 @@ public final class MagnitudeSelection {
    * @throws IndexOutOfBoundsException if n is negative or beyond the array
    */
   public static float kthLargest(float[] values, int n, int k) {
+    return Float.intBitsToFloat((int) kthLargestAndTies(values, n, k));
+  }
+
+  /**
+   * As {@link #kthLargest}, with the count of ties the top k take: the low 32 bits are the raw
+   * bits of the k-th largest magnitude {@code tau}, the high 32 bits {@code k - #{i : |v[i]| >
+   * tau}} (at least 1), so a caller need not count the larger ones again.
+   */
+  static long kthLargestAndTies(float[] values, int n, int k) {
     Objects.requireNonNull(values, "values");
     Objects.checkFromIndexSize(0, n, values.length);
     if (k < 1 || k > n) {
@@ -87,5 +96,6 @@ public final class MagnitudeSelection {
       prefix |= pick << shift;
       prefixMask |= mask << shift;
     }
-    return Float.intBitsToFloat(prefix);
+    // every level subtracted the entries above its pick: what remains are the ties to take
+    return ((long) remaining << 32) | (prefix & 0xFFFFFFFFL);
   }}

@@ -425,6 +425,14 @@ public class GradientCompressorTest {
         java.util.Arrays.sort(sorted);
         int k = 1 + r.nextInt(n);
         assertEquals(sorted[n - k], MagnitudeSelection.kthLargest(a.clone(), n, k), "n=" + n + " k=" + k);
+        long both = MagnitudeSelection.kthLargestAndTies(a, n, k);
+        float tau = Float.intBitsToFloat((int) both);
+        int greater = 0;
+        for (float v : a) {
+          greater += Math.abs(v) > tau ? 1 : 0;
+        }
+        assertEquals(sorted[n - k], tau);
+        assertEquals(k - greater, (int) (both >>> 32), "ties taken, n=" + n + " k=" + k);
       }
     }
   }
