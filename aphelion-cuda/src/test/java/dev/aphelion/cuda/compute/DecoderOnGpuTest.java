@@ -188,6 +188,18 @@ class DecoderOnGpuTest {
         case "rmsNorm" -> java.util.List.of(new Out(a[4], (Integer) a[3], false));
         case "rope" -> java.util.List.of(new Out(a[0], (Integer) a[1], true));
         case "attend" -> java.util.List.of(new Out(a[10], (Integer) a[5], false));
+        case "ropeAttend" -> java.util.List.of(new Out(a[3], (Integer) a[6], true), new Out(a[4], (Integer) a[6], true),
+            new Out(a[11], (Integer) a[6], false));
+        case "project" -> {
+          java.util.List<Out> o = new java.util.ArrayList<>();
+          for (Object y : (Object[]) a[4]) {
+            o.add(new Out(y, (Integer) a[1], true));
+          }
+          if (a[5] != null) {
+            o.add(new Out(a[5], (Integer) a[1], true));
+          }
+          yield o;
+        }
         case "add" -> java.util.List.of(new Out(a[0], (Integer) a[2], true));
         case "gated" -> java.util.List.of(new Out(a[1], (Integer) a[3], a[0] == ComputeOps.GatedActivation.SQUARED_RELU));
         case "copyRows" -> java.util.List.of(new Out(a[2], (Integer) a[4], true));
@@ -287,7 +299,8 @@ class DecoderOnGpuTest {
       StringBuilder b = new StringBuilder();
       lock.worst.forEach((k, w) -> b.append(String.format(java.util.Locale.ROOT, " %s %.3g", k, w[0])));
       System.out.println("lockstep " + name + ", worst per operation:" + b);
-      assertTrue(lock.worst.containsKey("attend") && lock.worst.containsKey("logits"), lock.worst.keySet().toString());
+      assertTrue(lock.worst.containsKey("ropeAttend") && lock.worst.containsKey("logits")
+          && lock.worst.containsKey(precision == Precision.TERNARY ? "project (exact)" : "matmul"), lock.worst.keySet().toString());
     }
   }
 

@@ -127,24 +127,7 @@ class BackendDecoderTest {
     for (Precision p : new Precision[] {Precision.TERNARY, Precision.DENSE_F32}) {
       DecoderModel cpu = DecoderModel.random(config, p, 5);
       try (CpuComputeOps real = new CpuComputeOps("noisy")) {
-        SplittableRandom rnd = new SplittableRandom(1);
-        ComputeOps noisy = (ComputeOps) java.lang.reflect.Proxy.newProxyInstance(ComputeOps.class.getClassLoader(),
-            new Class<?>[] {ComputeOps.class}, (proxy, m, a) -> {
-              Object r = m.invoke(real, a);
-              boolean att = m.getName().equals("attend");
-              if (att || m.getName().equals("gated")) {
-                ComputeOps.Activations out = (ComputeOps.Activations) (att ? a[10] : a[1]);
-                int rows = (Integer) (att ? a[5] : a[3]);
-                float[] v = new float[rows * out.cols()];
-                real.read(out, v, rows);
-                for (int i = 0; i < v.length; i++) {
-                  int k = rnd.nextInt(5) - 2;
-                  v[i] = k == 0 ? v[i] : k > 0 ? Math.nextUp(v[i]) : Math.nextDown(v[i]);
-                }
-                real.write(out, v, rows);
-              }
-              return r;
-            });
+        ComputeOps noisy = noisy(real, 1);
         DecoderModel g = cpu.on(noisy);
         float[] a = cpu.forward(cpu.newCache(1, 80, KVCache.EvictionPolicy.ERROR, KVCache.Storage.FLOAT32), 0, prompt, true);
         float[] b = g.forward(g.newCache(1, 80, KVCache.EvictionPolicy.ERROR, KVCache.Storage.FLOAT32), 0, prompt, true);
@@ -173,10 +156,12 @@ class BackendDecoderTest {
           } catch (java.lang.reflect.InvocationTargetException e) {
             throw e.getCause();
           }
+          // ropeAttend is a default method: the proxy sees it, not the attend it calls
           boolean att = m.getName().equals("attend");
-          if (att || m.getName().equals("gated")) {
-            ComputeOps.Activations out = (ComputeOps.Activations) (att ? a[10] : a[1]);
-            int rows = (Integer) (att ? a[5] : a[3]);
+          boolean ropeAtt = m.getName().equals("ropeAttend");
+          if (att || ropeAtt || m.getName().equals("gated")) {
+            ComputeOps.Activations out = (ComputeOps.Activations) (att ? a[10] : ropeAtt ? a[11] : a[1]);
+            int rows = (Integer) (att ? a[5] : ropeAtt ? a[6] : a[3]);
             float[] v = new float[rows * out.cols()];
             real.read(out, v, rows);
             for (int i = 0; i < v.length; i++) {
