@@ -433,9 +433,11 @@ extern "C" __global__ void __launch_bounds__(256)
 // prefetches its first group's weights into L2, so the quantization overlaps the first loads.
 // Epilogue per row: v = dequant (+ bias); y = v; residual += v (one matrix only). Block (0, t)
 // also writes the token's int8 row, sum and scale to qOut/xsumOut/xscaleOut when qOut is set.
-// Grid (blocks, tokens), 256 threads, kBlocks * 256 bytes of dynamic shared memory.
+// Grid (blocks, tokens), 256 threads (at most 64 registers: 4 blocks per SM stay resident),
+// kBlocks * 256 bytes of dynamic shared memory.
 // ---------------------------------------------------------------------------------------------
-extern "C" __global__ void __launch_bounds__(256) aph_gemv_s8_fused(
+#define APH_FQ_VEC 8
+extern "C" __global__ void __launch_bounds__(256, 4) aph_gemv_s8_fused(
     const float* __restrict__ x, int ldx, int K, int kBlocks,
     const unsigned* __restrict__ W0, const unsigned* __restrict__ W1, const unsigned* __restrict__ W2,
     const float* __restrict__ s0, const float* __restrict__ s1, const float* __restrict__ s2,
@@ -468,7 +470,19 @@ extern "C" __global__ void __launch_bounds__(256) aph_gemv_s8_fused(
   int kPad = kBlocks * APH_KBLOCK;
   bool vec = ((K | ldx) & 3) == 0 && (reinterpret_cast<size_t>(x) & 15) == 0;
   float m = 0.0f;
-  if (vec) {
+  // Up to 8192 columns the token stays in registers between the max and the quantization, so
+  // each block reads it from L2 once (the prologue is bound by those reads: blocks x 4K bytes);
+  // 8 vectors keep the kernel within 64 registers without spills.
+  bool regs = vec && (K >> 2) <= 256 * APH_FQ_VEC;
+  float4 rv[APH_FQ_VEC];
+  if (regs) {
+#pragma unroll
+    for (int i = 0; i < APH_FQ_VEC; ++i) {
+      int g = tid + 256 * i;
+      rv[i] = g < (K >> 2) ? __ldg(reinterpret_cast<const float4*>(xr) + g) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+      m = fmaxf(m, fmaxf(fmaxf(fabsf(rv[i].x), fabsf(rv[i].y)), fmaxf(fabsf(rv[i].z), fabsf(rv[i].w))));
+    }
+  } else if (vec) {
 #pragma unroll 4
     for (int g = tid; g < (K >> 2); g += 256) {
       float4 v = __ldg(reinterpret_cast<const float4*>(xr) + g);
@@ -488,8 +502,23 @@ extern "C" __global__ void __launch_bounds__(256) aph_gemv_s8_fused(
   unsigned* qs = reinterpret_cast<unsigned*>(aph_fused_q);
   unsigned* qg = qOut != nullptr && blockIdx.x == 0 ? reinterpret_cast<unsigned*>(qOut + (size_t)t * kPad) : nullptr;
   int sum = 0;
+  if (regs) {
+    // kPad <= 8192 here, so these 8 vectors cover every word, padding included (zeros).
+#pragma unroll
+    for (int i = 0; i < APH_FQ_VEC; ++i) {
+      int g = tid + 256 * i;
+      if (g < (kPad >> 2)) {
+        int k = g << 2;
+        unsigned word = aph_q1(rv[i].x, inv, sum) | (aph_q1(rv[i].y, inv, sum) << 8) | (aph_q1(rv[i].z, inv, sum) << 16) |
+                        (aph_q1(rv[i].w, inv, sum) << 24);
+        int pos = (k & ~255) | aph_lane_pos(k & 255);
+        qs[pos >> 2] = word;
+        if (qg != nullptr) qg[pos >> 2] = word;
+      }
+    }
+  }
 #pragma unroll 4
-  for (int g = tid; g < (kPad >> 2); g += 256) {
+  for (int g = regs ? (kPad >> 2) : tid; g < (kPad >> 2); g += 256) {
     int k = g << 2;
     float4 v = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
     if (vec) {

@@ -42,6 +42,9 @@ public final class CudaComputeOps implements ComputeOps {
 
   private static final int THREADS = 256;
   private static final int ATT_CHUNK = 64;
+  /** {@code -Daphelion.cuda.fusedProjections=false} takes the unfused calls, to measure what the fusion pays. */
+  private static final boolean FUSED_PROJECTIONS =
+      Boolean.parseBoolean(System.getProperty("aphelion.cuda.fusedProjections", "true"));
 
   private final String backendName;
   private final CudaTernaryKernels kernels;
@@ -809,7 +812,7 @@ public final class CudaComputeOps implements ComputeOps {
       }
     }
     Act res = residual == null ? null : own(residual, Act.class, "residual");
-    if (rows != 1 || in.cols > kernels.fusedMaxCols()) {
+    if (rows != 1 || in.cols > kernels.fusedMaxCols() || !FUSED_PROJECTIONS) {
       ComputeOps.super.project(x, rows, q, w, y, residual);
       return;
     }
