@@ -217,8 +217,9 @@ class CudaTernaryKernelsTest {
 
   /**
    * The fused quantization + GEMV against the scalar reference, bit for bit: one to three
-   * matrices (odd row counts, so the last 8-row group is partial), widths that are not a multiple
-   * of 4 (the scalar-load prologue) or 256, an all-zero token, outliers, biases, a residual, two
+   * matrices (odd row counts, so the last 8-row group is partial), all three prologues (widths
+   * up to 8192 held in registers, 16388 read twice, widths that are not a multiple of 4 read
+   * element by element), widths not a multiple of 256, an all-zero token, outliers, biases, a residual, two
    * rows, the grid capped at one block per SM (many groups per block), and the int8 row it keeps
    * (multiplied again by the unfused GEMV).
    */
