@@ -423,6 +423,181 @@ extern "C" __global__ void __launch_bounds__(256)
 }
 
 // ---------------------------------------------------------------------------------------------
+// Fused per-token quantization + W1.58A8 GEMV for up to three matrices of the same width (the
+// q/k/v or gate/up projections of one input): every block quantizes the float token itself into
+// shared memory (lane layout; same arithmetic as aph_quantize_act1, so the same int8 values,
+// sum and scale, and the same output bits as quantize + aph_gemv_s8), then loops over 8-row
+// groups of the matrices, grid-stride, with the aph_gemv_s8 body reading the int8 token from
+// shared memory. The token is small and L2-resident; the grid is capped (a few blocks per SM)
+// so that it is read a few hundred times, not once per row group. Before its prologue a block
+// prefetches its first group's weights into L2, so the quantization overlaps the first loads.
+// Epilogue per row: v = dequant (+ bias); y = v; residual += v (one matrix only). Block (0, t)
+// also writes the token's int8 row, sum and scale to qOut/xsumOut/xscaleOut when qOut is set.
+// Grid (blocks, tokens), 256 threads (at most 64 registers: 4 blocks per SM stay resident),
+// kBlocks * 256 bytes of dynamic shared memory.
+// ---------------------------------------------------------------------------------------------
+#define APH_FQ_VEC 8
+extern "C" __global__ void __launch_bounds__(256, 4) aph_gemv_s8_fused(
+    const float* __restrict__ x, int ldx, int K, int kBlocks,
+    const unsigned* __restrict__ W0, const unsigned* __restrict__ W1, const unsigned* __restrict__ W2,
+    const float* __restrict__ s0, const float* __restrict__ s1, const float* __restrict__ s2,
+    const float* __restrict__ b0, const float* __restrict__ b1, const float* __restrict__ b2,
+    float* __restrict__ y0, float* __restrict__ y1, float* __restrict__ y2,
+    int rows0, int rows1, int rows2, int ldy0, int ldy1, int ldy2,
+    float* __restrict__ res, int ldr,
+    signed char* __restrict__ qOut, int* __restrict__ xsumOut, float* __restrict__ xscaleOut) {
+  extern __shared__ int4 aph_fused_q[];
+  __shared__ int part[8][8];
+  __shared__ float redf[8];
+  __shared__ int redi[8];
+  int t = blockIdx.y, tid = threadIdx.x, warp = tid >> 5, lane = tid & 31, q4 = lane & 3;
+  int g0 = (rows0 + 7) >> 3, g1 = (rows1 + 7) >> 3, g2 = (rows2 + 7) >> 3;
+  int e1 = g0, e2 = g0 + g1, total = g0 + g1 + g2;
+  size_t tileStride = (size_t)kBlocks * APH_TILE_WORDS;
+  {
+    int g = blockIdx.x;
+    if (g < total) {
+      const unsigned* wp = g < e1 ? W0 + (size_t)g * tileStride
+                         : g < e2 ? W1 + (size_t)(g - e1) * tileStride : W2 + (size_t)(g - e2) * tileStride;
+      // 128-byte lines of the first group: kBlocks * 4 of them.
+      for (int i = tid; i < kBlocks * 4; i += 256) {
+        asm volatile("prefetch.global.L2 [%0];" ::"l"(wp + 32 * (size_t)i));
+      }
+    }
+  }
+  // Prologue: max|x|, then quantize into shared memory.
+  const float* xr = x + (size_t)t * ldx;
+  int kPad = kBlocks * APH_KBLOCK;
+  bool vec = ((K | ldx) & 3) == 0 && (reinterpret_cast<size_t>(x) & 15) == 0;
+  float m = 0.0f;
+  // Up to 8192 columns the token stays in registers between the max and the quantization, so
+  // each block reads it from L2 once (the prologue is bound by those reads: blocks x 4K bytes);
+  // 8 vectors keep the kernel within 64 registers without spills.
+  bool regs = vec && (K >> 2) <= 256 * APH_FQ_VEC;
+  float4 rv[APH_FQ_VEC];
+  if (regs) {
+#pragma unroll
+    for (int i = 0; i < APH_FQ_VEC; ++i) {
+      int g = tid + 256 * i;
+      rv[i] = g < (K >> 2) ? __ldg(reinterpret_cast<const float4*>(xr) + g) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+      m = fmaxf(m, fmaxf(fmaxf(fabsf(rv[i].x), fabsf(rv[i].y)), fmaxf(fabsf(rv[i].z), fabsf(rv[i].w))));
+    }
+  } else if (vec) {
+#pragma unroll 4
+    for (int g = tid; g < (K >> 2); g += 256) {
+      float4 v = __ldg(reinterpret_cast<const float4*>(xr) + g);
+      m = fmaxf(m, fmaxf(fmaxf(fabsf(v.x), fabsf(v.y)), fmaxf(fabsf(v.z), fabsf(v.w))));
+    }
+  } else {
+    for (int k = tid; k < K; k += 256) m = fmaxf(m, fabsf(__ldg(xr + k)));
+  }
+  m = aph_warp_max(m);
+  if (lane == 0) redf[warp] = m;
+  __syncthreads();
+  m = redf[0];
+#pragma unroll
+  for (int i = 1; i < 8; ++i) m = fmaxf(m, redf[i]);
+  float scale = m == 0.0f ? 1.0f : __fdiv_rn(m, 127.0f);
+  float inv = m == 0.0f ? 1.0f : __fdiv_rn(127.0f, m);
+  unsigned* qs = reinterpret_cast<unsigned*>(aph_fused_q);
+  unsigned* qg = qOut != nullptr && blockIdx.x == 0 ? reinterpret_cast<unsigned*>(qOut + (size_t)t * kPad) : nullptr;
+  int sum = 0;
+  if (regs) {
+    // kPad <= 8192 here, so these 8 vectors cover every word, padding included (zeros).
+#pragma unroll
+    for (int i = 0; i < APH_FQ_VEC; ++i) {
+      int g = tid + 256 * i;
+      if (g < (kPad >> 2)) {
+        int k = g << 2;
+        unsigned word = aph_q1(rv[i].x, inv, sum) | (aph_q1(rv[i].y, inv, sum) << 8) | (aph_q1(rv[i].z, inv, sum) << 16) |
+                        (aph_q1(rv[i].w, inv, sum) << 24);
+        int pos = (k & ~255) | aph_lane_pos(k & 255);
+        qs[pos >> 2] = word;
+        if (qg != nullptr) qg[pos >> 2] = word;
+      }
+    }
+  }
+#pragma unroll 4
+  for (int g = regs ? (kPad >> 2) : tid; g < (kPad >> 2); g += 256) {
+    int k = g << 2;
+    float4 v = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+    if (vec) {
+      if (k < K) v = __ldg(reinterpret_cast<const float4*>(xr) + g);
+    } else {
+      if (k < K) v.x = __ldg(xr + k);
+      if (k + 1 < K) v.y = __ldg(xr + k + 1);
+      if (k + 2 < K) v.z = __ldg(xr + k + 2);
+      if (k + 3 < K) v.w = __ldg(xr + k + 3);
+    }
+    // Padding columns quantize to 0 (0 * inv, inv finite), as in the unfused quantizers.
+    unsigned word = aph_q1(v.x, inv, sum) | (aph_q1(v.y, inv, sum) << 8) | (aph_q1(v.z, inv, sum) << 16) |
+                    (aph_q1(v.w, inv, sum) << 24);
+    int pos = (k & ~255) | aph_lane_pos(k & 255);
+    qs[pos >> 2] = word;
+    if (qg != nullptr) qg[pos >> 2] = word;
+  }
+  sum = aph_warp_sum(sum);
+  if (lane == 0) redi[warp] = sum;
+  __syncthreads();
+  int xs = 0;
+#pragma unroll
+  for (int i = 0; i < 8; ++i) xs += redi[i];
+  if (qg != nullptr && tid == 0) {
+    xsumOut[t] = xs;
+    xscaleOut[t] = scale;
+  }
+  const int4* xt = aph_fused_q + q4 * 4;
+  for (int g = blockIdx.x; g < total; g += gridDim.x) {
+    int mi = g < e1 ? 0 : g < e2 ? 1 : 2;
+    int gl = mi == 0 ? g : mi == 1 ? g - e1 : g - e2;
+    const unsigned* W = mi == 0 ? W0 : mi == 1 ? W1 : W2;
+    const unsigned* wt = W + (size_t)gl * tileStride + lane;
+    int a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+#pragma unroll 4
+    for (int kb = warp; kb < kBlocks; kb += 8) {
+      const unsigned* wp = wt + (size_t)kb * APH_TILE_WORDS;
+      unsigned w[4];
+#pragma unroll
+      for (int i = 0; i < 4; ++i) w[i] = __ldg(wp + 32 * i);
+      const int4* xp = xt + kb * 16;
+      int4 xv[4];
+#pragma unroll
+      for (int i = 0; i < 4; ++i) xv[i] = xp[i];
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        a0 = aph_dp4a_us(w[i] & APH_CHUNK_MASK, xv[i].x, a0);
+        a1 = aph_dp4a_us(w[i] & (APH_CHUNK_MASK << 2), xv[i].y, a1);
+        a2 = aph_dp4a_us(w[i] & (APH_CHUNK_MASK << 4), xv[i].z, a2);
+        a3 = aph_dp4a_us(w[i] & (APH_CHUNK_MASK << 6), xv[i].w, a3);
+      }
+    }
+    int acc = a0 + (a1 >> 2) + (a2 >> 4) + (a3 >> 6);
+    acc += __shfl_xor_sync(0xffffffffu, acc, 1);
+    acc += __shfl_xor_sync(0xffffffffu, acc, 2);
+    if (q4 == 0) part[warp][lane >> 2] = acc;
+    __syncthreads();
+    if (tid < 8) {
+      int r = tid, total8 = 0;
+#pragma unroll
+      for (int i = 0; i < 8; ++i) total8 += part[i][r];
+      int row = 8 * gl + r;
+      int rows = mi == 0 ? rows0 : mi == 1 ? rows1 : rows2;
+      if (row < rows) {
+        const float* ws = mi == 0 ? s0 : mi == 1 ? s1 : s2;
+        const float* bb = mi == 0 ? b0 : mi == 1 ? b1 : b2;
+        float* yy = mi == 0 ? y0 : mi == 1 ? y1 : y2;
+        int ldy = mi == 0 ? ldy0 : mi == 1 ? ldy1 : ldy2;
+        float v = aph_dequant(total8 - xs, scale, ws[row]);
+        if (bb != nullptr) v = __fadd_rn(v, bb[row]);
+        yy[(size_t)t * ldy + row] = v;
+        if (res != nullptr) res[(size_t)t * ldr + row] = __fadd_rn(res[(size_t)t * ldr + row], v);
+      }
+    }
+    __syncthreads();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // W1.58A8 skinny GEMM for 2..64 tokens on int8 tensor cores: the weights are the A operand
 // (m16 = two 8-row groups), tokens the B operand (n8 per tile), mma.sync m16n8k32 u8 x s8.
 // Block = 8 warps on one 16-row tile, warps split k; NT token tiles of 8. Activations in the

@@ -117,6 +117,50 @@ extern "C" __global__ void aph_dec_kv_store(const float* __restrict__ k, const f
   }
 }
 
+// aph_dec_rope on the query and key heads plus aph_dec_kv_store in one kernel (grid = rows):
+// the keys are rotated in place and stored rotated, with the values, at (seq, pos).
+extern "C" __global__ void aph_dec_rope_kv_store(float* q, float* k, const float* __restrict__ v, int heads, int kvHeads,
+                                                 int hd, const float* __restrict__ cosT, const float* __restrict__ sinT,
+                                                 const int* __restrict__ pos, int positions, const int* __restrict__ seqs,
+                                                 int sequences, int cap, float* __restrict__ kc, float* __restrict__ vc) {
+  int half = hd >> 1;
+  int r = blockIdx.x;
+  int p = pos[r], s = seqs[r];
+  if (p < 0 || p >= positions) return;
+  bool store = s >= 0 && s < sequences && p < cap;
+  float* qr = q + (long long)r * heads * hd;
+  for (int j = threadIdx.x; j < heads * half; j += blockDim.x) {
+    int h = j / half, i = j - h * half;
+    float c = cosT[(long long)p * half + i], sn = sinT[(long long)p * half + i];
+    float* b = qr + h * hd;
+    float x1 = b[i], x2 = b[i + half];
+    b[i] = __fsub_rn(__fmul_rn(x1, c), __fmul_rn(x2, sn));
+    b[i + half] = __fadd_rn(__fmul_rn(x2, c), __fmul_rn(x1, sn));
+  }
+  int kvs = kvHeads * hd;
+  float* kr = k + (long long)r * kvs;
+  for (int j = threadIdx.x; j < kvHeads * half; j += blockDim.x) {
+    int h = j / half, i = j - h * half;
+    float c = cosT[(long long)p * half + i], sn = sinT[(long long)p * half + i];
+    float* b = kr + h * hd;
+    float x1 = b[i], x2 = b[i + half];
+    float r1 = __fsub_rn(__fmul_rn(x1, c), __fmul_rn(x2, sn));
+    float r2 = __fadd_rn(__fmul_rn(x2, c), __fmul_rn(x1, sn));
+    b[i] = r1;
+    b[i + half] = r2;
+    if (store) {
+      long long dst = (((long long)s * kvHeads + h) * cap + p) * hd;
+      kc[dst + i] = r1;
+      kc[dst + i + half] = r2;
+    }
+  }
+  if (!store) return;
+  for (int j = threadIdx.x; j < kvs; j += blockDim.x) {
+    int h = j / hd, d = j - h * hd;
+    vc[(((long long)s * kvHeads + h) * cap + p) * hd + d] = v[(long long)r * kvs + j];
+  }
+}
+
 // Attention, first pass: grid (heads, splits, rows), 128 threads. Split c covers positions
 // [64c, 64c + 64) of the row's visible range [0, min(pos + 1, cap)); it writes its max score m,
 // sum l = sum exp(s - m) and o = sum exp(s - m) v to part[(row * heads + head) * splits + c] as

@@ -42,6 +42,9 @@ public final class CudaComputeOps implements ComputeOps {
 
   private static final int THREADS = 256;
   private static final int ATT_CHUNK = 64;
+  /** {@code -Daphelion.cuda.fusedProjections=false} takes the unfused calls, to measure what the fusion pays. */
+  private static final boolean FUSED_PROJECTIONS =
+      Boolean.parseBoolean(System.getProperty("aphelion.cuda.fusedProjections", "true"));
 
   private final String backendName;
   private final CudaTernaryKernels kernels;
@@ -53,6 +56,7 @@ public final class CudaComputeOps implements ComputeOps {
   private final CudaKernel rmsNorm;
   private final CudaKernel rope;
   private final CudaKernel kvStore;
+  private final CudaKernel ropeKvStore;
   private final CudaKernel attendPart;
   private final CudaKernel attendCombine;
   private final CudaKernel add;
@@ -84,6 +88,7 @@ public final class CudaComputeOps implements ComputeOps {
       rmsNorm = m.kernel("aph_dec_rmsnorm");
       rope = m.kernel("aph_dec_rope");
       kvStore = m.kernel("aph_dec_kv_store");
+      ropeKvStore = m.kernel("aph_dec_rope_kv_store");
       attendPart = m.kernel("aph_dec_attend_part");
       attendCombine = m.kernel("aph_dec_attend_combine");
       add = m.kernel("aph_dec_add");
@@ -715,6 +720,18 @@ public final class CudaComputeOps implements ComputeOps {
   @Override
   public void attend(KvStore kv, int layer, Activations q, Activations k, Activations v, int rows, int heads, Indices seqs,
       Indices positions, float scale, Activations out) {
+    attend(kv, layer, null, q, k, v, rows, heads, seqs, positions, scale, out);
+  }
+
+  /** Rotation, KV store and both attention passes in three kernels (five unfused). */
+  @Override
+  public void ropeAttend(KvStore kv, int layer, RopeTable table, Activations q, Activations k, Activations v, int rows,
+      int heads, Indices seqs, Indices positions, float scale, Activations out) {
+    attend(kv, layer, own(table, Rope.class, "table"), q, k, v, rows, heads, seqs, positions, scale, out);
+  }
+
+  private void attend(KvStore kv, int layer, Rope rope, Activations q, Activations k, Activations v, int rows, int heads,
+      Indices seqs, Indices positions, float scale, Activations out) {
     Kv c = own(kv, Kv.class, "kv");
     Act qa = own(q, Act.class, "q");
     Act ka = own(k, Act.class, "k");
@@ -727,6 +744,9 @@ public final class CudaComputeOps implements ComputeOps {
     if (heads % c.kvHeads != 0) {
       throw new ShapeException(heads + " query heads are not a multiple of " + c.kvHeads + " KV heads");
     }
+    if (rope != null && rope.headDim != hd) {
+      throw new ShapeException("rope table for heads of " + rope.headDim + ", the KV store has " + hd);
+    }
     checkRows(rows, Math.min(Math.min(qa.rows, ka.rows), Math.min(Math.min(va.rows, oa.rows), Math.min(s.mirror.length,
         p.mirror.length))), "attend");
     checkCols(qa.cols, heads * hd, "query");
@@ -737,6 +757,9 @@ public final class CudaComputeOps implements ComputeOps {
       Objects.checkIndex(s.mirror[r], c.sequences);
       if (p.mirror[r] < 0 || p.mirror[r] >= c.capacity) {
         throw new ShapeException("position " + p.mirror[r] + " outside the KV store's capacity " + c.capacity);
+      }
+      if (rope != null && p.mirror[r] >= rope.positions) {
+        throw new ShapeException("position " + p.mirror[r] + " outside the rope table [0, " + rope.positions + ")");
       }
     }
     int splits = (c.capacity + ATT_CHUNK - 1) / ATT_CHUNK;
@@ -751,12 +774,69 @@ public final class CudaComputeOps implements ComputeOps {
       scratch = context.allocate(need);
     }
     long kOff = 4L * layer * c.layerFloats;
-    kvStore.launch(stream, new int[] {rows}, block(), 0, ka.buf, va.buf, c.kvHeads, hd, s.buf, p.buf, c.sequences, c.capacity,
-        c.keys.address() + kOff, c.values.address() + kOff);
+    if (rope != null) {
+      ropeKvStore.launch(stream, new int[] {rows}, block(), 0, qa.buf, ka.buf, va.buf, heads, c.kvHeads, hd, rope.cos, rope.sin,
+          p.buf, rope.positions, s.buf, c.sequences, c.capacity, c.keys.address() + kOff, c.values.address() + kOff);
+    } else {
+      kvStore.launch(stream, new int[] {rows}, block(), 0, ka.buf, va.buf, c.kvHeads, hd, s.buf, p.buf, c.sequences, c.capacity,
+          c.keys.address() + kOff, c.values.address() + kOff);
+    }
     attendPart.launch(stream, new int[] {heads, splits, rows}, new int[] {128}, 0, qa.buf, c.keys.address() + kOff,
         c.values.address() + kOff, s.buf, p.buf, heads, c.kvHeads, hd, c.sequences, c.capacity, scale, splits, scratch);
     attendCombine.launch(stream, new int[] {heads, rows}, new int[] {128}, 0, scratch, s.buf, p.buf, heads, hd, c.sequences,
         c.capacity, splits, oa.buf);
+  }
+
+  /**
+   * One row of ternary projections is one kernel: the int8 quantization is the GEMV's prologue,
+   * the bias and the residual addition its epilogue ({@link CudaTernaryKernels#quantizeMultiply}),
+   * with the same bits as the unfused calls; more rows take the unfused path.
+   */
+  @Override
+  public void project(Activations x, int rows, QuantizedRows q, Weights[] w, Activations[] y, Activations residual) {
+    Act in = own(x, Act.class, "x");
+    Quant qr = own(q, Quant.class, "q");
+    Objects.requireNonNull(w, "w");
+    Objects.requireNonNull(y, "y");
+    if (w.length < 1 || w.length > 3 || y.length != w.length || (residual != null && w.length != 1)) {
+      throw new IllegalArgumentException("project takes 1 to 3 matrices with one output each, and a residual with one only; got "
+          + w.length + " matrices, " + y.length + " outputs" + (residual != null ? " and a residual" : ""));
+    }
+    Lin[] ls = new Lin[w.length];
+    Act[] ys = new Act[w.length];
+    for (int i = 0; i < w.length; i++) {
+      ls[i] = own(w[i], Lin.class, "w[" + i + "]");
+      ys[i] = own(y[i], Act.class, "y[" + i + "]");
+      if (ls[i].ternary == null) {
+        throw new IllegalArgumentException("project needs ternary weights; w[" + i + "] is dense");
+      }
+    }
+    Act res = residual == null ? null : own(residual, Act.class, "residual");
+    if (rows != 1 || in.cols > kernels.fusedMaxCols() || !FUSED_PROJECTIONS) {
+      ComputeOps.super.project(x, rows, q, w, y, residual);
+      return;
+    }
+    checkRows(rows, Math.min(in.rows, qr.rows), "project");
+    checkCols(in.cols, qr.cols, "project input");
+    GpuTernaryMatrix[] ms = new GpuTernaryMatrix[w.length];
+    DeviceBuffer[] bs = new DeviceBuffer[w.length];
+    DeviceBuffer[] outs = new DeviceBuffer[w.length];
+    int[] ld = new int[w.length];
+    for (int i = 0; i < w.length; i++) {
+      checkCols(ls[i].cols, in.cols, "w[" + i + "]");
+      checkRows(rows, ys[i].rows, "project output " + i);
+      checkCols(ys[i].cols, ls[i].rows, "project output " + i);
+      ms[i] = ls[i].ternary;
+      bs[i] = ls[i].bias;
+      outs[i] = ys[i].buf;
+      ld[i] = ys[i].cols;
+    }
+    if (res != null) {
+      checkRows(rows, res.rows, "residual");
+      checkCols(res.cols, ls[0].rows, "residual");
+    }
+    kernels.quantizeMultiply(ms, bs, in.buf, in.cols, 1, outs, ld, res == null ? null : res.buf, res == null ? 0 : res.cols, qr.in,
+        0);
   }
 
   @Override

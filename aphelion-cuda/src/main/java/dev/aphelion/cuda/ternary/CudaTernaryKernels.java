@@ -49,6 +49,8 @@ public final class CudaTernaryKernels implements AutoCloseable {
   private final CudaKernel quant1F32;
   private final CudaKernel quant1Bf16;
   private final CudaKernel gemvS8;
+  private final CudaKernel gemvFused;
+  private final int fusedMaxCols;
   private final CudaKernel[] skinny = new CudaKernel[4];
   private final CudaKernel[] gemvF32 = new CudaKernel[4];
   private final CudaKernel[] gemvBf16 = new CudaKernel[4];
@@ -70,6 +72,11 @@ public final class CudaTernaryKernels implements AutoCloseable {
       quant1F32 = m.kernel("aph_quantize_act1_f32");
       quant1Bf16 = m.kernel("aph_quantize_act1_bf16");
       gemvS8 = m.kernel("aph_gemv_s8");
+      gemvFused = m.kernel("aph_gemv_s8_fused");
+      // The fused kernel keeps the int8 token in dynamic shared memory (static use: 384 bytes).
+      int fusedShared = Math.min(context.device().maxSharedPerBlockOptin() - 1024, 96 * 1024);
+      gemvFused.setMaxDynamicSharedMemory(fusedShared);
+      fusedMaxCols = fusedShared / GpuTernaryLayout.K_BLOCK * GpuTernaryLayout.K_BLOCK;
       for (int i = 0; i < 4; i++) {
         int nt = 1 << i;
         skinny[i] = m.kernel("aph_gemm_s8_skinny_" + nt);
@@ -652,6 +659,132 @@ public final class CudaTernaryKernels implements AutoCloseable {
           + " rows of " + w.rows());
     }
     multiplyRaw(w, in.kernel(), in.batch(), in.q(), in.xsum(), in.xscale(), y, ldy);
+  }
+
+  /**
+   * The widest input {@link #quantizeMultiply} takes (its int8 token is kept in shared memory).
+   *
+   * @return columns at most
+   */
+  public int fusedMaxCols() {
+    return fusedMaxCols;
+  }
+
+  /**
+   * Queues {@code y = W · quantize(x)} for one token in one kernel: the per-token int8
+   * quantization is the GEMV's prologue. The result has the same bits as {@link
+   * #quantize(Int8Input, DeviceBuffer, int, int)} followed by {@link #multiply(GpuTernaryMatrix,
+   * Int8Input, DeviceBuffer, int)}.
+   *
+   * @param w the weights, at most {@link #fusedMaxCols()} columns
+   * @param x at least {@code w.cols()} floats
+   * @param y at least {@code w.rows()} floats
+   */
+  public void quantizeMultiply(GpuTernaryMatrix w, DeviceBuffer x, DeviceBuffer y) {
+    Objects.requireNonNull(w, "w");
+    quantizeMultiply(new GpuTernaryMatrix[] {w}, null, x, w.cols(), 1, new DeviceBuffer[] {y}, new int[] {w.rows()}, null, 0,
+        null, 0);
+  }
+
+  /**
+   * Queues, in one kernel, the int8 quantization of {@code batch} float rows and their products
+   * with up to three matrices of the same width (for example the q, k and v projections of one
+   * input): {@code ys[i] = ws[i] · quantize(x) (+ biases[i])}, and with a {@code residual}
+   * (one matrix only) also {@code residual += ys[0]}. Every block quantizes the rows itself, so
+   * the values are those of {@link #quantize(Int8Input, DeviceBuffer, int, int)} and {@link
+   * #multiply(GpuTernaryMatrix, Int8Input, DeviceBuffer, int)} bit for bit (the bias and residual
+   * additions rounded as one float addition each). Meant for one row: each row's blocks read
+   * the weights again.
+   *
+   * @param ws one to three matrices with equal column counts, at most {@link #fusedMaxCols()}
+   * @param biases {@code null}, or one entry per matrix, each {@code null} or {@code rows} floats
+   * @param x {@code [batch][ldx]} floats
+   * @param ldx row stride of {@code x} in floats
+   * @param batch rows, at least 1
+   * @param ys one output per matrix, {@code [batch][ldys[i]]} floats
+   * @param ldys row strides of the outputs, each at least its matrix's rows
+   * @param residual {@code null}, or {@code [batch][ldr]} floats to add {@code ys[0]} to
+   * @param ldr row stride of {@code residual}
+   * @param keep {@code null}, or (batch 1 only) a workspace that receives the int8 row, as if
+   *     {@link #quantize(Int8Input, DeviceBuffer, int, int)} had run
+   * @param blocksPerSm blocks per multiprocessor the grid is capped at (a tuning knob; 0 for the
+   *     default of 4)
+   */
+  public void quantizeMultiply(GpuTernaryMatrix[] ws, DeviceBuffer[] biases, DeviceBuffer x, int ldx, int batch,
+      DeviceBuffer[] ys, int[] ldys, DeviceBuffer residual, int ldr, Int8Input keep, int blocksPerSm) {
+    Objects.requireNonNull(ws, "ws");
+    Objects.requireNonNull(x, "x");
+    Objects.requireNonNull(ys, "ys");
+    Objects.requireNonNull(ldys, "ldys");
+    int n = ws.length;
+    if (n < 1 || n > 3 || ys.length != n || ldys.length != n || (biases != null && biases.length != n)) {
+      throw new ShapeException("1 to 3 matrices with one output and stride each, got " + n + " matrices, " + ys.length
+          + " outputs, " + ldys.length + " strides" + (biases != null ? ", " + biases.length + " biases" : ""));
+    }
+    int cols = Objects.requireNonNull(ws[0], "ws[0]").cols();
+    if (cols > fusedMaxCols) {
+      throw new ShapeException(cols + " columns exceed the fused kernel's " + fusedMaxCols + "; quantize and multiply instead");
+    }
+    if (batch < 1) {
+      throw new ShapeException("batch must be at least 1, got " + batch);
+    }
+    if (ldx < cols || x.byteSize() < 4L * ((long) (batch - 1) * ldx + cols)) {
+      throw new ShapeException("activation buffer of " + x.byteSize() + " bytes with ldx " + ldx + " does not hold " + batch
+          + " rows of " + cols);
+    }
+    Object[] w = new Object[3];
+    Object[] sc = new Object[3];
+    Object[] b = new Object[3];
+    Object[] y = new Object[3];
+    int[] rows = new int[3];
+    int[] ld = new int[3];
+    int groups = 0;
+    for (int i = 0; i < 3; i++) {
+      w[i] = sc[i] = b[i] = y[i] = 0L;
+    }
+    for (int i = 0; i < n; i++) {
+      GpuTernaryMatrix m = Objects.requireNonNull(ws[i], "ws[" + i + "]");
+      if (m.cols() != cols) {
+        throw new ShapeException("matrix " + i + " has " + m.cols() + " columns, matrix 0 has " + cols);
+      }
+      DeviceBuffer yi = Objects.requireNonNull(ys[i], "ys[" + i + "]");
+      if (ldys[i] < m.rows() || yi.byteSize() < 4L * ((long) (batch - 1) * ldys[i] + m.rows())) {
+        throw new ShapeException("output " + i + " of " + yi.byteSize() + " bytes with stride " + ldys[i] + " does not hold "
+            + batch + " rows of " + m.rows());
+      }
+      if (biases != null && biases[i] != null) {
+        if (biases[i].byteSize() < 4L * m.rows()) {
+          throw new ShapeException("bias " + i + " of " + biases[i].byteSize() + " bytes for " + m.rows() + " rows");
+        }
+        b[i] = biases[i];
+      }
+      w[i] = m.words();
+      sc[i] = m.scales();
+      y[i] = yi;
+      rows[i] = m.rows();
+      ld[i] = ldys[i];
+      groups += (m.rows() + 7) / 8;
+    }
+    if (residual != null && (n != 1 || ldr < ws[0].rows() || residual.byteSize() < 4L * ((long) (batch - 1) * ldr + ws[0].rows()))) {
+      throw new ShapeException("a residual takes one matrix and must hold " + batch + " rows of " + ws[0].rows() + " at stride "
+          + ldr + (n != 1 ? "; got " + n + " matrices" : ""));
+    }
+    if (keep != null && (batch != 1 || keep.cols() != cols)) {
+      throw new ShapeException("keep takes one row of " + cols + " columns, got " + batch + " rows into " + keep.cols());
+    }
+    if (blocksPerSm < 0) {
+      throw new IllegalArgumentException("blocksPerSm must be 0 (default) or positive, got " + blocksPerSm);
+    }
+    int kBlocks = ws[0].kBlocks();
+    int perSm = blocksPerSm == 0 ? 4 : blocksPerSm;
+    int grid = (int) Math.min(groups, (long) perSm * context.device().multiprocessors());
+    gemvFused.launch(stream, new int[] {grid, batch}, block(), kBlocks * GpuTernaryLayout.K_BLOCK,
+        x, ldx, cols, kBlocks, w[0], w[1], w[2], sc[0], sc[1], sc[2], b[0], b[1], b[2], y[0], y[1], y[2],
+        rows[0], rows[1], rows[2], ld[0], ld[1], ld[2], residual != null ? residual : (Object) 0L, ldr,
+        keep != null ? keep.q() : (Object) 0L, keep != null ? keep.xsum() : (Object) 0L, keep != null ? keep.xscale() : (Object) 0L);
+    if (keep != null) {
+      keep.quantized(1, Int8Kernel.GEMV);
+    }
   }
 
   void multiplyInt8(Int8Matmul mm, DeviceBuffer y, int ldy) {

@@ -262,6 +262,87 @@ class CudaComputeOpsTest {
     }
   }
 
+  /** project: one row is the fused kernel, more rows the unfused calls; both exact against the CPU. */
+  @ParameterizedTest
+  @CsvSource({"1,17:9:9,300", "1,2560:640:640,2560", "1,6912:6912,2560", "1,2560,6912", "1,33,257", "3,33:20,257", "2,65,1021"})
+  void projectionsAreExactFusedOrNot(int rows, String outList, int cols) {
+    String[] parts = outList.split(":");
+    int n = parts.length;
+    ComputeOps.Weights[] wg = new ComputeOps.Weights[n];
+    ComputeOps.Weights[] wc = new ComputeOps.Weights[n];
+    Pair[] ys = new Pair[n];
+    for (int i = 0; i < n; i++) {
+      int outs = Integer.parseInt(parts[i]);
+      PackedTernary p = TernaryQuantization.absmean(gaussian(outs * cols, outs + i), outs, cols, cols).toPacked();
+      float[] bias = i == 1 ? null : gaussian(outs, 2 + i);
+      wg[i] = gpu.uploadTernary(p, bias);
+      wc[i] = cpu.uploadTernary(p, bias);
+      ys[i] = pair(null, rows, outs);
+    }
+    Pair x = pair(gaussian(rows * cols, cols), rows, cols);
+    ComputeOps.QuantizedRows qg = gpu.allocateQuantized(rows, cols);
+    ComputeOps.QuantizedRows qc = cpu.allocateQuantized(rows, cols);
+    ComputeOps.Activations[] yg = new ComputeOps.Activations[n];
+    ComputeOps.Activations[] yc = new ComputeOps.Activations[n];
+    for (int i = 0; i < n; i++) {
+      yg[i] = ys[i].g();
+      yc[i] = ys[i].c();
+    }
+    Pair res = n == 1 ? pair(gaussian(rows * Integer.parseInt(parts[0]), 9), rows, Integer.parseInt(parts[0])) : null;
+    gpu.project(x.g, rows, qg, wg, yg, res == null ? null : res.g);
+    cpu.project(x.c, rows, qc, wc, yc, res == null ? null : res.c);
+    for (Pair y : ys) {
+      assertExact(y);
+    }
+    if (res != null) {
+      assertExact(res);
+    }
+    // the int8 rows it left behind are the quantized input
+    Pair again = pair(null, rows, Integer.parseInt(parts[0]));
+    gpu.matmul(wg[0], qg, rows, again.g);
+    cpu.matmul(wc[0], qc, rows, again.c);
+    assertExact(again);
+    assertArrayEquals(read(again)[0], read(ys[0])[0]);
+  }
+
+  /** ropeAttend (rotation and KV store in one kernel) against the CPU's rope, rope and attend. */
+  @ParameterizedTest
+  @CsvSource({"1,4,2,8,1", "3,6,3,4,5", "1,20,5,128,70", "2,20,5,128,511"})
+  void fusedRopeAndStoreMatchTheCpu(int rows, int heads, int kvHeads, int hd, int startPos) {
+    int capacity = startPos + rows + 1;
+    ComputeOps.RopeTable rg = gpu.uploadRope(hd, 500000.0, capacity);
+    ComputeOps.RopeTable rc = cpu.uploadRope(hd, 500000.0, capacity);
+    ComputeOps.KvStore kg = gpu.allocateKv(2, 2, kvHeads, hd, capacity);
+    ComputeOps.KvStore kc = cpu.allocateKv(2, 2, kvHeads, hd, capacity);
+    float scale = (float) (1.0 / Math.sqrt(hd));
+    int[][] calls = {range(0, startPos), range(startPos, startPos + rows)};
+    for (int[] pos : calls) {
+      int m = pos.length;
+      int[] seq = new int[m];
+      java.util.Arrays.fill(seq, 1);
+      ComputeOps.Indices[] p = indices(pos);
+      ComputeOps.Indices[] sq = indices(seq);
+      Pair q = pair(gaussian(m * heads * hd, m), m, heads * hd);
+      Pair k = pair(gaussian(m * kvHeads * hd, m + 1), m, kvHeads * hd);
+      Pair v = pair(gaussian(m * kvHeads * hd, m + 2), m, kvHeads * hd);
+      Pair o = pair(null, m, heads * hd);
+      gpu.ropeAttend(kg, 1, rg, q.g, k.g, v.g, m, heads, sq[0], p[0], scale, o.g);
+      cpu.ropeAttend(kc, 1, rc, q.c, k.c, v.c, m, heads, sq[1], p[1], scale, o.c);
+      assertExact(q);
+      assertExact(k);
+      float[][] ab = read(o);
+      for (int i = 0; i < ab[0].length; i++) {
+        assertTrue(Math.abs(ab[0][i] - ab[1][i]) <= 2e-5f, "attention " + i + ": gpu " + ab[0][i] + ", cpu " + ab[1][i]);
+      }
+    }
+    ComputeOps.Indices[] p = indices(new int[] {capacity});
+    ComputeOps.Indices[] sq = indices(new int[] {1});
+    Pair q = pair(gaussian(heads * hd, 1), 1, heads * hd);
+    Pair k = pair(gaussian(kvHeads * hd, 1), 1, kvHeads * hd);
+    Pair o = pair(null, 1, heads * hd);
+    assertThrows(ShapeException.class, () -> gpu.ropeAttend(kg, 1, rg, q.g, k.g, k.g, 1, heads, sq[0], p[0], scale, o.g));
+  }
+
   static int[] range(int from, int to) {
     int[] r = new int[to - from];
     for (int i = 0; i < r.length; i++) {

@@ -215,6 +215,131 @@ class CudaTernaryKernelsTest {
     }
   }
 
+  /**
+   * The fused quantization + GEMV against the scalar reference, bit for bit: one to three
+   * matrices (odd row counts, so the last 8-row group is partial), all three prologues (widths
+   * up to 8192 held in registers, 16388 read twice, widths that are not a multiple of 4 read
+   * element by element), widths not a multiple of 256, an all-zero token, outliers, biases, a residual, two
+   * rows, the grid capped at one block per SM (many groups per block), and the int8 row it keeps
+   * (multiplied again by the unfused GEMV).
+   */
+  @ParameterizedTest(name = "rows {0} cols {1} batch {2} blocks/SM {3}")
+  @CsvSource({"1,1,1,0", "17,63,1,0", "9:23,257,1,0", "130:7:65,1021,1,1", "2560:640:640,2560,1,0", "33,4099,2,0",
+      "300:301,6912,1,2", "8,16388,1,1"})
+  void fusedQuantizeMultiplyIsExact(String rowList, int cols, int batch, int blocksPerSm) {
+    GpuTest.assumeGpu();
+    String[] parts = rowList.split(":");
+    int n = parts.length;
+    Random rnd = new Random(cols * 7L + n + batch);
+    float[] x = randomActivations(rnd, batch, cols);
+    if (cols == 257) {
+      java.util.Arrays.fill(x, 0f);
+    }
+    GpuTernaryMatrix[] ws = new GpuTernaryMatrix[n];
+    DeviceBuffer[] ys = new DeviceBuffer[n];
+    DeviceBuffer[] bs = new DeviceBuffer[n];
+    int[] ld = new int[n];
+    float[][] expect = new float[n][];
+    float[][] bias = new float[n][];
+    byte[][] packed = new byte[n][];
+    float[][] scales = new float[n][];
+    try (DeviceBuffer xd = k.context().allocate(4L * x.length);
+        DeviceBuffer res = k.context().allocate(4L * batch * Integer.parseInt(parts[0]));
+        Int8Input keep = k.allocateInput(cols, 1)) {
+      xd.write(x, 0);
+      for (int i = 0; i < n; i++) {
+        int rows = Integer.parseInt(parts[i]);
+        packed[i] = randomPacked(rnd, rows, cols);
+        scales[i] = randomScales(rnd, rows);
+        ws[i] = k.upload(packed[i], scales[i], rows, cols);
+        ld[i] = rows + (i == 1 ? 3 : 0);
+        ys[i] = k.context().allocate(4L * batch * ld[i]);
+        expect[i] = ScalarReference.matmulInt8(packed[i], scales[i], rows, cols, x, batch);
+        if (i != 1) {
+          bias[i] = randomScales(rnd, rows);
+          bs[i] = k.context().allocate(4L * rows);
+          bs[i].write(bias[i], 0);
+        }
+      }
+      float[] r0 = randomActivations(rnd, batch, ws[0].rows());
+      res.write(r0, 0);
+      boolean withResidual = n == 1;
+      boolean withKeep = batch == 1;
+      k.quantizeMultiply(ws, bs, xd, cols, batch, ys, ld, withResidual ? res : null, ws[0].rows(), withKeep ? keep : null,
+          blocksPerSm);
+      for (int i = 0; i < n; i++) {
+        int rows = ws[i].rows();
+        float[] y = new float[batch * ld[i]];
+        k.stream().synchronize();
+        ys[i].read(y, 0);
+        for (int t = 0; t < batch; t++) {
+          for (int r = 0; r < rows; r++) {
+            float e = expect[i][t * rows + r];
+            if (bias[i] != null) {
+              e = e + bias[i][r];
+            }
+            if (Float.floatToIntBits(y[t * ld[i] + r]) != Float.floatToIntBits(e)) {
+              throw new AssertionError("matrix " + i + ": y[token " + t + "][row " + r + "] = " + y[t * ld[i] + r] + ", expected " + e);
+            }
+          }
+        }
+        if (i == 0 && withResidual) {
+          float[] got = new float[r0.length];
+          res.read(got, 0);
+          for (int j = 0; j < r0.length; j++) {
+            float e = r0[j] + y[(j / rows) * ld[0] + j % rows];
+            assertEquals(Float.floatToIntBits(e), Float.floatToIntBits(got[j]), "residual " + j);
+          }
+        }
+      }
+      if (withKeep) {
+        // The kept row, multiplied by the unfused GEMV, gives the reference again.
+        try (DeviceBuffer y2 = k.context().allocate(4L * ws[0].rows())) {
+          assertEquals(1, keep.batch());
+          k.multiply(ws[0], keep, y2, ws[0].rows());
+          float[] got = new float[ws[0].rows()];
+          k.stream().synchronize();
+          y2.read(got, 0);
+          assertArrayEquals(expect[0], got);
+        }
+      }
+    } finally {
+      for (int i = 0; i < n; i++) {
+        if (ws[i] != null) {
+          ws[i].close();
+        }
+        if (ys[i] != null) {
+          ys[i].close();
+        }
+        if (bs[i] != null) {
+          bs[i].close();
+        }
+      }
+    }
+  }
+
+  @Test
+  void fusedQuantizeMultiplyRejectsBadShapes() {
+    GpuTest.assumeGpu();
+    Random rnd = new Random(3);
+    try (GpuTernaryMatrix a = k.upload(randomPacked(rnd, 8, 64), randomScales(rnd, 8), 8, 64);
+        GpuTernaryMatrix b = k.upload(randomPacked(rnd, 8, 65), randomScales(rnd, 8), 8, 65);
+        DeviceBuffer x = k.context().allocate(4L * 65);
+        DeviceBuffer y = k.context().allocate(4L * 8);
+        DeviceBuffer small = k.context().allocate(4L * 7)) {
+      ShapeException e = assertThrows(ShapeException.class, () -> k.quantizeMultiply(new GpuTernaryMatrix[] {a, b}, null, x, 65, 1,
+          new DeviceBuffer[] {y, y}, new int[] {8, 8}, null, 0, null, 0));
+      assertTrue(e.getMessage().contains("columns"), e.getMessage());
+      assertThrows(ShapeException.class, () -> k.quantizeMultiply(a, x, small));
+      assertThrows(ShapeException.class, () -> k.quantizeMultiply(new GpuTernaryMatrix[] {a, a}, null, x, 64, 1,
+          new DeviceBuffer[] {y, y}, new int[] {8, 8}, y, 8, null, 0));
+      assertThrows(ShapeException.class, () -> k.quantizeMultiply(new GpuTernaryMatrix[] {a, a, a, a}, null, x, 64, 1,
+          new DeviceBuffer[] {y, y, y, y}, new int[] {8, 8, 8, 8}, null, 0, null, 0));
+      assertThrows(ShapeException.class, () -> k.quantizeMultiply(new GpuTernaryMatrix[] {a}, null, small, 64, 1,
+          new DeviceBuffer[] {y}, new int[] {8}, null, 0, null, 0));
+    }
+  }
+
   @ParameterizedTest
   @CsvSource({"1,1,1", "3,17,2", "17,63,5", "64,65,8", "65,1021,9", "130,257,3", "33,300,17"})
   void floatMatmulIsWithinTheStatedBound(int rows, int cols, int batch) {

@@ -343,6 +343,63 @@ public interface ComputeOps extends AutoCloseable {
       Indices positions, float scale, Activations out);
 
   /**
+   * Rotates the query and key heads of each row by its position, then stores and attends as
+   * {@link #attend}: the same results as {@code rope(q, rows, heads, table, positions)}, {@code
+   * rope(k, rows, kv.kvHeads(), table, positions)} and {@code attend(...)}, which is what the
+   * default does; a backend may fuse them (the GPU rotates and stores in one kernel).
+   *
+   * @param kv the store
+   * @param layer the layer
+   * @param table the rotary angles
+   * @param q {@code [rows][heads·headDim]}, rotated in place
+   * @param k {@code [rows][kvHeads·headDim]}, rotated in place
+   * @param v {@code [rows][kvHeads·headDim]}
+   * @param rows rows
+   * @param heads query heads (a multiple of the store's KV heads)
+   * @param seqs one sequence per row
+   * @param positions one position per row, below the capacity and the table's positions
+   * @param scale the score scale
+   * @param out {@code [rows][heads·headDim]}
+   */
+  default void ropeAttend(KvStore kv, int layer, RopeTable table, Activations q, Activations k, Activations v, int rows,
+      int heads, Indices seqs, Indices positions, float scale, Activations out) {
+    rope(q, rows, heads, table, positions);
+    rope(k, rows, kv.kvHeads(), table, positions);
+    attend(kv, layer, q, k, v, rows, heads, seqs, positions, scale, out);
+  }
+
+  /**
+   * Quantizes {@code x} into {@code q} and multiplies it by one to three ternary matrices of its
+   * width (the q, k and v projections of one input, or gate and up); with a {@code residual}
+   * (one matrix only) then adds the product into it: the same results as {@code quantize(x,
+   * rows, q)}, {@code matmul(w[i], q, rows, y[i])} for each {@code i} and {@code add(residual,
+   * y[0], rows)}, which is what the default does. A backend may fuse them (the GPU quantizes in
+   * the GEMV's prologue for one row).
+   *
+   * @param x {@code [rows][cols]}
+   * @param rows rows
+   * @param q int8 rows of {@code cols}, holding {@code x} quantized afterwards
+   * @param w one to three ternary matrices of {@code cols} columns
+   * @param y one output per matrix, {@code [rows][w[i].rows()]}
+   * @param residual {@code null}, or {@code [rows][w[0].rows()]} to add {@code y[0]} to
+   * @throws IllegalArgumentException if the counts do not match or a residual comes with more
+   *     than one matrix
+   */
+  default void project(Activations x, int rows, QuantizedRows q, Weights[] w, Activations[] y, Activations residual) {
+    if (w.length < 1 || w.length > 3 || y.length != w.length || (residual != null && w.length != 1)) {
+      throw new IllegalArgumentException("project takes 1 to 3 matrices with one output each, and a residual with one only; got "
+          + w.length + " matrices, " + y.length + " outputs" + (residual != null ? " and a residual" : ""));
+    }
+    quantize(x, rows, q);
+    for (int i = 0; i < w.length; i++) {
+      matmul(w[i], q, rows, y[i]);
+    }
+    if (residual != null) {
+      add(residual, y[0], rows);
+    }
+  }
+
+  /**
    * {@code x += y} over {@code rows} rows.
    *
    * @param x accumulated into

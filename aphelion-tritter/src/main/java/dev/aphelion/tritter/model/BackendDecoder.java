@@ -291,31 +291,35 @@ final class BackendDecoder implements AutoCloseable {
       Layer b = layers[l];
       ops.rmsNorm(w.x, b.attnNorm, eps, rows, w.n);
       project3(w.n, w.qh, rows, b.q, w.q, b.k, w.k, b.v, w.v);
-      ops.rope(w.q, rows, nh, rope, w.pos);
-      ops.rope(w.k, rows, nkv, rope, w.pos);
-      ops.attend(kv, l, w.q, w.k, w.v, rows, nh, w.seqs, w.pos, scale, w.att);
+      ops.ropeAttend(kv, l, rope, w.q, w.k, w.v, rows, nh, w.seqs, w.pos, scale, w.att);
       if (b.attnSubNorm != null) {
         ops.rmsNorm(w.att, b.attnSubNorm, eps, rows, w.att);
       }
-      project3(w.att, w.qh, rows, b.o, w.o, null, null, null, null);
-      ops.add(w.x, w.o, rows);
+      projectAdd(w.att, w.qh, rows, b.o, w.o, w.x);
       ops.rmsNorm(w.x, b.ffnNorm, eps, rows, w.n);
       project3(w.n, w.qh, rows, b.gate, w.g, b.up, w.u, null, null);
       ops.gated(activation, w.g, w.u, rows);
       if (b.ffnSubNorm != null) {
         ops.rmsNorm(w.g, b.ffnSubNorm, eps, rows, w.g);
       }
-      project3(w.g, w.qf, rows, b.down, w.o, null, null, null, null);
-      ops.add(w.x, w.o, rows);
+      projectAdd(w.g, w.qf, rows, b.down, w.o, w.x);
     }
     ops.copyRows(w.x, firstLogitRow, w.sel, 0, logitRows);
     ops.rmsNorm(w.sel, finalNorm, eps, logitRows, w.sel);
     ops.logits(head, w.sel, logitRows, w.logits);
   }
 
-  /** Up to three projections of one input, quantizing it once for the ternary ones. */
+  /** Up to three projections of one input, quantizing it once for the ternary ones (one call when all are). */
   private void project3(ComputeOps.Activations in, ComputeOps.QuantizedRows q, int rows, Proj p1, ComputeOps.Activations y1,
       Proj p2, ComputeOps.Activations y2, Proj p3, ComputeOps.Activations y3) {
+    boolean all = p1.ternary && (p2 == null || p2.ternary) && (p3 == null || p3.ternary);
+    if (all) {
+      int n = p3 != null ? 3 : p2 != null ? 2 : 1;
+      ComputeOps.Weights[] ws = {p1.w, p2 == null ? null : p2.w, p3 == null ? null : p3.w};
+      ComputeOps.Activations[] ys = {y1, y2, y3};
+      ops.project(in, rows, q, java.util.Arrays.copyOf(ws, n), java.util.Arrays.copyOf(ys, n), null);
+      return;
+    }
     if (p1.ternary || (p2 != null && p2.ternary) || (p3 != null && p3.ternary)) {
       ops.quantize(in, rows, q);
     }
@@ -325,6 +329,17 @@ final class BackendDecoder implements AutoCloseable {
     }
     if (p3 != null) {
       project(in, q, rows, p3, y3);
+    }
+  }
+
+  /** {@code residual += p · in}, through y. */
+  private void projectAdd(ComputeOps.Activations in, ComputeOps.QuantizedRows q, int rows, Proj p, ComputeOps.Activations y,
+      ComputeOps.Activations residual) {
+    if (p.ternary) {
+      ops.project(in, rows, q, new ComputeOps.Weights[] {p.w}, new ComputeOps.Activations[] {y}, residual);
+    } else {
+      project(in, q, rows, p, y);
+      ops.add(residual, y, rows);
     }
   }
 

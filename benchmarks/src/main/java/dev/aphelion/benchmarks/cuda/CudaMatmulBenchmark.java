@@ -280,6 +280,28 @@ public final class CudaMatmulBenchmark {
             row(shape, batch, name.replace("W1.58A8 ", "W1.58A8 quant+") + " (auto)", full, ternaryBytes, ops, cublasUs);
             double quant = time(r -> mm[r % mm.length].quantize(xd, kPad));
             row(shape, batch, "W1.58A8 activation quantization only", quant, ternaryBytes, ops, cublasUs);
+            if (batch == 1 && cols <= k.fusedMaxCols()) {
+              // Quantization as the GEMV's prologue (one kernel); grid capped at 2, 4, 8 blocks per SM.
+              for (int perSm : new int[] {4, 2, 8}) {
+                double fused = time(r -> k.quantizeMultiply(new GpuTernaryMatrix[] {ws[r % ws.length]}, null, xd, kPad, 1,
+                    new DeviceBuffer[] {y}, new int[] {rows}, null, 0, null, perSm));
+                row(shape, batch, "W1.58A8 fused quant+gemv, " + perSm + " blocks/SM" + (perSm == 4 ? " (default)" : ""), fused,
+                    ternaryBytes, ops, cublasUs);
+                k.quantizeMultiply(new GpuTernaryMatrix[] {ws[0]}, null, xd, kPad, 1, new DeviceBuffer[] {y2}, new int[] {rows}, null, 0,
+                    null, perSm);
+                mm[0].quantize(xd, kPad);
+                mm[0].multiply(y, rows);
+                s.synchronize();
+                float[] a = new float[rows];
+                float[] b = new float[rows];
+                y.read(a, 0);
+                y2.read(b, 0);
+                if (!Arrays.equals(a, b)) {
+                  allChecksPassed = false;
+                  out.println("  CHECK FAILED: fused quant+gemv (" + perSm + " blocks/SM) differs from quantize + gemv");
+                }
+              }
+            }
           }
           double us = time(r -> mm[r % mm.length].multiply(y, rows));
           row(shape, batch, name + (v == Int8Kernel.AUTO ? " (auto)" : ""), us, ternaryBytes, ops, cublasUs);
