@@ -54,6 +54,10 @@ final class PanamaTernaryKernels implements TernaryKernels {
   private static final int TABLE_QUADS_PER_TASK = 512;
   /** Tokens whose tables are built and used together in a GEMM. */
   private static final int TOKEN_TILE = 4;
+  /** From this many tokens on, the activation-parallel table kernel ({@link PanamaLutKernels}) runs. */
+  static final int LUT_FROM = Integer.getInteger("aphelion.lutFrom", 16);
+  /** Smallest scale group (in quads) for it: a group's end costs every row a float step. */
+  static final int LUT_MIN_GROUP_QUADS = 32;
 
   private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
   private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
@@ -160,6 +164,9 @@ final class PanamaTernaryKernels implements TernaryKernels {
    * table kernel from four tokens on). For tests and diagnostics.
    */
   static String int8Kernel(PackedTernary w, int batch) {
+    if (usesLut(w, batch)) {
+      return "alut" + PanamaLutKernels.bits();
+    }
     String k = int8Kernel(w);
     return k.equals("lut512") && batch >= TOKEN_TILE ? k + "x4" : k;
   }
@@ -211,8 +218,22 @@ final class PanamaTernaryKernels implements TernaryKernels {
 
   @Override
   public void matmulInt8(PackedTernary w, MemorySegment q, float[] xScales, int batch, float[] bias, float[] y, RowPool pool) {
+    if (usesLut(w, batch)) {
+      PanamaLutKernels.matmulInt8(w, q, xScales, batch, bias, y, pool);
+      return;
+    }
+    matmulInt8PerRow(w, q, xScales, batch, bias, y, pool);
+  }
+
+  /** Whether {@code batch} tokens on {@code w} run on the activation-parallel table kernel. */
+  static boolean usesLut(PackedTernary w, int batch) {
+    return (SUPPORTED || INT8_256) && batch >= LUT_FROM && w.quadsPerGroup() >= LUT_MIN_GROUP_QUADS && LutLayout.fits(w);
+  }
+
+  /** The int8 kernels that keep rows in the lanes (every path but the activation-parallel one). */
+  static void matmulInt8PerRow(PackedTernary w, MemorySegment q, float[] xScales, int batch, float[] bias, float[] y, RowPool pool) {
     if (!SUPPORTED && !INT8_256) {
-      fallback.matmulInt8(w, q, xScales, batch, bias, y, pool);
+      new ScalarTernaryKernels().matmulInt8(w, q, xScales, batch, bias, y, pool);
       return;
     }
     if (INT8_256 && WordLayout.suits(w)) {
