@@ -15,7 +15,7 @@ package dev.aphelion.tritter.ternary;
 final class LutLayout {
 
   /** Quads of one chunk: the tables of a chunk are built once per token tile and used by every row. */
-  static final int CHUNK = Integer.getInteger("aphelion.lutChunk", 16);
+  static final int CHUNK = 8;
   /** Table entries per quad: 3^4. */
   static final int ENTRIES = 81;
   /** The index of four zero weights. */

@@ -55,7 +55,7 @@ final class PanamaTernaryKernels implements TernaryKernels {
   /** Tokens whose tables are built and used together in a GEMM. */
   private static final int TOKEN_TILE = 4;
   /** From this many tokens on, the activation-parallel table kernel ({@link PanamaLutKernels}) runs. */
-  static final int LUT_FROM = Integer.getInteger("aphelion.lutFrom", 16);
+  static final int LUT_FROM = 16;
   /** Smallest scale group (in quads) for it: a group's end costs every row a float step. */
   static final int LUT_MIN_GROUP_QUADS = 32;
 
@@ -161,7 +161,9 @@ final class PanamaTernaryKernels implements TernaryKernels {
   /**
    * The int8 kernel {@code w} runs on for a batch of {@code batch} tokens: {@link #int8Kernel}, with
    * {@code "x4"} appended where four tokens share each weight load ({@code "lut512x4"}, the 512-bit
-   * table kernel from four tokens on). For tests and diagnostics.
+   * table kernel from four tokens on), or {@code "alut256"} / {@code "alut512"} where the
+   * activation-parallel table kernel ({@link PanamaLutKernels}) runs ({@value #LUT_FROM} tokens or
+   * more, groups of at least {@value #LUT_MIN_GROUP_QUADS} quads). For tests and diagnostics.
    */
   static String int8Kernel(PackedTernary w, int batch) {
     if (usesLut(w, batch)) {
@@ -213,6 +215,9 @@ final class PanamaTernaryKernels implements TernaryKernels {
   public void prepareInt8(PackedTernary w) {
     if (INT8_256 && WordLayout.suits(w)) {
       WordLayout.of(w);
+    }
+    if (usesLut(w, LUT_FROM)) {
+      LutLayout.of(w);
     }
   }
 
