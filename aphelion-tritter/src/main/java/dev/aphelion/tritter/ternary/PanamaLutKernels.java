@@ -28,6 +28,10 @@ import jdk.incubator.vector.VectorSpecies;
  * lane by lane in the scalar reference's order (group by group, then the token's scale, then the
  * bias): results are bit for bit the reference's.
  *
+ * <p>The front door runs it on 256-bit vectors only ({@code PanamaTernaryKernels.usesLut}); the
+ * 512-bit form (32 tokens a vector) is kept, tested and measurable ({@code LutKernelProbe}), but
+ * measured no faster than the 512-bit per-row table kernel.
+ *
  * <p>Rows are split across the pool in two ranges per thread: each range builds its own tables
  * once per token tile and chunk. Chunk size, pairing and the batch from which this kernel is chosen
  * were measured ({@code LutKernelProbe}, docs/performance.md).

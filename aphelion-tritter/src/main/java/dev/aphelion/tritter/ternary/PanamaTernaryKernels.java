@@ -161,9 +161,9 @@ final class PanamaTernaryKernels implements TernaryKernels {
   /**
    * The int8 kernel {@code w} runs on for a batch of {@code batch} tokens: {@link #int8Kernel}, with
    * {@code "x4"} appended where four tokens share each weight load ({@code "lut512x4"}, the 512-bit
-   * table kernel from four tokens on), or {@code "alut256"} / {@code "alut512"} where the
-   * activation-parallel table kernel ({@link PanamaLutKernels}) runs ({@value #LUT_FROM} tokens or
-   * more, groups of at least {@value #LUT_MIN_GROUP_QUADS} quads). For tests and diagnostics.
+   * table kernel from four tokens on), or {@code "alut256"} where the activation-parallel table
+   * kernel ({@link PanamaLutKernels}) runs (256-bit vectors, {@value #LUT_FROM} tokens or more,
+   * groups of at least {@value #LUT_MIN_GROUP_QUADS} quads). For tests and diagnostics.
    */
   static String int8Kernel(PackedTernary w, int batch) {
     if (usesLut(w, batch)) {
@@ -230,9 +230,13 @@ final class PanamaTernaryKernels implements TernaryKernels {
     matmulInt8PerRow(w, q, xScales, batch, bias, y, pool);
   }
 
-  /** Whether {@code batch} tokens on {@code w} run on the activation-parallel table kernel. */
+  /**
+   * Whether {@code batch} tokens on {@code w} run on the activation-parallel table kernel: on
+   * 256-bit vectors only; at 512 bits it measured no faster than {@code lut512x4} at 512 tokens and
+   * slower at 16 (docs/performance.md), so it is not chosen there.
+   */
   static boolean usesLut(PackedTernary w, int batch) {
-    return (SUPPORTED || INT8_256) && batch >= LUT_FROM && w.quadsPerGroup() >= LUT_MIN_GROUP_QUADS && LutLayout.fits(w);
+    return INT8_256 && batch >= LUT_FROM && w.quadsPerGroup() >= LUT_MIN_GROUP_QUADS && LutLayout.fits(w);
   }
 
   /** The int8 kernels that keep rows in the lanes (every path but the activation-parallel one). */

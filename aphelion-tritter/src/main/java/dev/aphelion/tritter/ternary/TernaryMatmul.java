@@ -217,9 +217,9 @@ public final class TernaryMatmul {
    * instance's path, for diagnostics and logs: {@code "scalar"} (the reference), {@code "word256"}
    * (2-bit codes in 16-bit words, multiply-add, 256-bit vectors), {@code "lut256"} / {@code
    * "lut512"} (16-entry table lookups on 256- / 512-bit vectors), {@code "lut512x4"} (the 512-bit
-   * table kernel sharing each weight load across four tokens) or {@code "alut256"} / {@code
-   * "alut512"} (the activation-parallel table kernel: tokens in the vector lanes, one table lookup
-   * per 4 weights for a tile of 16 or 32 tokens; batches of 16 tokens or more).
+   * table kernel sharing each weight load across four tokens) or {@code "alut256"} (the
+   * 256-bit activation-parallel table kernel: tokens in the vector lanes, one table lookup per 4
+   * weights for a tile of 16 or 32 tokens; batches of 16 tokens or more).
    *
    * @param w the weights
    * @param batch tokens, at least 1
