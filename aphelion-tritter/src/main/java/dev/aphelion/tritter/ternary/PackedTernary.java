@@ -48,6 +48,8 @@ public final class PackedTernary {
   private final float[] blockScales; // [rowBlock][group][BLOCK_ROWS]
   /** A kernel's own arrangement of the weights, derived on first use (see WordLayout); never serialized. */
   private volatile Object kernelLayout;
+  /** The index bytes of the activation-parallel table kernel (see LutLayout), derived on first use; never serialized. */
+  private volatile Object lutLayout;
 
   private PackedTernary(int rows, int cols, int groupSize) {
     this.rows = rows;
@@ -360,6 +362,16 @@ public final class PackedTernary {
   /** Keeps a kernel's derived arrangement (two threads may race to set equal ones: harmless). */
   void kernelLayout(Object layout) {
     kernelLayout = layout;
+  }
+
+  /** The activation-parallel table kernel's derived arrangement, or {@code null}. */
+  Object lutLayout() {
+    return lutLayout;
+  }
+
+  /** Keeps the activation-parallel table kernel's arrangement (a race sets equal ones: harmless). */
+  void lutLayout(Object layout) {
+    lutLayout = layout;
   }
 
   byte[] nibbles() {

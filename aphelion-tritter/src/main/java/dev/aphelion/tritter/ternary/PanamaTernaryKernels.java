@@ -54,6 +54,10 @@ final class PanamaTernaryKernels implements TernaryKernels {
   private static final int TABLE_QUADS_PER_TASK = 512;
   /** Tokens whose tables are built and used together in a GEMM. */
   private static final int TOKEN_TILE = 4;
+  /** From this many tokens on, the activation-parallel table kernel ({@link PanamaLutKernels}) runs. */
+  static final int LUT_FROM = 16;
+  /** Smallest scale group (in quads) for it: a group's end costs every row a float step. */
+  static final int LUT_MIN_GROUP_QUADS = 32;
 
   private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
   private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
@@ -157,9 +161,14 @@ final class PanamaTernaryKernels implements TernaryKernels {
   /**
    * The int8 kernel {@code w} runs on for a batch of {@code batch} tokens: {@link #int8Kernel}, with
    * {@code "x4"} appended where four tokens share each weight load ({@code "lut512x4"}, the 512-bit
-   * table kernel from four tokens on). For tests and diagnostics.
+   * table kernel from four tokens on), or {@code "alut256"} where the activation-parallel table
+   * kernel ({@link PanamaLutKernels}) runs (256-bit vectors, {@value #LUT_FROM} tokens or more,
+   * groups of at least {@value #LUT_MIN_GROUP_QUADS} quads). For tests and diagnostics.
    */
   static String int8Kernel(PackedTernary w, int batch) {
+    if (usesLut(w, batch)) {
+      return "alut" + PanamaLutKernels.bits();
+    }
     String k = int8Kernel(w);
     return k.equals("lut512") && batch >= TOKEN_TILE ? k + "x4" : k;
   }
@@ -207,12 +216,33 @@ final class PanamaTernaryKernels implements TernaryKernels {
     if (INT8_256 && WordLayout.suits(w)) {
       WordLayout.of(w);
     }
+    if (usesLut(w, LUT_FROM)) {
+      LutLayout.of(w);
+    }
   }
 
   @Override
   public void matmulInt8(PackedTernary w, MemorySegment q, float[] xScales, int batch, float[] bias, float[] y, RowPool pool) {
+    if (usesLut(w, batch)) {
+      PanamaLutKernels.matmulInt8(w, q, xScales, batch, bias, y, pool);
+      return;
+    }
+    matmulInt8PerRow(w, q, xScales, batch, bias, y, pool);
+  }
+
+  /**
+   * Whether {@code batch} tokens on {@code w} run on the activation-parallel table kernel: on
+   * 256-bit vectors only; at 512 bits it measured no faster than {@code lut512x4} at 512 tokens and
+   * slower at 16 (docs/performance.md), so it is not chosen there.
+   */
+  static boolean usesLut(PackedTernary w, int batch) {
+    return INT8_256 && batch >= LUT_FROM && w.quadsPerGroup() >= LUT_MIN_GROUP_QUADS && LutLayout.fits(w);
+  }
+
+  /** The int8 kernels that keep rows in the lanes (every path but the activation-parallel one). */
+  static void matmulInt8PerRow(PackedTernary w, MemorySegment q, float[] xScales, int batch, float[] bias, float[] y, RowPool pool) {
     if (!SUPPORTED && !INT8_256) {
-      fallback.matmulInt8(w, q, xScales, batch, bias, y, pool);
+      new ScalarTernaryKernels().matmulInt8(w, q, xScales, batch, bias, y, pool);
       return;
     }
     if (INT8_256 && WordLayout.suits(w)) {

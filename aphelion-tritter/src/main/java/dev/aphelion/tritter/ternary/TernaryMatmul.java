@@ -216,8 +216,10 @@ public final class TernaryMatmul {
    * Which int8 kernel {@link #gemmInt8} runs for these weights and this many tokens on this
    * instance's path, for diagnostics and logs: {@code "scalar"} (the reference), {@code "word256"}
    * (2-bit codes in 16-bit words, multiply-add, 256-bit vectors), {@code "lut256"} / {@code
-   * "lut512"} (16-entry table lookups on 256- / 512-bit vectors) or {@code "lut512x4"} (the 512-bit
-   * table kernel sharing each weight load across four tokens).
+   * "lut512"} (16-entry table lookups on 256- / 512-bit vectors), {@code "lut512x4"} (the 512-bit
+   * table kernel sharing each weight load across four tokens) or {@code "alut256"} (the
+   * 256-bit activation-parallel table kernel: tokens in the vector lanes, one table lookup per 4
+   * weights for a tile of 16 or 32 tokens; batches of 16 tokens or more).
    *
    * @param w the weights
    * @param batch tokens, at least 1
@@ -234,7 +236,8 @@ public final class TernaryMatmul {
 
   /**
    * Derives now the arrangement of {@code w} that the int8 kernels would otherwise derive on
-   * their first call (on 256-bit vectors: the word layout, seconds for a 2B-parameter model), so
+   * their first call (on 256-bit vectors: the word layout, seconds for a 2B-parameter model; where
+   * batches would run on the activation-parallel kernel, its index bytes, 2 bits per weight), so
    * that a model pays it when it loads and not on its first token. Optional: {@link #gemmInt8}
    * does it when needed; calling it again is free.
    *

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
  * The 256-bit (AVX2-class) path: child JVMs with {@code -XX:MaxVectorSize=32} (preferred species
  * 256 bits even on AVX-512 hardware) and with {@code -XX:UseAVX=2} (AVX2 instructions only) must run
  * the int8 and float kernels on vectors, not the scalar hand-over, the int8 kernel on the word
- * kernel where the groups suit it and on the table kernel where they do not; int8 results (and
+ * kernel where the groups suit it and on the table kernel where they do not, batches of 16 tokens or
+ * more on the activation-parallel table kernel ({@link LutKernelsTest#mismatches}); int8 results (and
  * {@code dot}) bit-identical to the scalar reference on odd shapes and every token tile, float
  * results within the documented bound.
  */
@@ -35,6 +36,10 @@ class Vector256KernelsTest {
       System.out.println("INT8_KERNEL_ONE_GROUP=" + PanamaTernaryKernels.int8Kernel(TernaryMatmulTest.randomWeights(new Random(1), 3, 300, 300, 0.3, 0.3)));
       System.out.println("INT8_KERNEL_GROUP_4=" + PanamaTernaryKernels.int8Kernel(TernaryMatmulTest.randomWeights(new Random(1), 3, 300, 4, 0.3, 0.3)));
       System.out.println("INT8_KERNEL_BATCH_8=" + PanamaTernaryKernels.int8Kernel(TernaryMatmulTest.randomWeights(new Random(1), 3, 300, 300, 0.3, 0.3), 8));
+      System.out.println("INT8_KERNEL_BATCH_16=" + PanamaTernaryKernels.int8Kernel(TernaryMatmulTest.randomWeights(new Random(1), 3, 300, 300, 0.3, 0.3), 16));
+      System.out.println("LUT_BITS=" + PanamaLutKernels.bits());
+      int lutMismatches = LutKernelsTest.mismatches(new Random(16));
+      System.out.println("LUT_MISMATCHES=" + lutMismatches);
       PackedTernary prepared = TernaryMatmulTest.randomWeights(new Random(2), 3, 300, 300, 0.3, 0.3);
       boolean before = prepared.kernelLayout() != null;
       TernaryMatmul.get().prepareInt8(prepared);
@@ -180,6 +185,9 @@ class Vector256KernelsTest {
     assertTrue(s.contains("INT8_KERNEL_ONE_GROUP=word256"), s);
     assertTrue(s.contains("INT8_KERNEL_GROUP_4=lut256"), s);
     assertTrue(s.contains("INT8_KERNEL_BATCH_8=word256"), s);
+    assertTrue(s.contains("INT8_KERNEL_BATCH_16=alut256"), s);
+    assertTrue(s.contains("LUT_BITS=256"), s);
+    assertTrue(s.contains("LUT_MISMATCHES=0"), s);
     assertTrue(s.contains("PREPARED=true"), "prepareInt8 did not derive the word layout: " + s);
     assertTrue(s.contains(" MISMATCHES=0"), s);
     assertTrue(!s.contains("MISMATCH "), s);

@@ -9,7 +9,9 @@ import org.junit.jupiter.api.Test;
  * The 512-bit (AVX-512 class) path, where the CPU has it: a child JVM with no vector flags runs
  * {@link Vector256KernelsTest.Child}'s comparisons (odd shapes, edge values, every token tile, a
  * repeated larger shape so that C2 compiles the vector loops) and must pick the 512-bit table
- * kernels, the four-token form from four tokens on, bit-identical to the scalar reference.
+ * kernels, the four-token form from four tokens on (also at 16: the activation-parallel kernel runs
+ * only on 256-bit vectors), bit-identical to the scalar reference; the activation-parallel kernel's
+ * 512-bit form, called directly, too.
  */
 class Vector512KernelsTest {
 
@@ -24,6 +26,9 @@ class Vector512KernelsTest {
     assertTrue(s.contains("INT8_KERNEL_ONE_GROUP=lut512"), s);
     assertTrue(s.contains("INT8_KERNEL_GROUP_4=lut512"), s);
     assertTrue(s.contains("INT8_KERNEL_BATCH_8=lut512x4"), s);
+    assertTrue(s.contains("INT8_KERNEL_BATCH_16=lut512x4"), s);
+    assertTrue(s.contains("LUT_BITS=512"), s);
+    assertTrue(s.contains("LUT_MISMATCHES=0"), s);
     assertTrue(s.contains(" MISMATCHES=0"), s);
     assertTrue(!s.contains("MISMATCH "), s);
   }
