@@ -68,20 +68,38 @@ extern "C" __global__ void aph_dec_embed_f32(const float* __restrict__ w, const 
   for (int i = threadIdx.x; i < dim; i += blockDim.x) o[i] = row[i];
 }
 
-// y = x / sqrt(mean(x^2) + eps) * g, one block per row; y may be x.
+// y = x / sqrt(mean(x^2) + eps) * g, one block per row; y may be x. A decode step runs 121 of
+// these on one row each, so the kernel is bound by load latency, not bandwidth: every thread issues
+// all its loads at once (held in registers up to APH_NORM_REGS per thread, 8192 columns at 1024
+// threads) instead of one dependent round per element, and x is read once.
+#define APH_NORM_REGS 8
 extern "C" __global__ void aph_dec_rmsnorm(const float* x, const float* __restrict__ g, float eps, int n, float* y) {
   __shared__ float sh[32];
   const float* xr = x + (long long)blockIdx.x * n;
   float* yr = y + (long long)blockIdx.x * n;
+  const int held = APH_NORM_REGS * blockDim.x;
+  float v[APH_NORM_REGS];
+#pragma unroll
+  for (int k = 0; k < APH_NORM_REGS; k++) {
+    int i = threadIdx.x + k * blockDim.x;
+    v[k] = i < n ? xr[i] : 0.f;
+  }
   float ss = 0.f;
-  for (int i = threadIdx.x; i < n; i += blockDim.x) {
-    float v = xr[i];
-    ss = fmaf(v, v, ss);
+#pragma unroll
+  for (int k = 0; k < APH_NORM_REGS; k++) ss = fmaf(v[k], v[k], ss);
+  for (int i = threadIdx.x + held; i < n; i += blockDim.x) {
+    float t = xr[i];
+    ss = fmaf(t, t, ss);
   }
   ss = aph_block_sumf(ss, sh);
   // Java: (float) (1.0 / Math.sqrt(ss / n + eps)) with the quotient and sum in float.
   float inv = (float)(1.0 / sqrt((double)__fadd_rn(__fdiv_rn(ss, (float)n), eps)));
-  for (int i = threadIdx.x; i < n; i += blockDim.x) yr[i] = __fmul_rn(__fmul_rn(xr[i], inv), g[i]);
+#pragma unroll
+  for (int k = 0; k < APH_NORM_REGS; k++) {
+    int i = threadIdx.x + k * blockDim.x;
+    if (i < n) yr[i] = __fmul_rn(__fmul_rn(v[k], inv), g[i]);
+  }
+  for (int i = threadIdx.x + held; i < n; i += blockDim.x) yr[i] = __fmul_rn(__fmul_rn(xr[i], inv), g[i]);
 }
 
 // Rotate-half RoPE in place; grid = rows. Tables are [positions][headDim / 2].

@@ -442,6 +442,9 @@ public final class CudaComputeOps implements ComputeOps {
     return new int[] {(int) ((n + THREADS - 1) / THREADS)};
   }
 
+  /** Threads per block of the RMSNorm kernel (one row per block). */
+  private static final int NORM_THREADS = 1024;
+
   private static int[] block() {
     return new int[] {THREADS};
   }
@@ -654,7 +657,8 @@ public final class CudaComputeOps implements ComputeOps {
     checkRows(rows, Math.min(in.rows, out.rows), "rmsNorm");
     checkCols(in.cols, g.length, "rmsNorm input");
     checkCols(out.cols, g.length, "rmsNorm output");
-    rmsNorm.launch(stream, new int[] {rows}, block(), 0, in.buf, g.buf, eps, g.length, out.buf);
+    // one row per block at 1024 threads: a decode step's norms are latency-bound single rows
+    rmsNorm.launch(stream, new int[] {rows}, new int[] {NORM_THREADS}, 0, in.buf, g.buf, eps, g.length, out.buf);
   }
 
   @Override
