@@ -4,11 +4,11 @@ import dev.aphelion.tritter.ternary.PackedTernary;
 import java.util.SplittableRandom;
 
 /** Deterministic inputs shared by the matmul benchmarks. */
-final class MatmulFixtures {
+public final class MatmulFixtures {
   private MatmulFixtures() {}
 
   /** Random trits, a third each of -1, 0 and +1, with random row scales. */
-  static PackedTernary ternary(int rows, int cols, long seed) {
+  public static PackedTernary ternary(int rows, int cols, long seed) {
     SplittableRandom rnd = new SplittableRandom(seed);
     byte[] t = new byte[rows * cols];
     for (int i = 0; i < t.length; i++) {
@@ -35,7 +35,8 @@ final class MatmulFixtures {
     return d;
   }
 
-  static float[] activations(int n, long seed) {
+  /** {@code n} uniform values in [-1, 1). */
+  public static float[] activations(int n, long seed) {
     SplittableRandom rnd = new SplittableRandom(seed);
     float[] x = new float[n];
     for (int i = 0; i < n; i++) {

@@ -1,9 +1,9 @@
 package dev.aphelion.tritter.ternary;
 
+import dev.aphelion.benchmarks.MatmulFixtures;
 import dev.aphelion.tritter.kernel.RowPool;
 import dev.aphelion.tritter.quant.Int8Activations;
 import java.util.Arrays;
-import java.util.SplittableRandom;
 
 /**
  * A side-by-side probe of the activation-parallel table kernel ({@link PanamaLutKernels}) against
@@ -41,20 +41,8 @@ public final class LutKernelProbe {
     int threads = Integer.parseInt(a[3]);
     int reps = Integer.parseInt(a[4]);
     cpu = threads == 1;
-    SplittableRandom rnd = new SplittableRandom(1);
-    byte[] t = new byte[rows * cols];
-    for (int i = 0; i < t.length; i++) {
-      t[i] = (byte) (rnd.nextInt(3) - 1);
-    }
-    float[] s = new float[rows];
-    for (int i = 0; i < rows; i++) {
-      s[i] = 0.5f + (float) rnd.nextDouble();
-    }
-    PackedTernary w = PackedTernary.fromTrits(t, rows, cols, s, cols);
-    float[] x = new float[batch * cols];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = (float) (rnd.nextDouble() * 2 - 1);
-    }
+    PackedTernary w = MatmulFixtures.ternary(rows, cols, 1);
+    float[] x = MatmulFixtures.activations(batch * cols, 2);
     RowPool pool = threads == 0 ? RowPool.shared() : RowPool.create(threads);
     float[] y1 = new float[batch * rows];
     float[] y2 = new float[batch * rows];
