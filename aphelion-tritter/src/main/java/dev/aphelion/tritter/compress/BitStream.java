@@ -210,6 +210,39 @@ final class BitStream {
       return (q << rp) | (tail & ((1L << rp) - 1));
     }
 
+    /**
+     * Tops the buffer up to at least 56 bits where 8 more bytes remain (one unconditional word
+     * load), else byte by byte; afterwards {@link #bufferedBits()} is below 56 only near the end.
+     */
+    void refillWide() {
+      if (end - pos >= 8) {
+        int bytes = (63 - available) >>> 3;
+        long word = (long) LONG_LE.get(in, pos);
+        int next = available + 8 * bytes;
+        buffer |= (word << available) & ((1L << next) - 1);
+        pos += bytes;
+        available = next;
+      } else {
+        refill();
+      }
+    }
+
+    /** The buffered bits, next bit lowest; zero above {@link #bufferedBits()}. */
+    long buffered() {
+      return buffer;
+    }
+
+    /** How many bits are buffered. */
+    int bufferedBits() {
+      return available;
+    }
+
+    /** Drops {@code n} buffered bits, {@code n <= bufferedBits() < 64}. */
+    void consume(int n) {
+      buffer >>>= n;
+      available -= n;
+    }
+
     /** The extra bits of the last {@link #readRice} code. */
     long extra() {
       return extra;

@@ -300,19 +300,105 @@ public final class TernaryCompressedGradient {
     BitStream.Reader r = new BitStream.Reader(bytes, payloadOffset, payloadOffset + payloadLength);
     long index = -1;
     int rp = riceParam;
+    int extraBits = 1 + classBits;
     long maxQ = ((long) dimension >>> rp) + 1;
-    for (int e = 0; e < count; e++) {
-      long gap = r.readRice(rp, 1 + classBits, maxQ);
-      index += gap + 1;
-      if (index >= dimension) {
-        throw new SerializationException("entry " + e + " points at index " + index + " beyond dimension " + dimension + " (corrupt payload)");
+    int e = 0;
+    long[] table = count >= RICE_TABLE_MIN_ENTRIES ? riceTable(rp, extraBits) : null;
+    if (table != null) {
+      // up to two codes per lookup, branch-free: an absent second code adds value[NO_CODE] = -0f
+      // (x + -0f == x for every x) at the first code's index
+      float[] v = Arrays.copyOf(value, NO_CODE + 1);
+      v[NO_CODE] = -0f;
+      // one refill of at least 48 bits serves four lookups
+      outer:
+      while (count - e >= 8) {
+        r.refillWide();
+        if (r.bufferedBits() < 4 * RICE_PEEK) {
+          break;
+        }
+        for (int l = 0; l < 4; l++) {
+          long t = table[(int) r.buffered() & ((1 << RICE_PEEK) - 1)];
+          if (t == 0) {
+            long gap = r.readRice(rp, extraBits, maxQ);
+            index = checkedIndex(index + gap + 1, e);
+            out[(int) index] += value[(int) r.extra()];
+            e++;
+            continue outer;
+          }
+          r.consume((int) t & 15);
+          index = checkedIndex(index + ((t >>> 8) & 0xFFF), e);
+          out[(int) index] += v[(int) (t >>> 20) & 0x1FF];
+          index = checkedIndex(index + ((t >>> 29) & 0xFFF), e + 1);
+          out[(int) index] += v[(int) (t >>> 41) & 0x1FF];
+          e += (int) (t >>> 4) & 3;
+        }
       }
-      int i = (int) index;
-      out[i] += value[(int) r.extra()];
+    }
+    for (; e < count; e++) {
+      long gap = r.readRice(rp, extraBits, maxQ);
+      index = checkedIndex(index + gap + 1, e);
+      out[(int) index] += value[(int) r.extra()];
     }
     if (r.remainingBits() >= 8 || r.peekRemaining() != 0) {
       throw new SerializationException("compressed gradient payload has " + r.remainingBits() + " unexpected trailing bits (corrupt)");
     }
+  }
+
+  /** Bits a {@link #riceTable} lookup sees. */
+  private static final int RICE_PEEK = 12;
+
+  /** Below this many entries the table costs more to build than it saves. */
+  private static final int RICE_TABLE_MIN_ENTRIES = 1 << 13;
+
+  private long checkedIndex(long index, int entry) {
+    if (index >= dimension) {
+      throw new SerializationException("entry " + entry + " points at index " + index + " beyond dimension " + dimension
+          + " (corrupt payload)");
+    }
+    return index;
+  }
+
+  /** The extra-bits value of an absent second code in a {@link #riceTable} entry. */
+  private static final int NO_CODE = 256;
+
+  /**
+   * For each {@link #RICE_PEEK}-bit window of the stream, the Rice codes (unary quotient, stop
+   * bit, {@code rp} low bits, {@code extraBits} extra bits) that lie wholly inside it, at most
+   * two: bits 0-3 the bits they take, 4-5 how many, then per code 12 bits of gap + 1 and 9 of
+   * extra bits (at 8 and 20, and at 29 and 41; an absent second code has gap + 1 = 0 and extra
+   * {@link #NO_CODE}). Windows whose first code does not fit hold 0 and are read by {@link
+   * BitStream.Reader#readRice}. A quotient too long for the dimension needs no check here: its
+   * index lies beyond the dimension, which the caller rejects.
+   */
+  static long[] riceTable(int rp, int extraBits) {
+    long[] t = new long[1 << RICE_PEEK];
+    int tail = rp + extraBits;
+    for (int w = 0; w < t.length; w++) {
+      int used = 0, codes = 0;
+      long entry = 0;
+      while (codes < 2) {
+        int rest = w >>> used;
+        if (rest == 0) {
+          break;
+        }
+        int z = Integer.numberOfTrailingZeros(rest);
+        int len = z + 1 + tail;
+        if (len > RICE_PEEK - used) {
+          break;
+        }
+        int tl = (rest >>> (z + 1)) & ((1 << tail) - 1);
+        long gap = ((long) z << rp) | (tl & ((1 << rp) - 1));
+        long extra = tl >>> rp;
+        entry |= ((gap + 1) | (extra << 12)) << (8 + 21 * codes);
+        used += len;
+        codes++;
+      }
+      if (codes == 1) {
+        entry |= (long) NO_CODE << 41;
+      }
+      t[w] = codes == 0 ? 0 : entry | used | ((long) codes << 4);
+    }
+    return t;
   }
 
   /** How this message is encoded. */
