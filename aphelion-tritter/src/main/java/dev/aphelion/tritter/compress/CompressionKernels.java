@@ -60,4 +60,21 @@ interface CompressionKernels {
    * @return the total number of such indices (more than {@code idx.length} if it overflowed)
    */
   int addScaledCollectAbove(float[] acc, float[] g, float c, int n, float threshold, int[] idx, float[] vals);
+
+  /** Slots past the member count that {@link #collectBucket} may overwrite. */
+  int BUCKET_SLACK = 16;
+
+  /**
+   * The raw bits of the magnitudes {@code |a[i]|}, {@code i < n}, whose bits shifted right by
+   * {@code shift} equal {@code bucket}, in index order: one radix bucket of a selection.
+   *
+   * @param a the values
+   * @param n how many
+   * @param shift the bucket's low bit
+   * @param bucket the bucket
+   * @param out receives the bits; it must hold the member count plus {@link #BUCKET_SLACK} slots,
+   *     and slots past the count may be overwritten
+   * @return the member count
+   */
+  int collectBucket(float[] a, int n, int shift, int bucket, int[] out);
 }

@@ -704,11 +704,11 @@ public final class GradientCompressor {
    *
    * @return the number kept, {@code min(count, k)}
    */
-  private static int select(int[] idx, float[] vl, int count, int k) {
+  private int select(int[] idx, float[] vl, int count, int k) {
     if (count <= k) {
       return count;
     }
-    long tauAndTies = MagnitudeSelection.kthLargestAndTies(vl, count, k);
+    long tauAndTies = MagnitudeSelection.kthLargestAndTies(kernels, vl, count, k);
     int tauBits = (int) tauAndTies;
     int ties = (int) (tauAndTies >>> 32);
     int out = 0;

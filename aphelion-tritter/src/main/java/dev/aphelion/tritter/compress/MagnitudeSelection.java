@@ -33,6 +33,11 @@ public final class MagnitudeSelection {
    * tau}} (at least 1), so a caller need not count the larger ones again.
    */
   static long kthLargestAndTies(float[] values, int n, int k) {
+    return kthLargestAndTies(null, values, n, k);
+  }
+
+  /** As {@link #kthLargestAndTies(float[], int, int)}, the bucket copied out by {@code kernels} (scalar when null). */
+  static long kthLargestAndTies(CompressionKernels kernels, float[] values, int n, int k) {
     Objects.requireNonNull(values, "values");
     Objects.checkFromIndexSize(0, n, values.length);
     if (k < 1 || k > n) {
@@ -62,15 +67,11 @@ public final class MagnitudeSelection {
       }
       remaining -= c;
     }
-    // the k-th lies in bucket `chosen`: copy that bucket's bits out (branch-free) and finish there
-    // one slot more than the bucket holds: non-members are written there and not counted
-    int[] bucket = new int[hist[4 * chosen] + hist[4 * chosen + 1] + hist[4 * chosen + 2] + hist[4 * chosen + 3] + 1];
-    int m = 0;
-    for (i = 0; i < n; i++) {
-      int bits = Float.floatToRawIntBits(a[i]) & 0x7FFFFFFF;
-      bucket[m] = bits;
-      m += (bits >>> 20) == chosen ? 1 : 0;
-    }
+    // the k-th lies in bucket `chosen`: copy that bucket's bits out and finish there
+    int[] bucket = new int[hist[4 * chosen] + hist[4 * chosen + 1] + hist[4 * chosen + 2] + hist[4 * chosen + 3]
+        + CompressionKernels.BUCKET_SLACK];
+    int m = kernels != null ? kernels.collectBucket(a, n, 20, chosen, bucket)
+        : ScalarCompressionKernels.collectBucket(a, 20, chosen, bucket, 0, 0, n);
     int prefix = chosen << 20;
     int prefixMask = 0x7FF << 20;
     int[] small = new int[2048];

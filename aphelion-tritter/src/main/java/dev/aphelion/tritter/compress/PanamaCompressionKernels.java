@@ -110,6 +110,30 @@ final class PanamaCompressionKernels implements CompressionKernels {
     return ScalarCompressionKernels.addScaledCollectAbove(acc, g, c, threshold, idx, vals, count, i, n);
   }
 
+  @Override
+  public int collectBucket(float[] a, int n, int shift, int bucket, int[] out) {
+    int count = 0;
+    int i = 0;
+    if (S.length() == 16) {
+      int bound = SI.loopBound(n);
+      for (; i < bound; i += 16) {
+        IntVector bits = FloatVector.fromArray(S, a, i).reinterpretAsInts().and(0x7FFFFFFF);
+        VectorMask<Integer> m = bits.lanewise(VectorOperators.LSHR, shift).compare(VectorOperators.EQ, bucket);
+        bits.compress(m).intoArray(out, count);
+        count += m.trueCount();
+      }
+    } else {
+      int bound = PI.loopBound(n);
+      for (; i < bound; i += 8) {
+        IntVector bits = FloatVector.fromArray(P, a, i).reinterpretAsInts().and(0x7FFFFFFF);
+        int mask = (int) bits.lanewise(VectorOperators.LSHR, shift).compare(VectorOperators.EQ, bucket).toLong();
+        IntVector.fromArray(PI, PACK, mask << 3).selectFrom(bits).intoArray(out, count);
+        count += Integer.bitCount(mask);
+      }
+    }
+    return ScalarCompressionKernels.collectBucket(a, shift, bucket, out, count, i, n);
+  }
+
   private static final VectorSpecies<Integer> SI = IntVector.SPECIES_512;
 
   /** 8 lanes: the packing table has 256 rows. */

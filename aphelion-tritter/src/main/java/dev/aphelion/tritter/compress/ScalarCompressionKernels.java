@@ -76,6 +76,22 @@ final class ScalarCompressionKernels implements CompressionKernels {
   }
 
   @Override
+  public int collectBucket(float[] a, int n, int shift, int bucket, int[] out) {
+    return collectBucket(a, shift, bucket, out, 0, 0, n);
+  }
+
+  /** {@link #collectBucket} over {@code [from, to)}, appending at {@code count}; one slot of slack. */
+  static int collectBucket(float[] a, int shift, int bucket, int[] out, int count, int from, int to) {
+    for (int i = from; i < to; i++) {
+      int bits = Float.floatToRawIntBits(a[i]) & 0x7FFFFFFF;
+      out[count] = bits;
+      // branch-free: members are a random tenth or so, which a branch would mispredict
+      count += (((bits >>> shift) ^ bucket) - 1) >>> 31;
+    }
+    return count;
+  }
+
+  @Override
   public int addScaledCollectAbove(float[] acc, float[] g, float c, int n, float threshold, int[] idx, float[] vals) {
     return addScaledCollectAbove(acc, g, c, threshold, idx, vals, 0, 0, n);
   }

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
  * {@code addScaled} then {@code collectAbove} of the scalar reference, bit for bit, on odd sizes,
  * edge values, every threshold kind and overflowing outputs; in this JVM (the preferred width:
  * the 16-lane compress branch on AVX-512) and in a child JVM limited to 256-bit vectors (the
- * 8-lane table branch).
+ * 8-lane table branch). {@link CompressionKernels#collectBucket} (the radix selection's bucket
+ * copy) is checked the same way against a plain loop.
  */
 class FusedCandidatePassTest {
 
@@ -76,6 +77,45 @@ class FusedCandidatePassTest {
                 bad.add(where + ": collected entries differ");
               }
             }
+          }
+        }
+      }
+    }
+    bad.addAll(bucketMismatches(ref));
+    bad.addAll(bucketMismatches(vector()));
+    return bad;
+  }
+
+  /** collectBucket against a plain loop, on odd sizes, edge values and empty and crowded buckets. */
+  static List<String> bucketMismatches(CompressionKernels k) {
+    List<String> bad = new ArrayList<>();
+    for (int n : new int[] {0, 1, 7, 8, 9, 15, 16, 17, 33, 65, 1021, 70_001}) {
+      float[] a = GradientCompressorTest.heavyTailed(n, 5L * n + 3);
+      if (n > 6) {
+        a[0] = -0f;
+        a[1] = Float.MAX_VALUE;
+        a[2] = -Float.MIN_VALUE;
+        a[3] = Float.NEGATIVE_INFINITY;
+        a[4] = -a[5];
+      }
+      for (int shift : new int[] {20, 23, 9, 0, 31}) {
+        int[] keys = n == 0 ? new int[] {0}
+            : new int[] {(Float.floatToRawIntBits(a[n / 2]) & 0x7FFFFFFF) >>> shift, (Float.floatToRawIntBits(a[n - 1]) & 0x7FFFFFFF) >>> shift,
+                0, 0x7FFFFFFF >>> shift};
+        for (int key : keys) {
+          int[] expected = new int[n];
+          int ec = 0;
+          for (int i = 0; i < n; i++) {
+            int b = Float.floatToRawIntBits(a[i]) & 0x7FFFFFFF;
+            if (b >>> shift == key) {
+              expected[ec++] = b;
+            }
+          }
+          int[] out = new int[ec + CompressionKernels.BUCKET_SLACK];
+          int count = k.collectBucket(a, n, shift, key, out);
+          if (count != ec || !Arrays.equals(Arrays.copyOf(out, ec), Arrays.copyOf(expected, ec))) {
+            bad.add(k.getClass().getSimpleName() + " collectBucket n=" + n + " shift=" + shift + " key=" + key + ": " + count
+                + " members, expected " + ec);
           }
         }
       }
