@@ -448,22 +448,18 @@ public final class GradientCompressor {
     }
     int selected = select(candidates, vals, total, k);
     int rp = riceParam(n, selected);
-    long bits = payloadBitsOf(candidates, selected, rp, vb);
+    float[] magRange = new float[2];
+    long bits = payloadBitsOf(candidates, vals, selected, rp, vb, magRange);
     while (bits > payloadBits && selected > 1) {
       int target = Math.max(1, (int) Math.min(selected - 1, (long) (selected * (payloadBits / (double) bits) * 0.98)));
       selected = select(candidates, vals, selected, target);
       rp = riceParam(n, selected);
-      bits = payloadBitsOf(candidates, selected, rp, vb);
+      bits = payloadBitsOf(candidates, vals, selected, rp, vb, magRange);
     }
 
     // magnitude classes, log-spaced between the smallest and largest selected magnitude
     float[] vl = vals; // vl[j] == e[candidates[j]] (select kept them in step)
-    float minMag = Float.POSITIVE_INFINITY, maxMag = 0f;
-    for (int j = 0; j < selected; j++) {
-      float a = Math.abs(vl[j]);
-      minMag = Math.min(minMag, a);
-      maxMag = Math.max(maxMag, a);
-    }
+    float minMag = magRange[0], maxMag = magRange[1];
     float[] bounds = new float[groups - 1];
     for (int b = 1; b < groups; b++) {
       bounds[b - 1] = (float) (minMag * Math.pow(maxMag / (double) minMag, b / (double) groups));
@@ -654,13 +650,20 @@ public final class GradientCompressor {
     return Math.max(0, Math.min(30, rp));
   }
 
-  private static long payloadBitsOf(int[] idx, int count, int rp, int vb) {
+  /** Payload bits of the first {@code count} entries; their smallest and largest magnitude into {@code range}. */
+  private static long payloadBitsOf(int[] idx, float[] vl, int count, int rp, int vb, float[] range) {
     long bits = (long) count * (1 + rp + vb);
     int prev = -1;
+    float minMag = Float.POSITIVE_INFINITY, maxMag = 0f;
     for (int j = 0; j < count; j++) {
       bits += ((long) idx[j] - prev - 1) >>> rp;
       prev = idx[j];
+      float a = Math.abs(vl[j]);
+      minMag = Math.min(minMag, a);
+      maxMag = Math.max(maxMag, a);
     }
+    range[0] = minMag;
+    range[1] = maxMag;
     return bits;
   }
 
