@@ -97,18 +97,23 @@ final class BitStream {
       this.end = end;
     }
 
-    private void refill() {
+    /** Takes as many whole bytes of one long load as fit (at least 8 bytes left): available ends in 56..63. */
+    private void loadWord() {
+      int bytes = (63 - available) >>> 3;
+      long word = (long) LONG_LE.get(in, pos);
+      int next = available + 8 * bytes;
+      buffer |= (word << available) & ((1L << next) - 1);
+      pos += bytes;
+      available = next;
+    }
+
+    /** Tops the buffer up to more than 56 bits, or to the end of the stream. */
+    void refill() {
       if (available > 56) {
         return;
       }
       if (end - pos >= 8) {
-        // take as many whole bytes of one long load as fit: available ends in 56..63
-        int bytes = (63 - available) >>> 3;
-        long word = (long) LONG_LE.get(in, pos);
-        int next = available + 8 * bytes;
-        buffer |= (word << available) & ((1L << next) - 1);
-        pos += bytes;
-        available = next;
+        loadWord();
       } else {
         while (available <= 56 && pos < end) {
           buffer |= (in[pos++] & 0xFFL) << available;
@@ -180,12 +185,7 @@ final class BitStream {
       int tailBits = rp + extraBits;
       if (end - pos >= 8 && available <= 63) {
         // unconditional word refill (possibly of zero bytes): no data-dependent branch per code
-        int bytes = (63 - available) >>> 3;
-        long word = (long) LONG_LE.get(in, pos);
-        int next = available + 8 * bytes;
-        buffer |= (word << available) & ((1L << next) - 1);
-        pos += bytes;
-        available = next;
+        loadWord();
       } else if (available <= 56) {
         refill();
       }
@@ -208,23 +208,6 @@ final class BitStream {
       long tail = read(tailBits);
       extra = tail >>> rp;
       return (q << rp) | (tail & ((1L << rp) - 1));
-    }
-
-    /**
-     * Tops the buffer up to at least 56 bits where 8 more bytes remain (one unconditional word
-     * load), else byte by byte; afterwards {@link #bufferedBits()} is below 56 only near the end.
-     */
-    void refillWide() {
-      if (end - pos >= 8) {
-        int bytes = (63 - available) >>> 3;
-        long word = (long) LONG_LE.get(in, pos);
-        int next = available + 8 * bytes;
-        buffer |= (word << available) & ((1L << next) - 1);
-        pos += bytes;
-        available = next;
-      } else {
-        refill();
-      }
     }
 
     /** The buffered bits, next bit lowest; zero above {@link #bufferedBits()}. */

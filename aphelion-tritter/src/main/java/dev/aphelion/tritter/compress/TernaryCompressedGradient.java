@@ -291,53 +291,49 @@ public final class TernaryCompressedGradient {
     }
     int groups = scales.length;
     int classBits = valueBits - 1;
-    // value table indexed by the sent sign-and-class bits (sign in bit 0): no branch per entry
-    float[] value = new float[2 * groups];
+    // value table indexed by the sent sign-and-class bits (sign in bit 0): no branch per entry;
+    // value[NO_CODE] = -0f is what a table entry's absent second code adds (x + -0f == x for every x)
+    float[] value = new float[NO_CODE + 1];
     for (int g = 0; g < groups; g++) {
       value[2 * g] = weight * scales[g];
       value[2 * g + 1] = -value[2 * g];
     }
+    value[NO_CODE] = -0f;
     BitStream.Reader r = new BitStream.Reader(bytes, payloadOffset, payloadOffset + payloadLength);
     long index = -1;
     int rp = riceParam;
     int extraBits = 1 + classBits;
     long maxQ = ((long) dimension >>> rp) + 1;
-    int e = 0;
     long[] table = count >= RICE_TABLE_MIN_ENTRIES ? riceTable(rp, extraBits) : null;
-    if (table != null) {
-      // up to two codes per lookup, branch-free: an absent second code adds value[NO_CODE] = -0f
-      // (x + -0f == x for every x) at the first code's index
-      float[] v = Arrays.copyOf(value, NO_CODE + 1);
-      v[NO_CODE] = -0f;
-      // one refill of at least 48 bits serves four lookups
-      outer:
-      while (count - e >= 8) {
-        r.refillWide();
-        if (r.bufferedBits() < 4 * RICE_PEEK) {
-          break;
-        }
-        for (int l = 0; l < 4; l++) {
-          long t = table[(int) r.buffered() & ((1 << RICE_PEEK) - 1)];
-          if (t == 0) {
-            long gap = r.readRice(rp, extraBits, maxQ);
-            index = checkedIndex(index + gap + 1, e);
-            out[(int) index] += value[(int) r.extra()];
-            e++;
-            continue outer;
+    int e = 0;
+    while (e < count) {
+      if (table != null && count - e >= 8) {
+        // one refill of at least 48 bits serves four lookups of up to two codes each
+        r.refill();
+        if (r.bufferedBits() >= 4 * RICE_PEEK) {
+          int l = 0;
+          for (; l < 4; l++) {
+            long t = table[(int) r.buffered() & ((1 << RICE_PEEK) - 1)];
+            if (t == 0) {
+              break;
+            }
+            r.consume((int) t & 15);
+            index = checkedIndex(index + ((t >>> 8) & 0xFFF), e);
+            out[(int) index] += value[(int) (t >>> 20) & 0x1FF];
+            index = checkedIndex(index + ((t >>> 29) & 0xFFF), e + 1);
+            out[(int) index] += value[(int) (t >>> 41) & 0x1FF];
+            e += (int) (t >>> 4) & 3;
           }
-          r.consume((int) t & 15);
-          index = checkedIndex(index + ((t >>> 8) & 0xFFF), e);
-          out[(int) index] += v[(int) (t >>> 20) & 0x1FF];
-          index = checkedIndex(index + ((t >>> 29) & 0xFFF), e + 1);
-          out[(int) index] += v[(int) (t >>> 41) & 0x1FF];
-          e += (int) (t >>> 4) & 3;
+          if (l == 4) {
+            continue;
+          }
         }
       }
-    }
-    for (; e < count; e++) {
+      // one code: a window without a whole code, the stream's end, or a small message
       long gap = r.readRice(rp, extraBits, maxQ);
       index = checkedIndex(index + gap + 1, e);
       out[(int) index] += value[(int) r.extra()];
+      e++;
     }
     if (r.remainingBits() >= 8 || r.peekRemaining() != 0) {
       throw new SerializationException("compressed gradient payload has " + r.remainingBits() + " unexpected trailing bits (corrupt)");
