@@ -28,12 +28,13 @@ final class CountSketch {
   }
 
   /**
-   * Sketches {@code e[0..n)} into {@code table[ρ][0..c)} (overwritten).
+   * Adds {@code factor * g} to the residual {@code e} (as {@link CompressionKernels#addScaled}, in
+   * the first row's binding pass) and sketches the result into {@code table[ρ][0..c)} (overwritten).
    *
    * @param keyWords at least {@code ceil(c / 64) + 1} words of scratch
    */
-  static void sketch(SketchKernels k, float[] e, int n, int rows, int c, long seed, long step, float[][] table,
-      long[] keyWords) {
+  static void sketch(SketchKernels k, float[] e, float[] g, float factor, int n, int rows, int c, long seed, long step,
+      float[][] table, long[] keyWords) {
     int blocks = blocks(n, c);
     for (int row = 0; row < rows; row++) {
       float[] h = table[row];
@@ -43,7 +44,11 @@ final class CountSketch {
         long z = VsaSketch.blockState(s, j);
         int len = Math.min(c, n - j * c);
         VsaSketch.keys(z, len, keyWords);
-        k.bindAdd(h, c, VsaSketch.rotation(z, c), e, j * c, len, keyWords);
+        if (row == 0) {
+          k.addScaledBindAdd(h, c, VsaSketch.rotation(z, c), e, g, factor, j * c, len, keyWords);
+        } else {
+          k.bindAdd(h, c, VsaSketch.rotation(z, c), e, j * c, len, keyWords);
+        }
       }
     }
   }

@@ -324,13 +324,11 @@ public final class GradientCompressor {
     if (!config.errorFeedback()) {
       Arrays.fill(e, 0f);
     }
-    if (config.encoding() != GradientEncoding.HEAVY_HITTERS) {
-      kernels.addScaled(e, g, c, n);
-    }
+    // every encoding adds c * g to the residual in its first pass over it
     byte[] wire = switch (config.encoding()) {
-      case VSA_SKETCH -> encodeSketch(e);
-      case COUNT_SKETCH -> encodeCountSketch(e);
-      case HEAVY_HITTERS -> encodeHeavyHitters(e, g, c); // adds g in its candidate pass
+      case VSA_SKETCH -> encodeSketch(e, g, c);
+      case COUNT_SKETCH -> encodeCountSketch(e, g, c);
+      case HEAVY_HITTERS -> encodeHeavyHitters(e, g, c);
     };
     originalBytes += 4L * n;
     wireBytes += wire.length;
@@ -359,10 +357,10 @@ public final class GradientCompressor {
     return t;
   }
 
-  private byte[] encodeCountSketch(float[] e) {
+  private byte[] encodeCountSketch(float[] e, float[] g, float c) {
     csTable = table(csTable, csRows, csColumns);
     long[] words = keyWords(csColumns);
-    CountSketch.sketch(sketchKernels, e, dimension, csRows, csColumns, config.seed(), step, csTable, words);
+    CountSketch.sketch(sketchKernels, e, g, c, dimension, csRows, csColumns, config.seed(), step, csTable, words);
     lastNonZeros = csTopK;
     return CountSketch.message(csTable, dimension, csRows, csColumns, csTopK, step, seedFingerprint);
   }
@@ -394,16 +392,16 @@ public final class GradientCompressor {
     CountSketch.decode(sketchKernels, selector, table, dimension, rows, c, k, config.seed(), s, out, csTiles, keyWords(c));
   }
 
-  private byte[] encodeSketch(float[] e) {
+  private byte[] encodeSketch(float[] e, float[] g, float c) {
     int n = dimension, m = sketchDimension;
     sketchScratch(m);
-    byte[] out = VsaSketch.encode(sketchKernels, e, n, m, config.seed(), step, seedFingerprint, buckets, keyWords);
+    byte[] out = VsaSketch.encode(sketchKernels, e, g, c, n, m, config.seed(), step, seedFingerprint, buckets, keyWords);
     float scale = java.nio.ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN).getFloat(32);
     lastNonZeros = VsaSketch.countNonZero(out, VsaSketch.HEADER_BYTES, 0, m);
     if (config.errorFeedback()) {
       // e -= decode(message): keep exactly what the receiver will not see
-      sketchKernels.expand(out, VsaSketch.HEADER_BYTES, m, scale, decodedBuckets);
-      VsaSketch.unbindAll(sketchKernels, decodedBuckets, n, m, config.seed(), step, keyWords, e, SketchKernels.SUBTRACT);
+      VsaSketch.unbindTritsAll(sketchKernels, out, VsaSketch.HEADER_BYTES, m, scale, n, config.seed(), step, keyWords, e,
+          SketchKernels.SUBTRACT);
     }
     return out;
   }
@@ -796,26 +794,31 @@ public final class GradientCompressor {
       decodeCountSketch(gradient, out);
     } else if (gradient.encoding() == GradientEncoding.VSA_SKETCH) {
       int m = gradient.sketchDimension();
-      float[] d = sketchScratch(m);
-      sketchKernels.expand(gradient.rawBytes(), gradient.payloadOffset(), m, gradient.scaleOfSketch(), d);
-      VsaSketch.unbindAll(sketchKernels, d, dimension, m, config.seed(), gradient.step(), keyWords, out, SketchKernels.SET);
+      sketchScratch(m);
+      VsaSketch.unbindTritsAll(sketchKernels, gradient.rawBytes(), gradient.payloadOffset(), m, gradient.scaleOfSketch(), dimension,
+          config.seed(), gradient.step(), keyWords, out, SketchKernels.SET);
     } else {
       gradient.decodeInto(out, 1f, false);
     }
   }
 
-  /** A scratch array of at least m buckets, and key words for m. */
-  private float[] sketchScratch(int m) {
+  /** Key words and the hypervector for m buckets, and a scratch array of at least m buckets. */
+  private float[] sketchScratchAndBuckets(int m) {
+    sketchScratch(m);
     if (decodedBuckets == null || decodedBuckets.length < m) {
       decodedBuckets = new float[Math.max(m, sketchDimension)];
     }
+    return decodedBuckets;
+  }
+
+  /** Key words and the hypervector for m buckets. */
+  private void sketchScratch(int m) {
     if (keyWords == null || keyWords.length < (m + 63) / 64 + 1) {
       keyWords = new long[(Math.max(m, sketchDimension) + 63) / 64 + 1];
     }
     if (buckets == null || buckets.length < m) {
       buckets = new float[Math.max(m, sketchDimension)];
     }
-    return decodedBuckets;
   }
 
   /**
@@ -885,7 +888,7 @@ public final class GradientCompressor {
       // every worker used the same keys and rotations (same seed and step), so unbinding is linear
       // in the bucket values: average the decoded buckets, then unbind once
       int m = first.sketchDimension();
-      float[] d = sketchScratch(m);
+      float[] d = sketchScratchAndBuckets(m);
       float[] acc = buckets;
       Arrays.fill(acc, 0, m, 0f);
       for (TernaryCompressedGradient g : gradients) {

@@ -1,5 +1,8 @@
 package dev.aphelion.tritter.compress;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -18,6 +21,7 @@ final class PanamaSketchKernels implements SketchKernels {
   private static final int CHUNK = ScalarSketchKernels.CHUNK;
 
   private static final VectorSpecies<Integer> SI = S.vectorShape().withLanes(int.class);
+  private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
   /** Lane l shifts key bit l to the sign bit. */
   private static final IntVector TO_SIGN = IntVector.fromArray(SI, shifts(31, -1), 0);
   /** Lane l shifts the 2-bit trit code of lane l down to bits 1..0. */
@@ -47,33 +51,57 @@ final class PanamaSketchKernels implements SketchKernels {
     return v.reinterpretAsInts().lanewise(VectorOperators.XOR, signs(keyBits)).reinterpretAsFloats();
   }
 
-  /** The L key bits starting at bit t (L <= 16, so at most two words are touched). */
-  private static long keyBits(long[] keys, int t) {
+  /**
+   * The 64 key bits starting at bit t (bit 0 of the result is key bit t), so that a run reads one
+   * word per 64 values instead of a shifted pair per vector; bits past the last word read as 0.
+   */
+  private static long keyWord(long[] keys, int t) {
     int w = t >>> 6, b = t & 63;
     long bits = keys[w] >>> b;
-    if (b + L > 64) {
-      bits |= keys[w + 1] << (64 - b);
-    }
-    return bits;
+    // two shifts: a Java shift by 64 would be a shift by 0
+    return w + 1 < keys.length ? bits | (keys[w + 1] << 1 << (63 - b)) : bits;
   }
 
   @Override
   public void bindAdd(float[] h, int m, int r, float[] e, int from, int len, long[] keys) {
     int split = Math.min(len, m - r); // t < split goes to u = t + r, the rest to u = t + r - m
-    bindRun(h, r, e, from, 0, split, keys);
+    bindRun(h, r, e, null, 0f, from, 0, split, keys);
     if (split < len) {
-      bindRun(h, r - m, e, from, split, len, keys);
+      bindRun(h, r - m, e, null, 0f, from, split, len, keys);
     }
   }
 
-  private static void bindRun(float[] h, int shift, float[] e, int from, int t0, int t1, long[] keys) {
+  @Override
+  public void addScaledBindAdd(float[] h, int m, int r, float[] e, float[] g, float c, int from, int len, long[] keys) {
+    int split = Math.min(len, m - r);
+    bindRun(h, r, e, g, c, from, 0, split, keys);
+    if (split < len) {
+      bindRun(h, r - m, e, g, c, from, split, len, keys);
+    }
+  }
+
+  /** {@code g == null}: bind {@code e}; otherwise first {@code e += c * g}, stored, then bind it. */
+  private static void bindRun(float[] h, int shift, float[] e, float[] g, float c, int from, int t0, int t1, long[] keys) {
     int t = t0;
-    for (; t + L <= t1 && t + L + 64 <= 64L * keys.length; t += L) {
-      FloatVector v = flip(FloatVector.fromArray(S, e, from + t), keyBits(keys, t));
-      FloatVector.fromArray(S, h, t + shift).add(v).intoArray(h, t + shift);
+    while (t + L <= t1) {
+      long bits = keyWord(keys, t);
+      int stop = Math.min(t + 64, t1);
+      for (; t + L <= stop; t += L, bits >>>= L) {
+        FloatVector x = FloatVector.fromArray(S, e, from + t);
+        if (g != null) {
+          // multiply then add (no fma), as CompressionKernels.addScaled
+          x = x.add(FloatVector.fromArray(S, g, from + t).mul(c));
+          x.intoArray(e, from + t);
+        }
+        FloatVector.fromArray(S, h, t + shift).add(flip(x, bits)).intoArray(h, t + shift);
+      }
     }
     for (; t < t1; t++) {
       float v = e[from + t];
+      if (g != null) {
+        v = v + c * g[from + t];
+        e[from + t] = v;
+      }
       h[t + shift] = h[t + shift] + (ScalarSketchKernels.key(keys, t) ? -v : v);
     }
   }
@@ -89,18 +117,72 @@ final class PanamaSketchKernels implements SketchKernels {
 
   private static void unbindRun(float[] d, int shift, long[] keys, float[] out, int from, int t0, int t1, int op) {
     int t = t0;
-    for (; t + L <= t1 && t + L + 64 <= 64L * keys.length; t += L) {
-      FloatVector v = flip(FloatVector.fromArray(S, d, t + shift), keyBits(keys, t));
-      int i = from + t;
-      switch (op) {
-        case SET -> v.intoArray(out, i);
-        case ADD -> FloatVector.fromArray(S, out, i).add(v).intoArray(out, i);
-        default -> FloatVector.fromArray(S, out, i).sub(v).intoArray(out, i);
+    while (t + L <= t1) {
+      long bits = keyWord(keys, t);
+      int stop = Math.min(t + 64, t1);
+      for (; t + L <= stop; t += L, bits >>>= L) {
+        apply(flip(FloatVector.fromArray(S, d, t + shift), bits), out, from + t, op);
       }
     }
     for (; t < t1; t++) {
       int u = t + shift;
       float v = ScalarSketchKernels.key(keys, t) ? -d[u] : d[u];
+      int i = from + t;
+      switch (op) {
+        case SET -> out[i] = v;
+        case ADD -> out[i] = out[i] + v;
+        default -> out[i] = out[i] - v;
+      }
+    }
+  }
+
+  private static void apply(FloatVector v, float[] out, int i, int op) {
+    switch (op) {
+      case SET -> v.intoArray(out, i);
+      case ADD -> FloatVector.fromArray(S, out, i).add(v).intoArray(out, i);
+      default -> FloatVector.fromArray(S, out, i).sub(v).intoArray(out, i);
+    }
+  }
+
+  @Override
+  public void unbindTrits(byte[] in, int offset, int m, float value, int r, long[] keys, float[] out, int from, int len, int op) {
+    int split = Math.min(len, m - r);
+    tritRun(in, offset, m, value, r, keys, out, from, 0, split, op);
+    if (split < len) {
+      tritRun(in, offset, m, value, r - m, keys, out, from, split, len, op);
+    }
+  }
+
+  /** Bucket {@code u = t + shift} for t in [t0, t1). */
+  private static void tritRun(byte[] in, int offset, int m, float value, int shift, long[] keys, float[] out, int from, int t0,
+      int t1, int op) {
+    IntVector valueBits = IntVector.broadcast(SI, Float.floatToRawIntBits(value));
+    IntVector zero = IntVector.zero(SI);
+    // a vector reads the 8 bytes from the byte of its first trit: t + shift <= lastTrit keeps them inside the array
+    long lastTrit = 4L * (in.length - 8 - offset) + 3;
+    int tv1 = (int) Math.max(t0, Math.min(t1, lastTrit - shift + L));
+    int t = t0;
+    while (t + L <= tv1) {
+      long bits = keyWord(keys, t);
+      int stop = Math.min(t + 64, tv1);
+      for (; t + L <= stop; t += L, bits >>>= L) {
+        int u = t + shift;
+        long word = (long) LONG_LE.get(in, offset + (u >>> 2)) >>> (2 * (u & 3));
+        // lane l: the code of trit u + l in bits 1..0
+        IntVector code = IntVector.broadcast(SI, (int) word).lanewise(VectorOperators.LSHR, CODE_SHIFT);
+        // the sign: code bit 1 (-value) XOR key bit l (negation)
+        IntVector sign = code.lanewise(VectorOperators.LSHL, 30)
+            .lanewise(VectorOperators.XOR, IntVector.broadcast(SI, (int) bits).lanewise(VectorOperators.LSHL, TO_SIGN))
+            .and(0x80000000);
+        IntVector magnitude = zero.blend(valueBits, code.and(3).compare(VectorOperators.NE, 0));
+        apply(magnitude.lanewise(VectorOperators.XOR, sign).reinterpretAsFloats(), out, from + t, op);
+      }
+    }
+    for (; t < t1; t++) {
+      int u = t + shift;
+      int code = (in[offset + (u >>> 2)] >>> (2 * (u & 3))) & 3;
+      float d = code == 1 ? value : code == 2 ? -value : 0f;
+      float v = ScalarSketchKernels.key(keys, t) ? -d : d;
       int i = from + t;
       switch (op) {
         case SET -> out[i] = v;
@@ -186,8 +268,8 @@ final class PanamaSketchKernels implements SketchKernels {
   public void expand(byte[] in, int offset, int m, float value, float[] d) {
     int u = 0;
     if (L % 4 == 0) {
-      // code c of a lane: 01 gives value, 10 and 11 give -value (as the blends of the
-      // reference), 00 gives +0; computed on the bits, without masks
+      // code c of a lane: 01 gives value, 10 gives -value (the sign flipped, as the reference's
+      // negation, also of a negative value), 00 gives +0; computed on the bits, without masks
       int valueBits = Float.floatToRawIntBits(value);
       for (; u + L <= m; u += L) {
         int o = offset + (u >>> 2);
@@ -198,7 +280,7 @@ final class PanamaSketchKernels implements SketchKernels {
         IntVector c = IntVector.broadcast(SI, (int) codes).lanewise(VectorOperators.LSHR, CODE_SHIFT).and(3);
         IntVector negative = c.lanewise(VectorOperators.LSHR, 1);
         IntVector any = c.and(1).or(negative);
-        any.neg().and(valueBits).or(negative.lanewise(VectorOperators.LSHL, 31)).reinterpretAsFloats().intoArray(d, u);
+        any.neg().and(valueBits).lanewise(VectorOperators.XOR, negative.lanewise(VectorOperators.LSHL, 31)).reinterpretAsFloats().intoArray(d, u);
       }
     }
     ScalarSketchKernels.expandRange(in, offset, u, m, value, d);

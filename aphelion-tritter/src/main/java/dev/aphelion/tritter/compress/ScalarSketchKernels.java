@@ -22,6 +22,28 @@ final class ScalarSketchKernels implements SketchKernels {
   }
 
   @Override
+  public void addScaledBindAdd(float[] h, int m, int r, float[] e, float[] g, float c, int from, int len, long[] keys) {
+    ScalarCompressionKernels.addScaled(e, g, c, from, from + len);
+    bindAdd(h, m, r, e, from, len, keys);
+  }
+
+  @Override
+  public void unbindTrits(byte[] in, int offset, int m, float value, int r, long[] keys, float[] out, int from, int len, int op) {
+    for (int t = 0; t < len; t++) {
+      int u = t + r < m ? t + r : t + r - m;
+      int code = (in[offset + (u >>> 2)] >>> (2 * (u & 3))) & 3;
+      float d = code == 1 ? value : code == 2 ? -value : 0f;
+      float v = key(keys, t) ? -d : d;
+      int i = from + t;
+      switch (op) {
+        case SET -> out[i] = v;
+        case ADD -> out[i] = out[i] + v;
+        default -> out[i] = out[i] - v;
+      }
+    }
+  }
+
+  @Override
   public void unbind(float[] d, int m, int r, long[] keys, float[] out, int from, int len, int op) {
     unbindRange(d, m, r, keys, out, from, 0, len, op);
   }

@@ -48,6 +48,44 @@ interface SketchKernels {
   void unbind(float[] d, int m, int r, long[] keys, float[] out, int from, int len, int op);
 
   /**
+   * The residual update and {@link #bindAdd} in one pass: for {@code t < len}, {@code e[from + t] =
+   * e[from + t] + c * g[from + t]} (one rounded product, one rounded sum, as {@link
+   * CompressionKernels#addScaled}), then that value is bound into {@code h} as {@link #bindAdd}
+   * binds it. Equals {@code addScaled} over the block followed by {@code bindAdd}, bit for bit.
+   *
+   * @param h the hypervector, m buckets
+   * @param m the number of buckets
+   * @param r the rotation, 0 to m-1
+   * @param e the residual, updated in place
+   * @param g the gradient
+   * @param c the gradient's factor
+   * @param from the block's first index in {@code e} and {@code g}
+   * @param len the block length, 1 to m
+   * @param keys at least {@code ceil(len / 64)} key words
+   */
+  void addScaledBindAdd(float[] h, int m, int r, float[] e, float[] g, float c, int from, int len, long[] keys);
+
+  /**
+   * {@link #unbind} of the bucket values {@link #expand} would decode, read straight from the
+   * packed trits (no m-float buffer): for {@code t < len}, with {@code u = (t + r) % m} and {@code
+   * d = +value, -value or +0.0f} for the code 01, 10 or 00 of trit u, {@code v = key(t) ? -d : d}
+   * and {@code out[from + t]} is set to, or has added or subtracted, {@code v}. Equals {@code expand}
+   * followed by {@code unbind}, bit for bit.
+   *
+   * @param in the packed trits (code 11 must have been rejected)
+   * @param offset the byte of trit 0
+   * @param m the number of buckets
+   * @param value the decoded magnitude
+   * @param r the rotation, 0 to m-1
+   * @param keys at least {@code ceil(len / 64)} key words
+   * @param out the destination
+   * @param from the block's first index in {@code out}
+   * @param len the block length, 1 to m
+   * @param op {@link #SET}, {@link #ADD} or {@link #SUBTRACT}
+   */
+  void unbindTrits(byte[] in, int offset, int m, float value, int r, long[] keys, float[] out, int from, int len, int op);
+
+  /**
    * The sum of the terms {@code |h[u]| > threshold ? |h[u]| : 0} for {@code u < m}, in the fixed
    * order of the specification: per chunk of 1024 buckets, 16 float lane sums ({@code u % 16} picks
    * the lane; rows of 16 added in index order), the 16 lane sums added as doubles in lane order, the

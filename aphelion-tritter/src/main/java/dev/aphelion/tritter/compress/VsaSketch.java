@@ -1,6 +1,9 @@
 package dev.aphelion.tritter.compress;
 
 import dev.aphelion.tritter.random.SplitMix64;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 
 /**
  * The VSA sketch encoding ({@link GradientEncoding#VSA_SKETCH}) as specified in {@code
@@ -13,6 +16,8 @@ final class VsaSketch {
   static final int HEADER_BYTES = GradientWireFormat.HEADER_BYTES;
   /** Ternarization threshold: theta = ALPHA * mean |h|. */
   static final double ALPHA = 0.7;
+
+  private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
   private VsaSketch() {}
 
@@ -59,12 +64,13 @@ final class VsaSketch {
   }
 
   /**
-   * Encodes the residual {@code e} (not modified) into a complete message, leaving the bundled
-   * hypervector in {@code h}.
+   * Adds {@code c * g} to the residual {@code e} (as {@link CompressionKernels#addScaled}) and
+   * encodes the result into a complete message, leaving the bundled hypervector in {@code h}: the
+   * residual update rides on the binding pass.
    *
    * @return the wire bytes
    */
-  static byte[] encode(SketchKernels k, float[] e, int n, int m, long seed, long step, long fingerprint,
+  static byte[] encode(SketchKernels k, float[] e, float[] g, float c, int n, int m, long seed, long step, long fingerprint,
       float[] h, long[] keyWords) {
     java.util.Arrays.fill(h, 0, m, 0f);
     long s = stepSeed(seed, step);
@@ -75,7 +81,7 @@ final class VsaSketch {
       int len = Math.min(m, n - j * m);
       int r = rotation(z, m);
       keys(z, len, keyWords);
-      k.bindAdd(h, m, r, e, j * m, len, keyWords);
+      k.addScaledBindAdd(h, m, r, e, g, c, j * m, len, keyWords);
       lastR = r;
       lastLen = len;
     }
@@ -115,6 +121,10 @@ final class VsaSketch {
       count += ((trits[offset + (u >>> 2)] >>> (2 * (u & 3))) & 3) != 0 ? 1 : 0;
       u++;
     }
+    for (; u + 32 <= u1; u += 32) {
+      long b = (long) LONG_LE.get(trits, offset + (u >>> 2));
+      count += Long.bitCount((b | (b >>> 1)) & 0x5555555555555555L);
+    }
     for (; u + 4 <= u1; u += 4) {
       int b = trits[offset + (u >>> 2)];
       count += Integer.bitCount((b | (b >>> 1)) & 0x55);
@@ -139,6 +149,23 @@ final class VsaSketch {
       int r = rotation(z, m);
       keys(z, len, keyWords);
       k.unbind(d, m, r, keyWords, out, j * m, len, op);
+    }
+  }
+
+  /**
+   * {@link #unbindAll} of the buckets a message's trits decode to ({@code +value, -value, +0}),
+   * read from the packed trits without expanding them first.
+   */
+  static void unbindTritsAll(SketchKernels k, byte[] trits, int offset, int m, float value, int n, long seed, long step,
+      long[] keyWords, float[] out, int op) {
+    long s = stepSeed(seed, step);
+    int blocks = blocks(n, m);
+    for (int j = 0; j < blocks; j++) {
+      long z = blockState(s, j);
+      int len = Math.min(m, n - j * m);
+      int r = rotation(z, m);
+      keys(z, len, keyWords);
+      k.unbindTrits(trits, offset, m, value, r, keyWords, out, j * m, len, op);
     }
   }
 }

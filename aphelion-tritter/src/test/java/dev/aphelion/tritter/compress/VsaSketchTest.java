@@ -130,6 +130,23 @@ class VsaSketchTest {
           s.bindAdd(h1, m, rot, e, 5, len, keys);
           v.bindAdd(h2, m, rot, e, 5, len, keys);
           assertArrayEquals(bits(h1), bits(h2), "bindAdd m=" + m + " r=" + rot + " len=" + len);
+          // the fused residual update: e + c * g stored, then bound; against addScaled + bindAdd
+          float[] g = values(3 * m + 5, m + 9);
+          for (float c : new float[] {1f, 0.37f, -2.5f}) {
+            float[] hs = values(m, m + 3), hv = hs.clone(), hr = hs.clone();
+            float[] es = e.clone(), ev = e.clone(), er = e.clone();
+            s.addScaledBindAdd(hs, m, rot, es, g, c, 5, len, keys);
+            v.addScaledBindAdd(hv, m, rot, ev, g, c, 5, len, keys);
+            for (int i = 5; i < 5 + len; i++) {
+              er[i] = er[i] + c * g[i];
+            }
+            s.bindAdd(hr, m, rot, er, 5, len, keys);
+            String at = " m=" + m + " r=" + rot + " len=" + len + " c=" + c;
+            assertArrayEquals(bits(er), bits(es), "addScaledBindAdd residual, scalar" + at);
+            assertArrayEquals(bits(er), bits(ev), "addScaledBindAdd residual, vector" + at);
+            assertArrayEquals(bits(hr), bits(hs), "addScaledBindAdd buckets, scalar" + at);
+            assertArrayEquals(bits(hr), bits(hv), "addScaledBindAdd buckets, vector" + at);
+          }
           for (int op : new int[] {SketchKernels.SET, SketchKernels.ADD, SketchKernels.SUBTRACT}) {
             float[] o1 = values(len + 7, 3), o2 = o1.clone();
             s.unbind(h1, m, rot, keys, o1, 7, len, op);
@@ -150,6 +167,34 @@ class VsaSketchTest {
           s.expand(p1, 3, m, 0.25f, d1);
           v.expand(p1, 3, m, 0.25f, d2);
           assertArrayEquals(bits(d1), bits(d2), "expand m=" + m);
+          for (float value : new float[] {-0.75f, -0f, 0f}) {
+            float[] n1 = new float[m], n2 = new float[m];
+            s.expand(p1, 3, m, value, n1);
+            v.expand(p1, 3, m, value, n2);
+            assertArrayEquals(bits(n1), bits(n2), "expand m=" + m + " value=" + value);
+          }
+          // unbinding straight from the trits, against expand + unbind; the message ends right
+          // after the trits (p1) or has bytes after them (p3: the checksum of a real message)
+          byte[] p3 = java.util.Arrays.copyOf(p1, p1.length + 4);
+          for (byte[] packed : new byte[][] {p1, p3}) {
+            for (float value : new float[] {0.25f, -1.5f}) {
+              float[] d = new float[m];
+              s.expand(packed, 3, m, value, d);
+              for (int rot : new int[] {0, 1, m / 2, m - 1}) {
+                for (int len : new int[] {m, Math.max(1, m / 3), Math.max(1, m - 1)}) {
+                  for (int op : new int[] {SketchKernels.SET, SketchKernels.ADD, SketchKernels.SUBTRACT}) {
+                    float[] want = values(len + 7, 5), o1 = want.clone(), o2 = want.clone();
+                    s.unbind(d, m, rot, keys, want, 7, len, op);
+                    s.unbindTrits(packed, 3, m, value, rot, keys, o1, 7, len, op);
+                    v.unbindTrits(packed, 3, m, value, rot, keys, o2, 7, len, op);
+                    String at = " m=" + m + " r=" + rot + " len=" + len + " op=" + op + " value=" + value + " bytes=" + packed.length;
+                    assertArrayEquals(bits(want), bits(o1), "unbindTrits, scalar" + at);
+                    assertArrayEquals(bits(want), bits(o2), "unbindTrits, vector" + at);
+                  }
+                }
+              }
+            }
+          }
           for (int u = 0; u < m; u++) {
             float want = h[u] > theta ? 0.25f : h[u] < -theta ? -0.25f : 0f;
             assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(d1[u]), "round trip u=" + u);
