@@ -22,10 +22,14 @@ final class PanamaSketchKernels implements SketchKernels {
 
   private static final VectorSpecies<Integer> SI = S.vectorShape().withLanes(int.class);
   private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final VarHandle SHORT_LE = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
   /** Lane l shifts key bit l to the sign bit. */
   private static final IntVector TO_SIGN = IntVector.fromArray(SI, shifts(31, -1), 0);
   /** Lane l shifts the 2-bit trit code of lane l down to bits 1..0. */
   private static final IntVector CODE_SHIFT = IntVector.fromArray(SI, shifts(0, 2), 0);
+  /** Lane l shifts bit 2l + 1 to the sign bit. */
+  private static final IntVector TRIT_TO_SIGN = IntVector.fromArray(SI, shifts(30, -2), 0);
 
   private static int[] shifts(int first, int step) {
     int[] s = new int[16];
@@ -157,7 +161,6 @@ final class PanamaSketchKernels implements SketchKernels {
   private static void tritRun(byte[] in, int offset, int m, float value, int shift, long[] keys, float[] out, int from, int t0,
       int t1, int op) {
     IntVector valueBits = IntVector.broadcast(SI, Float.floatToRawIntBits(value));
-    IntVector zero = IntVector.zero(SI);
     // a vector reads the 8 bytes from the byte of its first trit: t + shift <= lastTrit keeps them inside the array
     long lastTrit = 4L * (in.length - 8 - offset) + 3;
     int tv1 = (int) Math.max(t0, Math.min(t1, lastTrit - shift + L));
@@ -167,15 +170,14 @@ final class PanamaSketchKernels implements SketchKernels {
       int stop = Math.min(t + 64, tv1);
       for (; t + L <= stop; t += L, bits >>>= L) {
         int u = t + shift;
-        long word = (long) LONG_LE.get(in, offset + (u >>> 2)) >>> (2 * (u & 3));
-        // lane l: the code of trit u + l in bits 1..0
-        IntVector code = IntVector.broadcast(SI, (int) word).lanewise(VectorOperators.LSHR, CODE_SHIFT);
-        // the sign: code bit 1 (-value) XOR key bit l (negation)
-        IntVector sign = code.lanewise(VectorOperators.LSHL, 30)
-            .lanewise(VectorOperators.XOR, IntVector.broadcast(SI, (int) bits).lanewise(VectorOperators.LSHL, TO_SIGN))
-            .and(0x80000000);
-        IntVector magnitude = zero.blend(valueBits, code.and(3).compare(VectorOperators.NE, 0));
-        apply(magnitude.lanewise(VectorOperators.XOR, sign).reinterpretAsFloats(), out, from + t, op);
+        int codes = (int) ((long) LONG_LE.get(in, offset + (u >>> 2)) >>> (2 * (u & 3)));
+        // per lane l, bit 2l: the trit is not 0; bit 2l + 1: its sign (code 10) XOR key bit l
+        int nonZero = (codes | (codes >>> 1)) & 0x55555555;
+        int sign = ((codes >>> 1) ^ Integer.expand((int) bits, 0x55555555)) & 0x55555555;
+        // lane l shifted left by 30 - 2l: the sign at bit 31, "not 0" at bit 30
+        IntVector z = IntVector.broadcast(SI, nonZero | (sign << 1)).lanewise(VectorOperators.LSHL, TRIT_TO_SIGN);
+        IntVector magnitude = z.lanewise(VectorOperators.LSHL, 1).lanewise(VectorOperators.ASHR, 31).and(valueBits);
+        apply(magnitude.lanewise(VectorOperators.XOR, z.and(0x80000000)).reinterpretAsFloats(), out, from + t, op);
       }
     }
     for (; t < t1; t++) {
@@ -254,10 +256,16 @@ final class PanamaSketchKernels implements SketchKernels {
         long pos = v.compare(VectorOperators.GT, threshold).toLong();
         long neg = v.compare(VectorOperators.LT, negThreshold).toLong();
         nnz += Long.bitCount(pos | neg);
-        long codes = spread(pos) | (spread(neg) << 1);
+        long codes = Long.expand(pos, 0x5555555555555555L) | Long.expand(neg, 0xAAAAAAAAAAAAAAAAL);
         int o = offset + (u >>> 2);
-        for (int b = 0; b < L / 4; b++) {
-          out[o + b] = (byte) (codes >>> (8 * b));
+        switch (L) {
+          case 16 -> INT_LE.set(out, o, (int) codes);
+          case 8 -> SHORT_LE.set(out, o, (short) codes);
+          default -> {
+            for (int b = 0; b < L / 4; b++) {
+              out[o + b] = (byte) (codes >>> (8 * b));
+            }
+          }
         }
       }
     }
@@ -316,15 +324,5 @@ final class PanamaSketchKernels implements SketchKernels {
       }
     }
     ScalarSketchKernels.medianRange(tiles, rows, stride, t, len, out, from);
-  }
-
-  /** Moves bit i of the low 16 bits to bit 2i. */
-  static long spread(long x) {
-    x &= 0xFFFFL;
-    x = (x | (x << 8)) & 0x00FF00FFL;
-    x = (x | (x << 4)) & 0x0F0F0F0FL;
-    x = (x | (x << 2)) & 0x33333333L;
-    x = (x | (x << 1)) & 0x55555555L;
-    return x;
   }
 }
