@@ -253,6 +253,21 @@ final class CountSketch {
     for (int row = 0; row < rows; row++) {
       rowSeeds[row] = GradientWireFormat.countSketchRowSeed(seed, step, row);
     }
+    if (rows == 3) {
+      // one pass per block, no tiles
+      long[][] keys = new long[3][keyWords.length];
+      int[] r = new int[3];
+      for (int j = 0; j < blocks; j++) {
+        int len = Math.min(c, n - j * c);
+        for (int row = 0; row < 3; row++) {
+          long z = VsaSketch.blockState(rowSeeds[row], j);
+          VsaSketch.keys(z, len, keys[row]);
+          r[row] = VsaSketch.rotation(z, c);
+        }
+        k.median3Unbind(table[0], table[1], table[2], c, r[0], r[1], r[2], keys[0], keys[1], keys[2], out, j * c, len);
+      }
+      return;
+    }
     for (int j = 0; j < blocks; j++) {
       int len = Math.min(c, n - j * c);
       for (int row = 0; row < rows; row++) {

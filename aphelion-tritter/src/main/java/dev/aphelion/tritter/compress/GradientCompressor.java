@@ -1047,8 +1047,17 @@ public final class GradientCompressor {
       Arrays.fill(out, 0, dimension, 0f);
       ByteBuffer b = ByteBuffer.wrap(values.rawBytes()).order(ByteOrder.LITTLE_ENDIAN);
       float scale = values.isSummedValues() ? 0f : b.getFloat(GradientWireFormat.HEADER_BYTES);
-      for (int j = 0; j < coordinates.length; j++) {
-        out[coordinates[j]] = CountSketch.value(values, b, scale, j);
+      byte[] raw = values.rawBytes();
+      if (values.isSummedValues()) {
+        for (int j = 0; j < coordinates.length; j++) {
+          out[coordinates[j]] = b.getFloat(GradientWireFormat.HEADER_BYTES + 4 * j);
+        }
+      } else {
+        // the int8 kind read directly: CountSketch.value's code * scale
+        int codes = GradientWireFormat.HEADER_BYTES + 4;
+        for (int j = 0; j < coordinates.length; j++) {
+          out[coordinates[j]] = raw[codes + j] * scale;
+        }
       }
     } finally {
       exit(claimed);

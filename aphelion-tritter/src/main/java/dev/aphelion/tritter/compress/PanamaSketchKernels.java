@@ -295,6 +295,52 @@ final class PanamaSketchKernels implements SketchKernels {
   }
 
   @Override
+  public void median3Unbind(float[] row0, float[] row1, float[] row2, int c, int r0, int r1, int r2, long[] k0, long[] k1,
+      long[] k2, float[] out, int from, int len) {
+    // each row's rotation wraps once: between the wrap points all three rows read contiguous runs
+    int w0 = Math.min(len, c - r0), w1 = Math.min(len, c - r1), w2 = Math.min(len, c - r2);
+    int a = 0;
+    while (a < len) {
+      int b = len;
+      if (w0 > a) {
+        b = Math.min(b, w0);
+      }
+      if (w1 > a) {
+        b = Math.min(b, w1);
+      }
+      if (w2 > a) {
+        b = Math.min(b, w2);
+      }
+      median3Run(row0, a < w0 ? r0 : r0 - c, row1, a < w1 ? r1 : r1 - c, row2, a < w2 ? r2 : r2 - c, k0, k1, k2, out, from, a, b);
+      a = b;
+    }
+  }
+
+  private static void median3Run(float[] row0, int s0, float[] row1, int s1, float[] row2, int s2, long[] k0, long[] k1, long[] k2,
+      float[] out, int from, int t0, int t1) {
+    int t = t0;
+    while (t + L <= t1) {
+      long b0 = keyWord(k0, t), b1 = keyWord(k1, t), b2 = keyWord(k2, t);
+      int stop = Math.min(t + 64, t1);
+      for (; t + L <= stop; t += L, b0 >>>= L, b1 >>>= L, b2 >>>= L) {
+        FloatVector x = flip(FloatVector.fromArray(S, row0, t + s0), b0);
+        FloatVector y = flip(FloatVector.fromArray(S, row1, t + s1), b1);
+        FloatVector z = flip(FloatVector.fromArray(S, row2, t + s2), b2);
+        // the network of CountSketch.median for three rows: (0,1), (1,2), (0,1)
+        x.min(y).max(x.max(y).min(z)).intoArray(out, from + t);
+      }
+    }
+    float[] v = new float[3];
+    for (; t < t1; t++) {
+      float x = row0[t + s0], y = row1[t + s1], z = row2[t + s2];
+      v[0] = ScalarSketchKernels.key(k0, t) ? -x : x;
+      v[1] = ScalarSketchKernels.key(k1, t) ? -y : y;
+      v[2] = ScalarSketchKernels.key(k2, t) ? -z : z;
+      out[from + t] = CountSketch.median(v, 3);
+    }
+  }
+
+  @Override
   public void median(float[] tiles, int rows, int stride, int len, float[] out, int from) {
     int t = 0;
     if (rows == 3) {

@@ -113,6 +113,23 @@ final class ScalarSketchKernels implements SketchKernels {
   }
 
   @Override
+  public void median3Unbind(float[] row0, float[] row1, float[] row2, int c, int r0, int r1, int r2, long[] k0, long[] k1,
+      long[] k2, float[] out, int from, int len) {
+    float[] v = new float[3];
+    for (int t = 0; t < len; t++) {
+      v[0] = signed(row0, c, r0, k0, t);
+      v[1] = signed(row1, c, r1, k1, t);
+      v[2] = signed(row2, c, r2, k2, t);
+      out[from + t] = CountSketch.median(v, 3);
+    }
+  }
+
+  private static float signed(float[] row, int c, int r, long[] keys, int t) {
+    float b = row[t + r < c ? t + r : t + r - c];
+    return key(keys, t) ? -b : b;
+  }
+
+  @Override
   public void median(float[] tiles, int rows, int stride, int len, float[] out, int from) {
     medianRange(tiles, rows, stride, 0, len, out, from);
   }

@@ -137,4 +137,27 @@ interface SketchKernels {
    * @param from the first index written
    */
   void median(float[] tiles, int rows, int stride, int len, float[] out, int from);
+
+  /**
+   * The count sketch estimate of three rows in one pass: for {@code t < len}, {@code out[from + t]}
+   * is {@link CountSketch#median} of the three values {@code key_ρ(t) ? -b_ρ : b_ρ} with {@code b_ρ
+   * = row_ρ[(t + r_ρ) % c]}. Equals {@link #unbind} of each row into a tile, then {@link #median},
+   * bit for bit, without the tiles.
+   *
+   * @param row0 row 0's buckets, c of them (row1, row2 likewise)
+   * @param row1 row 1's buckets
+   * @param row2 row 2's buckets
+   * @param c the buckets per row
+   * @param r0 row 0's rotation, 0 to c-1 (r1, r2 likewise)
+   * @param r1 row 1's rotation
+   * @param r2 row 2's rotation
+   * @param k0 row 0's key words, at least {@code ceil(len / 64)} (k1, k2 likewise)
+   * @param k1 row 1's key words
+   * @param k2 row 2's key words
+   * @param out the destination
+   * @param from the block's first index in {@code out}
+   * @param len the block length, 1 to c
+   */
+  void median3Unbind(float[] row0, float[] row1, float[] row2, int c, int r0, int r1, int r2, long[] k0, long[] k1, long[] k2,
+      float[] out, int from, int len);
 }

@@ -155,6 +155,31 @@ class VsaSketchTest {
           }
         }
       }
+      // the count sketch's three-row estimate against unbinding each row into a tile, then the median
+      long[] keys1 = new long[keys.length], keys2 = new long[keys.length];
+      for (int i = 0; i < keys.length; i++) {
+        keys1[i] = r.nextLong();
+        keys2[i] = r.nextLong();
+      }
+      float[] row0 = values(m, m + 11), row1 = values(m, m + 12), row2 = values(m, m + 13);
+      row1[m / 2] = -0f;
+      row2[m / 2] = 0f;
+      int[][] rotations = {{0, 0, 0}, {1, m / 2, m - 1}, {m - 1, 0, m / 3}, {m / 2, m / 2, 1}};
+      for (int[] rot : rotations) {
+        for (int len : new int[] {m, Math.max(1, m / 3), Math.max(1, m - 1)}) {
+          float[] tiles = new float[3 * m];
+          s.unbind(row0, m, rot[0], keys, tiles, 0, len, SketchKernels.SET);
+          s.unbind(row1, m, rot[1], keys1, tiles, m, len, SketchKernels.SET);
+          s.unbind(row2, m, rot[2], keys2, tiles, 2 * m, len, SketchKernels.SET);
+          float[] want = values(len + 3, 7), o1 = want.clone(), o2 = want.clone();
+          s.median(tiles, 3, m, len, want, 3);
+          s.median3Unbind(row0, row1, row2, m, rot[0], rot[1], rot[2], keys, keys1, keys2, o1, 3, len);
+          v.median3Unbind(row0, row1, row2, m, rot[0], rot[1], rot[2], keys, keys1, keys2, o2, 3, len);
+          String at = " m=" + m + " r=" + java.util.Arrays.toString(rot) + " len=" + len;
+          assertArrayEquals(bits(want), bits(o1), "median3Unbind, scalar" + at);
+          assertArrayEquals(bits(want), bits(o2), "median3Unbind, vector" + at);
+        }
+      }
       float[] h = values(m, m + 2);
       for (float theta : new float[] {Float.NEGATIVE_INFINITY, 0f, 0.7f, 3f, Float.MAX_VALUE}) {
         assertEquals(Double.doubleToRawLongBits(s.laneSum(h, m, theta)), Double.doubleToRawLongBits(v.laneSum(h, m, theta)),
