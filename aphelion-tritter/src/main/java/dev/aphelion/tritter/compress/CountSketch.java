@@ -36,18 +36,22 @@ final class CountSketch {
   static void sketch(SketchKernels k, float[] e, float[] g, float factor, int n, int rows, int c, long seed, long step,
       float[][] table, long[] keyWords) {
     int blocks = blocks(n, c);
+    long[] rowSeeds = new long[rows];
     for (int row = 0; row < rows; row++) {
-      float[] h = table[row];
-      Arrays.fill(h, 0, c, 0f);
-      long s = GradientWireFormat.countSketchRowSeed(seed, step, row);
-      for (int j = 0; j < blocks; j++) {
-        long z = VsaSketch.blockState(s, j);
-        int len = Math.min(c, n - j * c);
+      Arrays.fill(table[row], 0, c, 0f);
+      rowSeeds[row] = GradientWireFormat.countSketchRowSeed(seed, step, row);
+    }
+    // block by block, all rows: the later rows read the block of e from cache; each bucket still
+    // adds its blocks in ascending order
+    for (int j = 0; j < blocks; j++) {
+      int len = Math.min(c, n - j * c);
+      for (int row = 0; row < rows; row++) {
+        long z = VsaSketch.blockState(rowSeeds[row], j);
         VsaSketch.keys(z, len, keyWords);
         if (row == 0) {
-          k.addScaledBindAdd(h, c, VsaSketch.rotation(z, c), e, g, factor, j * c, len, keyWords);
+          k.addScaledBindAdd(table[row], c, VsaSketch.rotation(z, c), e, g, factor, j * c, len, keyWords);
         } else {
-          k.bindAdd(h, c, VsaSketch.rotation(z, c), e, j * c, len, keyWords);
+          k.bindAdd(table[row], c, VsaSketch.rotation(z, c), e, j * c, len, keyWords);
         }
       }
     }
