@@ -44,6 +44,12 @@ __device__ __forceinline__ float aph_warp_max(float v) {
   return v;
 }
 
+__device__ __forceinline__ float aph_warp_sumf(float v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+
 __device__ __forceinline__ int aph_warp_sum(int v) {
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
@@ -433,10 +439,16 @@ extern "C" __global__ void __launch_bounds__(256)
 // prefetches its first group's weights into L2, so the quantization overlaps the first loads.
 // Epilogue per row: v = dequant (+ bias); y = v; residual += v (one matrix only). Block (0, t)
 // also writes the token's int8 row, sum and scale to qOut/xsumOut/xscaleOut when qOut is set.
+// With a gain (K floats) the token is RMS-normalized with eps before it is quantized.
 // Grid (blocks, tokens), 256 threads (at most 64 registers: 4 blocks per SM stay resident),
 // kBlocks * 256 bytes of dynamic shared memory.
 // ---------------------------------------------------------------------------------------------
 #define APH_FQ_VEC 8
+// RMSNorm of four values: (v * rinv) * g, each product rounded (aph_dec_rmsnorm's order).
+__device__ __forceinline__ float4 aph_norm4(float4 v, float rinv, float4 g) {
+  return make_float4(__fmul_rn(__fmul_rn(v.x, rinv), g.x), __fmul_rn(__fmul_rn(v.y, rinv), g.y),
+                     __fmul_rn(__fmul_rn(v.z, rinv), g.z), __fmul_rn(__fmul_rn(v.w, rinv), g.w));
+}
 extern "C" __global__ void __launch_bounds__(256, 4) aph_gemv_s8_fused(
     const float* __restrict__ x, int ldx, int K, int kBlocks,
     const unsigned* __restrict__ W0, const unsigned* __restrict__ W1, const unsigned* __restrict__ W2,
@@ -445,7 +457,8 @@ extern "C" __global__ void __launch_bounds__(256, 4) aph_gemv_s8_fused(
     float* __restrict__ y0, float* __restrict__ y1, float* __restrict__ y2,
     int rows0, int rows1, int rows2, int ldy0, int ldy1, int ldy2,
     float* __restrict__ res, int ldr,
-    signed char* __restrict__ qOut, int* __restrict__ xsumOut, float* __restrict__ xscaleOut) {
+    signed char* __restrict__ qOut, int* __restrict__ xsumOut, float* __restrict__ xscaleOut,
+    const float* __restrict__ gain, float eps) {
   extern __shared__ int4 aph_fused_q[];
   __shared__ int part[8][8];
   __shared__ float redf[8];
@@ -468,28 +481,74 @@ extern "C" __global__ void __launch_bounds__(256, 4) aph_gemv_s8_fused(
   // Prologue: max|x|, then quantize into shared memory.
   const float* xr = x + (size_t)t * ldx;
   int kPad = kBlocks * APH_KBLOCK;
-  bool vec = ((K | ldx) & 3) == 0 && (reinterpret_cast<size_t>(x) & 15) == 0;
+  bool vec = ((K | ldx) & 3) == 0 && ((reinterpret_cast<size_t>(x) | reinterpret_cast<size_t>(gain)) & 15) == 0;
   float m = 0.0f;
   // Up to 8192 columns the token stays in registers between the max and the quantization, so
   // each block reads it from L2 once (the prologue is bound by those reads: blocks x 4K bytes);
   // 8 vectors keep the kernel within 64 registers without spills.
   bool regs = vec && (K >> 2) <= 256 * APH_FQ_VEC;
+  bool norm = gain != nullptr;
   float4 rv[APH_FQ_VEC];
   if (regs) {
 #pragma unroll
     for (int i = 0; i < APH_FQ_VEC; ++i) {
       int g = tid + 256 * i;
       rv[i] = g < (K >> 2) ? __ldg(reinterpret_cast<const float4*>(xr) + g) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+    }
+  }
+  // With a gain the token is first RMS-normalized (aph_dec_rmsnorm's arithmetic; the sum of
+  // squares in this block's order), so the norm costs no kernel and no write of its output.
+  float rinv = 1.0f;
+  if (norm) {
+    float ss = 0.0f;
+    if (regs) {
+#pragma unroll
+      for (int i = 0; i < APH_FQ_VEC; ++i) {
+        ss = fmaf(rv[i].x, rv[i].x, ss);
+        ss = fmaf(rv[i].y, rv[i].y, ss);
+        ss = fmaf(rv[i].z, rv[i].z, ss);
+        ss = fmaf(rv[i].w, rv[i].w, ss);
+      }
+    } else {
+      for (int k = tid; k < K; k += 256) {
+        float v = __ldg(xr + k);
+        ss = fmaf(v, v, ss);
+      }
+    }
+    ss = aph_warp_sumf(ss);
+    if (lane == 0) redf[warp] = ss;
+    __syncthreads();
+    ss = redf[0];
+#pragma unroll
+    for (int i = 1; i < 8; ++i) ss += redf[i];
+    __syncthreads();  // redf is reused for the max
+    rinv = (float)(1.0 / sqrt((double)__fadd_rn(__fdiv_rn(ss, (float)K), eps)));
+    if (regs) {
+#pragma unroll
+      for (int i = 0; i < APH_FQ_VEC; ++i) {
+        int g = tid + 256 * i;
+        if (g < (K >> 2)) rv[i] = aph_norm4(rv[i], rinv, __ldg(reinterpret_cast<const float4*>(gain) + g));
+      }
+    }
+  }
+  if (regs) {
+#pragma unroll
+    for (int i = 0; i < APH_FQ_VEC; ++i) {
       m = fmaxf(m, fmaxf(fmaxf(fabsf(rv[i].x), fabsf(rv[i].y)), fmaxf(fabsf(rv[i].z), fabsf(rv[i].w))));
     }
   } else if (vec) {
 #pragma unroll 4
     for (int g = tid; g < (K >> 2); g += 256) {
       float4 v = __ldg(reinterpret_cast<const float4*>(xr) + g);
+      if (norm) v = aph_norm4(v, rinv, __ldg(reinterpret_cast<const float4*>(gain) + g));
       m = fmaxf(m, fmaxf(fmaxf(fabsf(v.x), fabsf(v.y)), fmaxf(fabsf(v.z), fabsf(v.w))));
     }
   } else {
-    for (int k = tid; k < K; k += 256) m = fmaxf(m, fabsf(__ldg(xr + k)));
+    for (int k = tid; k < K; k += 256) {
+      float v = __ldg(xr + k);
+      if (norm) v = __fmul_rn(__fmul_rn(v, rinv), __ldg(gain + k));
+      m = fmaxf(m, fabsf(v));
+    }
   }
   m = aph_warp_max(m);
   if (lane == 0) redf[warp] = m;
@@ -522,12 +581,21 @@ extern "C" __global__ void __launch_bounds__(256, 4) aph_gemv_s8_fused(
     int k = g << 2;
     float4 v = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
     if (vec) {
-      if (k < K) v = __ldg(reinterpret_cast<const float4*>(xr) + g);
+      if (k < K) {
+        v = __ldg(reinterpret_cast<const float4*>(xr) + g);
+        if (norm) v = aph_norm4(v, rinv, __ldg(reinterpret_cast<const float4*>(gain) + g));
+      }
     } else {
       if (k < K) v.x = __ldg(xr + k);
       if (k + 1 < K) v.y = __ldg(xr + k + 1);
       if (k + 2 < K) v.z = __ldg(xr + k + 2);
       if (k + 3 < K) v.w = __ldg(xr + k + 3);
+      if (norm) {
+        if (k < K) v.x = __fmul_rn(__fmul_rn(v.x, rinv), __ldg(gain + k));
+        if (k + 1 < K) v.y = __fmul_rn(__fmul_rn(v.y, rinv), __ldg(gain + k + 1));
+        if (k + 2 < K) v.z = __fmul_rn(__fmul_rn(v.z, rinv), __ldg(gain + k + 2));
+        if (k + 3 < K) v.w = __fmul_rn(__fmul_rn(v.w, rinv), __ldg(gain + k + 3));
+      }
     }
     // Padding columns quantize to 0 (0 * inv, inv finite), as in the unfused quantizers.
     unsigned word = aph_q1(v.x, inv, sum) | (aph_q1(v.y, inv, sum) << 8) | (aph_q1(v.z, inv, sum) << 16) |

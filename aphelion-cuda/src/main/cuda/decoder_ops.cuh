@@ -9,12 +9,6 @@
 
 #define APH_ATT_CHUNK 64
 
-__device__ __forceinline__ float aph_warp_sumf(float v) {
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-  return v;
-}
-
 // Sum over the block (blockDim.x a multiple of 32, at most 1024); every thread gets the result.
 __device__ __forceinline__ float aph_block_sumf(float v, float* sh) {
   v = aph_warp_sumf(v);
@@ -179,86 +173,116 @@ extern "C" __global__ void aph_dec_rope_kv_store(float* q, float* k, const float
   }
 }
 
-// Attention, first pass: grid (heads, splits, rows), 128 threads. Split c covers positions
-// [64c, 64c + 64) of the row's visible range [0, min(pos + 1, cap)); it writes its max score m,
-// sum l = sum exp(s - m) and o = sum exp(s - m) v to part[(row * heads + head) * splits + c] as
-// hd + 2 floats. Groups of 8 lanes share one position.
-extern "C" __global__ void __launch_bounds__(128) aph_dec_attend_part(
+// Attention over the KV cache: grid (heads, splits, rows), 128 threads (4 warps). Split c covers
+// positions [64c, 64c + 64) of the row's visible range [0, min(pos + 1, cap)): it computes its
+// max score m, sum l = sum exp(s - m) and o = sum exp(s - m) v and writes them, hd + 2 floats, to
+// part[(row * heads + head) * splits + c]. The last split of a (row, head) to finish (a counter
+// per pair, reset by that block) combines them into out, so one kernel does the whole attention.
+// Decode is latency-bound (a few hundred small blocks), so every loop issues many independent
+// loads: a warp scores four positions at a time (coalesced rows of K, q in shared memory) and
+// sums the values of its positions for every dimension at once.
+// Dynamic shared memory: 4 * (5 * hd + splits) bytes.
+extern "C" __global__ void __launch_bounds__(128) aph_dec_attend(
     const float* __restrict__ q, const float* __restrict__ kc, const float* __restrict__ vc, const int* __restrict__ seqs,
     const int* __restrict__ pos, int heads, int kvHeads, int hd, int sequences, int cap, float scale, int splits,
-    float* __restrict__ part) {
+    float* __restrict__ part, unsigned* __restrict__ counters, float* __restrict__ out) {
+  extern __shared__ float aph_att_sh[];
   __shared__ float sc[APH_ATT_CHUNK];
   __shared__ float red[32];
+  __shared__ int lastBlock;
+  float* qs = aph_att_sh;          // hd
+  float* pw = qs + hd;             // [4][hd]: per-warp sums of the values
+  float* wc = pw + 4 * hd;         // [splits]: the combine's weights
   int h = blockIdx.x, c = blockIdx.y, r = blockIdx.z;
   int s = seqs[r], p = pos[r];
   if (s < 0 || s >= sequences || p < 0 || p >= cap) return;
   int n = min(p + 1, cap);
   int t0 = c * APH_ATT_CHUNK;
   if (t0 >= n) return;
+  int used = (n + APH_ATT_CHUNK - 1) / APH_ATT_CHUNK;
   int cnt = min(APH_ATT_CHUNK, n - t0);
   int kvh = h / (heads / kvHeads);
+  int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
   const float* qr = q + ((long long)r * heads + h) * hd;
   const float* K = kc + (((long long)s * kvHeads + kvh) * cap + t0) * hd;
   const float* V = vc + (((long long)s * kvHeads + kvh) * cap + t0) * hd;
-  int lane8 = threadIdx.x & 7, grp = threadIdx.x >> 3;  // 16 groups
-  // Every lane runs every iteration: the shuffles need the whole warp.
-  for (int base = 0; base < cnt; base += 16) {
-    int t = base + grp;
-    bool live = t < cnt;
-    float a = 0.f;
-    if (live) {
-      const float* kr = K + (long long)t * hd;
-      for (int d = lane8; d < hd; d += 8) a = fmaf(qr[d], kr[d], a);
+  for (int d = tid; d < hd; d += 128) qs[d] = qr[d];
+  __syncthreads();
+  // Scores: warp w takes positions w, w + 4, ...; four of them per round (t, t + 4, t + 8, t + 12).
+  for (int t = warp; t < cnt; t += 16) {
+    bool l1 = t + 4 < cnt, l2 = t + 8 < cnt, l3 = t + 12 < cnt;
+    const float* k0 = K + (long long)t * hd;
+    float a0 = 0.f, a1 = 0.f, a2 = 0.f, a3 = 0.f;
+#pragma unroll 4
+    for (int d = lane; d < hd; d += 32) {
+      float qd = qs[d];
+      a0 = fmaf(qd, k0[d], a0);
+      if (l1) a1 = fmaf(qd, k0[4 * hd + d], a1);
+      if (l2) a2 = fmaf(qd, k0[8 * hd + d], a2);
+      if (l3) a3 = fmaf(qd, k0[12 * hd + d], a3);
     }
-    a += __shfl_xor_sync(0xffffffffu, a, 4);
-    a += __shfl_xor_sync(0xffffffffu, a, 2);
-    a += __shfl_xor_sync(0xffffffffu, a, 1);
-    if (live && lane8 == 0) sc[t] = __fmul_rn(a, scale);
+    a0 = aph_warp_sumf(a0);
+    a1 = aph_warp_sumf(a1);
+    a2 = aph_warp_sumf(a2);
+    a3 = aph_warp_sumf(a3);
+    if (lane == 0) {
+      sc[t] = __fmul_rn(a0, scale);
+      if (l1) sc[t + 4] = __fmul_rn(a1, scale);
+      if (l2) sc[t + 8] = __fmul_rn(a2, scale);
+      if (l3) sc[t + 12] = __fmul_rn(a3, scale);
+    }
   }
   __syncthreads();
   float m = -INFINITY;
-  for (int t = threadIdx.x; t < cnt; t += blockDim.x) m = fmaxf(m, sc[t]);
+  for (int t = tid; t < cnt; t += 128) m = fmaxf(m, sc[t]);
   m = aph_block_maxf(m, red);
   float l = 0.f;
-  for (int t = threadIdx.x; t < cnt; t += blockDim.x) {
+  for (int t = tid; t < cnt; t += 128) {
     float e = expf(sc[t] - m);
     sc[t] = e;
     l += e;
   }
   l = aph_block_sumf(l, red);  // also orders the sc writes before the reads below
-  float* out = part + (((long long)r * heads + h) * splits + c) * (hd + 2);
-  for (int d = threadIdx.x; d < hd; d += blockDim.x) {
+  // Values: warp w sums its positions (w, w + 4, ...) for each of its lane's dimensions.
+  for (int d = lane; d < hd; d += 32) {
     float a = 0.f;
-    for (int t = 0; t < cnt; t++) a = fmaf(sc[t], V[(long long)t * hd + d], a);
-    out[d] = a;
+#pragma unroll 8
+    for (int t = warp; t < cnt; t += 4) a = fmaf(sc[t], V[(long long)t * hd + d], a);
+    pw[warp * hd + d] = a;
   }
-  if (threadIdx.x == 0) {
-    out[hd] = m;
-    out[hd + 1] = l;
+  __syncthreads();
+  float* mine = part + (((long long)r * heads + h) * splits + c) * (hd + 2);
+  for (int d = tid; d < hd; d += 128) {
+    mine[d] = __fadd_rn(__fadd_rn(pw[d], pw[hd + d]), __fadd_rn(pw[2 * hd + d], pw[3 * hd + d]));
   }
-}
-
-// Attention, second pass: grid (heads, rows); combines the splits of the first pass.
-extern "C" __global__ void aph_dec_attend_combine(const float* __restrict__ part, const int* __restrict__ seqs,
-                                                  const int* __restrict__ pos, int heads, int hd, int sequences, int cap,
-                                                  int splits, float* __restrict__ out) {
-  int h = blockIdx.x, r = blockIdx.y;
-  int s = seqs[r], p = pos[r];
-  if (s < 0 || s >= sequences || p < 0 || p >= cap) return;
-  int n = min(p + 1, cap);
-  int used = (n + APH_ATT_CHUNK - 1) / APH_ATT_CHUNK;
+  if (tid == 0) {
+    mine[hd] = m;
+    mine[hd + 1] = l;
+  }
+  // Publish the split, then count it; the block that counts last combines.
+  __threadfence();
+  __syncthreads();
+  unsigned* counter = counters + (long long)r * heads + h;
+  if (tid == 0) lastBlock = atomicAdd(counter, 1u) == (unsigned)(used - 1);
+  __syncthreads();
+  if (!lastBlock) return;
+  __threadfence();
   const float* pr = part + ((long long)r * heads + h) * splits * (hd + 2);
   float M = -INFINITY;
-  for (int c = 0; c < used; c++) M = fmaxf(M, pr[c * (hd + 2) + hd]);
+  for (int i = 0; i < used; i++) M = fmaxf(M, __ldcg(pr + i * (hd + 2) + hd));
+  for (int i = tid; i < used; i += 128) wc[i] = expf(__ldcg(pr + i * (hd + 2) + hd) - M);
+  __syncthreads();
   float L = 0.f;
-  for (int c = 0; c < used; c++) L = fmaf(pr[c * (hd + 2) + hd + 1], expf(pr[c * (hd + 2) + hd] - M), L);
+  for (int i = 0; i < used; i++) L = fmaf(__ldcg(pr + i * (hd + 2) + hd + 1), wc[i], L);
   float inv = __fdiv_rn(1.f, L);
   float* o = out + ((long long)r * heads + h) * hd;
-  for (int d = threadIdx.x; d < hd; d += blockDim.x) {
+  for (int d = tid; d < hd; d += 128) {
     float a = 0.f;
-    for (int c = 0; c < used; c++) a = fmaf(pr[c * (hd + 2) + d], expf(pr[c * (hd + 2) + hd] - M), a);
+#pragma unroll 8
+    for (int i = 0; i < used; i++) a = fmaf(__ldcg(pr + i * (hd + 2) + d), wc[i], a);
     o[d] = __fmul_rn(a, inv);
   }
+  if (tid == 0) *counter = 0u;
 }
 
 extern "C" __global__ void aph_dec_add(float* __restrict__ x, const float* __restrict__ y, long long n) {

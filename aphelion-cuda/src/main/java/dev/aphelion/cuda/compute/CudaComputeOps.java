@@ -57,8 +57,7 @@ public final class CudaComputeOps implements ComputeOps {
   private final CudaKernel rope;
   private final CudaKernel kvStore;
   private final CudaKernel ropeKvStore;
-  private final CudaKernel attendPart;
-  private final CudaKernel attendCombine;
+  private final CudaKernel attend;
   private final CudaKernel add;
   private final CudaKernel addBias;
   private final CudaKernel gated;
@@ -67,6 +66,8 @@ public final class CudaComputeOps implements ComputeOps {
   private final CudaKernel matvecF32;
   private final List<Owned> handles = new ArrayList<>();
   private DeviceBuffer scratch;
+  /** One counter per (row, head) of the attention's splits, zero between launches. */
+  private DeviceBuffer attendCounters;
   private boolean capturing;
   private boolean closed;
 
@@ -89,8 +90,7 @@ public final class CudaComputeOps implements ComputeOps {
       rope = m.kernel("aph_dec_rope");
       kvStore = m.kernel("aph_dec_kv_store");
       ropeKvStore = m.kernel("aph_dec_rope_kv_store");
-      attendPart = m.kernel("aph_dec_attend_part");
-      attendCombine = m.kernel("aph_dec_attend_combine");
+      attend = m.kernel("aph_dec_attend");
       add = m.kernel("aph_dec_add");
       addBias = m.kernel("aph_dec_add_bias");
       gated = m.kernel("aph_dec_gated");
@@ -727,7 +727,7 @@ public final class CudaComputeOps implements ComputeOps {
     attend(kv, layer, null, q, k, v, rows, heads, seqs, positions, scale, out);
   }
 
-  /** Rotation, KV store and both attention passes in three kernels (five unfused). */
+  /** Rotation and KV store in one kernel, the attention in a second (three unfused). */
   @Override
   public void ropeAttend(KvStore kv, int layer, RopeTable table, Activations q, Activations k, Activations v, int rows,
       int heads, Indices seqs, Indices positions, float scale, Activations out) {
@@ -767,6 +767,11 @@ public final class CudaComputeOps implements ComputeOps {
       }
     }
     int splits = (c.capacity + ATT_CHUNK - 1) / ATT_CHUNK;
+    long sharedBytes = 4L * (5L * hd + splits);
+    if (sharedBytes > 48 * 1024) {
+      throw new ShapeException("attention over heads of " + hd + " and a capacity of " + c.capacity
+          + " needs " + sharedBytes + " bytes of shared memory, above 48 KiB");
+    }
     long need = 4L * rows * heads * splits * (hd + 2);
     if (scratch == null || scratch.byteSize() < need) {
       noAllocationWhileRecording("attention scratch for " + rows + " rows (run the work once before recording it)");
@@ -777,18 +782,28 @@ public final class CudaComputeOps implements ComputeOps {
       scratch = null;
       scratch = context.allocate(need);
     }
+    long counterBytes = 4L * rows * heads;
+    if (attendCounters == null || attendCounters.byteSize() < counterBytes) {
+      noAllocationWhileRecording("attention counters for " + rows + " rows (run the work once before recording it)");
+      if (attendCounters != null) {
+        stream.synchronize();
+        attendCounters.close();
+      }
+      attendCounters = null;
+      attendCounters = context.allocate(counterBytes);
+      attendCounters.fill((byte) 0);
+    }
     long kOff = 4L * layer * c.layerFloats;
     if (rope != null) {
-      ropeKvStore.launch(stream, new int[] {rows}, block(), 0, qa.buf, ka.buf, va.buf, heads, c.kvHeads, hd, rope.cos, rope.sin,
+      ropeKvStore.launch(stream, new int[] {rows}, new int[] {NORM_THREADS}, 0, qa.buf, ka.buf, va.buf, heads, c.kvHeads, hd, rope.cos, rope.sin,
           p.buf, rope.positions, s.buf, c.sequences, c.capacity, c.keys.address() + kOff, c.values.address() + kOff);
     } else {
       kvStore.launch(stream, new int[] {rows}, block(), 0, ka.buf, va.buf, c.kvHeads, hd, s.buf, p.buf, c.sequences, c.capacity,
           c.keys.address() + kOff, c.values.address() + kOff);
     }
-    attendPart.launch(stream, new int[] {heads, splits, rows}, new int[] {128}, 0, qa.buf, c.keys.address() + kOff,
-        c.values.address() + kOff, s.buf, p.buf, heads, c.kvHeads, hd, c.sequences, c.capacity, scale, splits, scratch);
-    attendCombine.launch(stream, new int[] {heads, rows}, new int[] {128}, 0, scratch, s.buf, p.buf, heads, hd, c.sequences,
-        c.capacity, splits, oa.buf);
+    attend.launch(stream, new int[] {heads, splits, rows}, new int[] {128}, (int) sharedBytes, qa.buf, c.keys.address() + kOff,
+        c.values.address() + kOff, s.buf, p.buf, heads, c.kvHeads, hd, c.sequences, c.capacity, scale, splits, scratch,
+        attendCounters, oa.buf);
   }
 
   /**
@@ -799,6 +814,15 @@ public final class CudaComputeOps implements ComputeOps {
   @Override
   public void project(Activations x, int rows, QuantizedRows q, Weights[] w, Activations[] y, Activations residual) {
     Act in = own(x, Act.class, "x");
+    if (rows != 1 || in.cols > kernels.fusedMaxCols() || !FUSED_PROJECTIONS) {
+      ComputeOps.super.project(x, rows, q, w, y, residual);
+      return;
+    }
+    fusedProject(in, null, 0f, rows, q, w, y, residual);
+  }
+
+  private void fusedProject(Act in, Vec gain, float eps, int rows, QuantizedRows q, Weights[] w, Activations[] y,
+      Activations residual) {
     Quant qr = own(q, Quant.class, "q");
     Objects.requireNonNull(w, "w");
     Objects.requireNonNull(y, "y");
@@ -816,10 +840,6 @@ public final class CudaComputeOps implements ComputeOps {
       }
     }
     Act res = residual == null ? null : own(residual, Act.class, "residual");
-    if (rows != 1 || in.cols > kernels.fusedMaxCols() || !FUSED_PROJECTIONS) {
-      ComputeOps.super.project(x, rows, q, w, y, residual);
-      return;
-    }
     checkRows(rows, Math.min(in.rows, qr.rows), "project");
     checkCols(in.cols, qr.cols, "project input");
     GpuTernaryMatrix[] ms = new GpuTernaryMatrix[w.length];
@@ -839,8 +859,28 @@ public final class CudaComputeOps implements ComputeOps {
       checkRows(rows, res.rows, "residual");
       checkCols(res.cols, ls[0].rows, "residual");
     }
-    kernels.quantizeMultiply(ms, bs, in.buf, in.cols, 1, outs, ld, res == null ? null : res.buf, res == null ? 0 : res.cols, qr.in,
-        0);
+    kernels.normQuantizeMultiply(gain == null ? null : gain.buf, eps, ms, bs, in.buf, in.cols, 1, outs, ld,
+        res == null ? null : res.buf, res == null ? 0 : res.cols, qr.in, 0);
+  }
+
+  /**
+   * One row of ternary projections of a normalized input is one kernel: the RMSNorm, then the
+   * int8 quantization, is the GEMV's prologue ({@link CudaTernaryKernels#normQuantizeMultiply});
+   * {@code normed} is left unwritten. The norm's factor may differ from {@link #rmsNorm}'s in the
+   * last bit (its sum of squares runs in another order); more rows take the unfused path.
+   */
+  @Override
+  public void normProject(Activations x, Vector gain, float eps, Activations normed, int rows, QuantizedRows q, Weights[] w,
+      Activations[] y, Activations residual) {
+    Act in = own(x, Act.class, "x");
+    Vec g = own(gain, Vec.class, "gain");
+    own(normed, Act.class, "normed");
+    checkCols(in.cols, g.length, "normProject input");
+    if (rows != 1 || in.cols > kernels.fusedMaxCols() || !FUSED_PROJECTIONS) {
+      ComputeOps.super.normProject(x, gain, eps, normed, rows, q, w, y, residual);
+      return;
+    }
+    fusedProject(in, g, eps, rows, q, w, y, residual);
   }
 
   @Override
@@ -920,6 +960,9 @@ public final class CudaComputeOps implements ComputeOps {
       }
       if (scratch != null) {
         scratch.close();
+      }
+      if (attendCounters != null) {
+        attendCounters.close();
       }
       module.close();
     }

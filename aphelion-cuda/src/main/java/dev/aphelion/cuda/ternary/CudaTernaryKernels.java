@@ -712,6 +712,33 @@ public final class CudaTernaryKernels implements AutoCloseable {
    */
   public void quantizeMultiply(GpuTernaryMatrix[] ws, DeviceBuffer[] biases, DeviceBuffer x, int ldx, int batch,
       DeviceBuffer[] ys, int[] ldys, DeviceBuffer residual, int ldr, Int8Input keep, int blocksPerSm) {
+    normQuantizeMultiply(null, 0f, ws, biases, x, ldx, batch, ys, ldys, residual, ldr, keep, blocksPerSm);
+  }
+
+  /**
+   * {@link #quantizeMultiply(GpuTernaryMatrix[], DeviceBuffer[], DeviceBuffer, int, int,
+   * DeviceBuffer[], int[], DeviceBuffer, int, Int8Input, int)} of the RMS-normalized rows: with a
+   * {@code gain}, each row of {@code x} becomes {@code x / sqrt(mean(x²) + eps) · gain} in the
+   * kernel's prologue (nothing is written back to {@code x}), the arithmetic of the RMSNorm
+   * kernel of {@code CudaComputeOps} except that the sum of squares runs in another order, so the
+   * norm's factor may differ from it in the last bit.
+   *
+   * @param gain {@code null} for no norm, or {@code ws[0].cols()} floats
+   * @param eps added to the mean square, finite and not negative
+   * @param ws as in the other overload
+   * @param biases as in the other overload
+   * @param x as in the other overload
+   * @param ldx as in the other overload
+   * @param batch as in the other overload
+   * @param ys as in the other overload
+   * @param ldys as in the other overload
+   * @param residual as in the other overload
+   * @param ldr as in the other overload
+   * @param keep as in the other overload (receives the normalized row quantized)
+   * @param blocksPerSm as in the other overload
+   */
+  public void normQuantizeMultiply(DeviceBuffer gain, float eps, GpuTernaryMatrix[] ws, DeviceBuffer[] biases, DeviceBuffer x,
+      int ldx, int batch, DeviceBuffer[] ys, int[] ldys, DeviceBuffer residual, int ldr, Int8Input keep, int blocksPerSm) {
     Objects.requireNonNull(ws, "ws");
     Objects.requireNonNull(x, "x");
     Objects.requireNonNull(ys, "ys");
@@ -775,13 +802,20 @@ public final class CudaTernaryKernels implements AutoCloseable {
     if (blocksPerSm < 0) {
       throw new IllegalArgumentException("blocksPerSm must be 0 (default) or positive, got " + blocksPerSm);
     }
+    if (gain != null && gain.byteSize() < 4L * cols) {
+      throw new ShapeException("gain of " + gain.byteSize() + " bytes for " + cols + " columns");
+    }
+    if (gain != null && !(eps >= 0f && Float.isFinite(eps))) {
+      throw new IllegalArgumentException("eps must be finite and not negative, got " + eps);
+    }
     int kBlocks = ws[0].kBlocks();
     int perSm = blocksPerSm == 0 ? 4 : blocksPerSm;
     int grid = (int) Math.min(groups, (long) perSm * context.device().multiprocessors());
     gemvFused.launch(stream, new int[] {grid, batch}, block(), kBlocks * GpuTernaryLayout.K_BLOCK,
         x, ldx, cols, kBlocks, w[0], w[1], w[2], sc[0], sc[1], sc[2], b[0], b[1], b[2], y[0], y[1], y[2],
         rows[0], rows[1], rows[2], ld[0], ld[1], ld[2], residual != null ? residual : (Object) 0L, ldr,
-        keep != null ? keep.q() : (Object) 0L, keep != null ? keep.xsum() : (Object) 0L, keep != null ? keep.xscale() : (Object) 0L);
+        keep != null ? keep.q() : (Object) 0L, keep != null ? keep.xsum() : (Object) 0L, keep != null ? keep.xscale() : (Object) 0L,
+        gain != null ? gain : (Object) 0L, eps);
     if (keep != null) {
       keep.quantized(1, Int8Kernel.GEMV);
     }

@@ -222,7 +222,8 @@ class CudaComputeOpsTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"1,4,2,8,1", "3,6,3,4,5", "2,20,5,128,70", "1,20,5,128,512", "4,4,1,16,130"})
+  @CsvSource({"1,4,2,8,1", "3,6,3,4,5", "2,20,5,128,70", "1,20,5,128,512", "4,4,1,16,130", "1,4,1,128,2047",
+      "2,8,2,200,300", "70,4,4,40,0"})
   void ropeIsExactAndAttentionWithinBound(int rows, int heads, int kvHeads, int hd, int startPos) {
     int capacity = startPos + rows + 3;
     int seqsN = 2;
@@ -303,6 +304,110 @@ class CudaComputeOpsTest {
     cpu.matmul(wc[0], qc, rows, again.c);
     assertExact(again);
     assertArrayEquals(read(again)[0], read(ys[0])[0]);
+  }
+
+  /**
+   * normProject (the norm in the GEMV's prologue for one row, the unfused calls for more) against
+   * the CPU's rmsNorm and project: bit for bit on small-integer inputs, whose sum of squares is
+   * exact in any order; within 1e-4 of the largest output on Gaussian inputs, where the norm's
+   * factor may differ in its last bit and flip an int8 rounding.
+   */
+  @ParameterizedTest
+  @CsvSource({"1,2560:640:640,2560", "1,2560,6912", "1,6912:6912,2560", "1,33,257", "3,33:20,257", "1,17,63"})
+  void normProjectionsMatchNormThenProject(int rows, String outList, int cols) {
+    String[] parts = outList.split(":");
+    int n = parts.length;
+    float[] gain = gaussian(cols, 77);
+    ComputeOps.Vector gg = gpu.uploadVector(gain);
+    ComputeOps.Vector gc = cpu.uploadVector(gain);
+    ComputeOps.Weights[] wg = new ComputeOps.Weights[n];
+    ComputeOps.Weights[] wc = new ComputeOps.Weights[n];
+    for (int i = 0; i < n; i++) {
+      int outs = Integer.parseInt(parts[i]);
+      PackedTernary p = TernaryQuantization.absmean(gaussian(outs * cols, outs + i), outs, cols, cols).toPacked();
+      wg[i] = gpu.uploadTernary(p, null);
+      wc[i] = cpu.uploadTernary(p, null);
+    }
+    SplittableRandom r = new SplittableRandom(cols);
+    float[] ints = new float[rows * cols];
+    for (int i = 0; i < ints.length; i++) {
+      ints[i] = r.nextInt(-8, 9);
+    }
+    for (boolean exact : new boolean[] {true, false}) {
+      Pair x = pair(exact ? ints : gaussian(rows * cols, cols + 1), rows, cols);
+      Pair normed = pair(null, rows, cols);
+      Pair[] ys = new Pair[n];
+      ComputeOps.Activations[] yg = new ComputeOps.Activations[n];
+      ComputeOps.Activations[] yc = new ComputeOps.Activations[n];
+      for (int i = 0; i < n; i++) {
+        ys[i] = pair(null, rows, Integer.parseInt(parts[i]));
+        yg[i] = ys[i].g();
+        yc[i] = ys[i].c();
+      }
+      Pair res = n == 1 ? pair(gaussian(rows * Integer.parseInt(parts[0]), 9), rows, Integer.parseInt(parts[0])) : null;
+      ComputeOps.QuantizedRows qg = gpu.allocateQuantized(rows, cols);
+      ComputeOps.QuantizedRows qc = cpu.allocateQuantized(rows, cols);
+      gpu.normProject(x.g, gg, 1e-5f, normed.g, rows, qg, wg, yg, res == null ? null : res.g);
+      cpu.normProject(x.c, gc, 1e-5f, normed.c, rows, qc, wc, yc, res == null ? null : res.c);
+      for (Pair y : ys) {
+        if (exact) {
+          assertExact(y);
+        } else {
+          float[][] ab = read(y);
+          assertRelative(ab[1], ab[0], 1e-4f);
+        }
+      }
+      if (res != null) {
+        if (exact) {
+          assertExact(res);
+        } else {
+          float[][] ab = read(res);
+          assertRelative(ab[1], ab[0], 1e-4f);
+        }
+      }
+      assertExact(x);
+    }
+  }
+
+  /** Attention replayed from a graph: its split counters are reset by each launch, so every replay combines. */
+  @Test
+  void attentionReplaysFromAGraph() {
+    int heads = 8, kvHeads = 2, hd = 64, capacity = 300;
+    ComputeOps.KvStore kg = gpu.allocateKv(1, 1, kvHeads, hd, capacity);
+    ComputeOps.KvStore kc = cpu.allocateKv(1, 1, kvHeads, hd, capacity);
+    float scale = (float) (1.0 / Math.sqrt(hd));
+    int[] hist = range(0, 200);
+    ComputeOps.Indices[] p = indices(hist);
+    ComputeOps.Indices[] s = indices(new int[200]);
+    Pair q = pair(gaussian(200 * heads * hd, 1), 200, heads * hd);
+    Pair k = pair(gaussian(200 * kvHeads * hd, 2), 200, kvHeads * hd);
+    Pair v = pair(gaussian(200 * kvHeads * hd, 3), 200, kvHeads * hd);
+    Pair o = pair(null, 200, heads * hd);
+    gpu.attend(kg, 0, q.g, k.g, v.g, 200, heads, s[0], p[0], scale, o.g);
+    cpu.attend(kc, 0, q.c, k.c, v.c, 200, heads, s[1], p[1], scale, o.c);
+    ComputeOps.Indices[] p1 = indices(new int[] {200});
+    ComputeOps.Indices[] s1 = indices(new int[] {0});
+    Pair q1 = pair(gaussian(heads * hd, 4), 1, heads * hd);
+    Pair k1 = pair(gaussian(kvHeads * hd, 5), 1, kvHeads * hd);
+    Pair v1 = pair(gaussian(kvHeads * hd, 6), 1, kvHeads * hd);
+    Pair o1 = pair(null, 1, heads * hd);
+    gpu.attend(kg, 0, q1.g, k1.g, v1.g, 1, heads, s1[0], p1[0], scale, o1.g);
+    ComputeOps.Replay r = gpu.record(() -> gpu.attend(kg, 0, q1.g, k1.g, v1.g, 1, heads, s1[0], p1[0], scale, o1.g));
+    for (int step = 200; step < 203; step++) {
+      gpu.write(p1[0], new int[] {step});
+      cpu.write(p1[1], new int[] {step});
+      float[] qv = gaussian(heads * hd, 10 + step);
+      gpu.write(q1.g, qv, 1);
+      cpu.write(q1.c, qv, 1);
+      r.run();
+      cpu.attend(kc, 0, q1.c, k1.c, v1.c, 1, heads, s1[1], p1[1], scale, o1.c);
+      float[][] ab = read(o1);
+      for (int i = 0; i < ab[0].length; i++) {
+        assertTrue(Math.abs(ab[0][i] - ab[1][i]) <= 2e-5f, "step " + step + " attention " + i + ": gpu " + ab[0][i] + ", cpu "
+            + ab[1][i]);
+      }
+    }
+    r.close();
   }
 
   /** ropeAttend (rotation and KV store in one kernel) against the CPU's rope, rope and attend. */

@@ -179,7 +179,11 @@ class DecoderOnGpuTest {
     }
 
     /** Outputs (Activations and their rows) of one call, with whether the GPU must match exactly. */
-    private record Out(Object handle, int rows, boolean exact) {}
+    private record Out(Object handle, int rows, boolean exact, double bound) {
+      Out(Object handle, int rows, boolean exact) {
+        this(handle, rows, exact, 1e-4);
+      }
+    }
 
     private static java.util.List<Out> outputs(String name, Object[] a) {
       return switch (name) {
@@ -197,6 +201,18 @@ class DecoderOnGpuTest {
           }
           if (a[5] != null) {
             o.add(new Out(a[5], (Integer) a[1], true));
+          }
+          yield o;
+        }
+        // The norm's factor may differ in its last bit (another summation order), which can flip
+        // an int8 rounding: one flip moves an output by x's scale times w's, below 2e-3 here.
+        case "normProject" -> {
+          java.util.List<Out> o = new java.util.ArrayList<>();
+          for (Object y : (Object[]) a[7]) {
+            o.add(new Out(y, (Integer) a[4], false, 2e-3));
+          }
+          if (a[8] != null) {
+            o.add(new Out(a[8], (Integer) a[4], false, 2e-3));
           }
           yield o;
         }
@@ -265,7 +281,7 @@ class DecoderOnGpuTest {
         }
         double[] w = worst.computeIfAbsent(name + (o.exact ? " (exact)" : ""), k -> new double[1]);
         w[0] = Math.max(w[0], d);
-        assertTrue(d <= 1e-4, name + ": worst difference " + d + " of the largest value");
+        assertTrue(d <= o.bound, name + ": worst difference " + d + " of the largest value, bound " + o.bound);
         if (!o.exact) {
           gpu.write(hg, vc, o.rows);
         }
@@ -300,7 +316,8 @@ class DecoderOnGpuTest {
       lock.worst.forEach((k, w) -> b.append(String.format(java.util.Locale.ROOT, " %s %.3g", k, w[0])));
       System.out.println("lockstep " + name + ", worst per operation:" + b);
       assertTrue(lock.worst.containsKey("ropeAttend") && lock.worst.containsKey("logits")
-          && lock.worst.containsKey(precision == Precision.TERNARY ? "project (exact)" : "matmul"), lock.worst.keySet().toString());
+          && (precision == Precision.TERNARY ? lock.worst.containsKey("project (exact)") || lock.worst.containsKey("normProject")
+              : lock.worst.containsKey("matmul")), lock.worst.keySet().toString());
     }
   }
 

@@ -223,6 +223,85 @@ class CudaTernaryKernelsTest {
    * rows, the grid capped at one block per SM (many groups per block), and the int8 row it keeps
    * (multiplied again by the unfused GEMV).
    */
+  /**
+   * The RMSNorm in the fused kernel's prologue against a scalar norm, quantization and GEMV, bit
+   * for bit: the inputs are small integers, so the sum of squares is exact in any order and the
+   * norm's factor is the same however the kernel sums (every prologue path: 63 and 4099 columns
+   * take the scalar loads, 16388 the two-pass vector loads, the others the registers).
+   */
+  @ParameterizedTest(name = "rows {0} cols {1} batch {2}")
+  @CsvSource({"17,63,1", "2560:640:640,2560,1", "2560,6912,1", "33,4099,2", "8,16388,1", "9:23,256,3"})
+  void fusedNormQuantizeMultiplyIsExact(String rowList, int cols, int batch) {
+    GpuTest.assumeGpu();
+    String[] parts = rowList.split(":");
+    int n = parts.length;
+    Random rnd = new Random(cols * 11L + n + batch);
+    float[] x = new float[batch * cols];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = rnd.nextInt(17) - 8;
+    }
+    float[] gain = randomActivations(rnd, 1, cols);
+    float eps = 1e-5f;
+    float[] xn = new float[x.length];
+    for (int t = 0; t < batch; t++) {
+      float ss = 0f;
+      for (int i = 0; i < cols; i++) {
+        ss += x[t * cols + i] * x[t * cols + i];
+      }
+      float inv = (float) (1.0 / Math.sqrt(ss / cols + eps));
+      for (int i = 0; i < cols; i++) {
+        xn[t * cols + i] = x[t * cols + i] * inv * gain[i];
+      }
+    }
+    GpuTernaryMatrix[] ws = new GpuTernaryMatrix[n];
+    DeviceBuffer[] ys = new DeviceBuffer[n];
+    float[][] expect = new float[n][];
+    try (DeviceBuffer xd = k.context().allocate(4L * x.length);
+        DeviceBuffer gd = k.context().allocate(4L * cols);
+        DeviceBuffer tiny = k.context().allocate(4)) {
+      xd.write(x, 0);
+      gd.write(gain, 0);
+      for (int i = 0; i < n; i++) {
+        int rows = Integer.parseInt(parts[i]);
+        byte[] packed = randomPacked(rnd, rows, cols);
+        float[] scales = randomScales(rnd, rows);
+        ws[i] = k.upload(packed, scales, rows, cols);
+        ys[i] = k.context().allocate(4L * batch * rows);
+        expect[i] = ScalarReference.matmulInt8(packed, scales, rows, cols, xn, batch);
+      }
+      int[] ld = new int[n];
+      for (int i = 0; i < n; i++) {
+        ld[i] = ws[i].rows();
+      }
+      k.normQuantizeMultiply(gd, eps, ws, null, xd, cols, batch, ys, ld, null, 0, null, 0);
+      k.stream().synchronize();
+      float[] back = new float[x.length];
+      xd.read(back, 0);
+      assertArrayEquals(x, back, "the input is not written");
+      for (int i = 0; i < n; i++) {
+        float[] y = new float[batch * ws[i].rows()];
+        ys[i].read(y, 0);
+        for (int j = 0; j < y.length; j++) {
+          assertEquals(Float.floatToIntBits(expect[i][j]), Float.floatToIntBits(y[j]), "matrix " + i + " y[" + j + "]: " + y[j]
+              + ", expected " + expect[i][j]);
+        }
+      }
+      assertThrows(ShapeException.class, () -> k.normQuantizeMultiply(tiny, eps, ws, null, xd, cols, batch, ys, ld, null, 0,
+          null, 0), "a gain shorter than the columns");
+      assertThrows(IllegalArgumentException.class, () -> k.normQuantizeMultiply(gd, Float.NaN, ws, null, xd, cols, batch, ys,
+          ld, null, 0, null, 0));
+    } finally {
+      for (int i = 0; i < n; i++) {
+        if (ys[i] != null) {
+          ys[i].close();
+        }
+        if (ws[i] != null) {
+          ws[i].close();
+        }
+      }
+    }
+  }
+
   @ParameterizedTest(name = "rows {0} cols {1} batch {2} blocks/SM {3}")
   @CsvSource({"1,1,1,0", "17,63,1,0", "9:23,257,1,0", "130:7:65,1021,1,1", "2560:640:640,2560,1,0", "33,4099,2,0",
       "300:301,6912,1,2", "8,16388,1,1"})

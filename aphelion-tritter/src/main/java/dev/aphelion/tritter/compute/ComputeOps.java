@@ -400,6 +400,30 @@ public interface ComputeOps extends AutoCloseable {
   }
 
   /**
+   * RMS-normalizes {@code x} and projects the result: the same as {@code rmsNorm(x, gain, eps,
+   * rows, normed)} followed by {@code project(normed, rows, q, w, y, residual)}, which is what
+   * the default does. A backend may fuse the norm into the projection (the GPU normalizes in the
+   * GEMV's prologue for one row) and then leaves {@code normed} unwritten, so read the
+   * projections' outputs, not {@code normed}, afterwards.
+   *
+   * @param x {@code [rows][cols]}
+   * @param gain the norm's {@code cols} weights
+   * @param eps added to the mean square
+   * @param normed {@code [rows][cols]} scratch for the normalized rows (may be {@code x})
+   * @param rows rows
+   * @param q int8 rows of {@code cols}
+   * @param w one to three ternary matrices of {@code cols} columns
+   * @param y one output per matrix, {@code [rows][w[i].rows()]}
+   * @param residual {@code null}, or {@code [rows][w[0].rows()]} to add {@code y[0]} to
+   * @throws IllegalArgumentException as {@link #project}
+   */
+  default void normProject(Activations x, Vector gain, float eps, Activations normed, int rows, QuantizedRows q, Weights[] w,
+      Activations[] y, Activations residual) {
+    rmsNorm(x, gain, eps, rows, normed);
+    project(normed, rows, q, w, y, residual);
+  }
+
+  /**
    * {@code x += y} over {@code rows} rows.
    *
    * @param x accumulated into

@@ -289,37 +289,33 @@ final class BackendDecoder implements AutoCloseable {
     ops.embed(embedding, w.tokens, rows, w.x);
     for (int l = 0; l < layers.length; l++) {
       Layer b = layers[l];
-      ops.rmsNorm(w.x, b.attnNorm, eps, rows, w.n);
-      project3(w.n, w.qh, rows, b.q, w.q, b.k, w.k, b.v, w.v);
+      project3(w.x, b.attnNorm, w.n, w.qh, rows, b.q, w.q, b.k, w.k, b.v, w.v);
       ops.ropeAttend(kv, l, rope, w.q, w.k, w.v, rows, nh, w.seqs, w.pos, scale, w.att);
-      if (b.attnSubNorm != null) {
-        ops.rmsNorm(w.att, b.attnSubNorm, eps, rows, w.att);
-      }
-      projectAdd(w.att, w.qh, rows, b.o, w.o, w.x);
-      ops.rmsNorm(w.x, b.ffnNorm, eps, rows, w.n);
-      project3(w.n, w.qh, rows, b.gate, w.g, b.up, w.u, null, null);
+      projectAdd(w.att, b.attnSubNorm, w.qh, rows, b.o, w.o, w.x);
+      project3(w.x, b.ffnNorm, w.n, w.qh, rows, b.gate, w.g, b.up, w.u, null, null);
       ops.gated(activation, w.g, w.u, rows);
-      if (b.ffnSubNorm != null) {
-        ops.rmsNorm(w.g, b.ffnSubNorm, eps, rows, w.g);
-      }
-      projectAdd(w.g, w.qf, rows, b.down, w.o, w.x);
+      projectAdd(w.g, b.ffnSubNorm, w.qf, rows, b.down, w.o, w.x);
     }
     ops.copyRows(w.x, firstLogitRow, w.sel, 0, logitRows);
     ops.rmsNorm(w.sel, finalNorm, eps, logitRows, w.sel);
     ops.logits(head, w.sel, logitRows, w.logits);
   }
 
-  /** Up to three projections of one input, quantizing it once for the ternary ones (one call when all are). */
-  private void project3(ComputeOps.Activations in, ComputeOps.QuantizedRows q, int rows, Proj p1, ComputeOps.Activations y1,
-      Proj p2, ComputeOps.Activations y2, Proj p3, ComputeOps.Activations y3) {
+  /**
+   * Up to three projections of {@code x} RMS-normalized by {@code norm} into {@code in}, quantizing
+   * it once for the ternary ones (one call, which a backend may fuse with the norm, when all are).
+   */
+  private void project3(ComputeOps.Activations x, ComputeOps.Vector norm, ComputeOps.Activations in, ComputeOps.QuantizedRows q,
+      int rows, Proj p1, ComputeOps.Activations y1, Proj p2, ComputeOps.Activations y2, Proj p3, ComputeOps.Activations y3) {
     boolean all = p1.ternary && (p2 == null || p2.ternary) && (p3 == null || p3.ternary);
     if (all) {
       int n = p3 != null ? 3 : p2 != null ? 2 : 1;
       ComputeOps.Weights[] ws = {p1.w, p2 == null ? null : p2.w, p3 == null ? null : p3.w};
       ComputeOps.Activations[] ys = {y1, y2, y3};
-      ops.project(in, rows, q, java.util.Arrays.copyOf(ws, n), java.util.Arrays.copyOf(ys, n), null);
+      ops.normProject(x, norm, eps, in, rows, q, java.util.Arrays.copyOf(ws, n), java.util.Arrays.copyOf(ys, n), null);
       return;
     }
+    ops.rmsNorm(x, norm, eps, rows, in);
     if (p1.ternary || (p2 != null && p2.ternary) || (p3 != null && p3.ternary)) {
       ops.quantize(in, rows, q);
     }
@@ -332,12 +328,19 @@ final class BackendDecoder implements AutoCloseable {
     }
   }
 
-  /** {@code residual += p · in}, through y. */
-  private void projectAdd(ComputeOps.Activations in, ComputeOps.QuantizedRows q, int rows, Proj p, ComputeOps.Activations y,
-      ComputeOps.Activations residual) {
-    if (p.ternary) {
-      ops.project(in, rows, q, new ComputeOps.Weights[] {p.w}, new ComputeOps.Activations[] {y}, residual);
+  /** {@code residual += p · norm(in)}, through y; {@code in} is normalized in place when {@code norm} is set. */
+  private void projectAdd(ComputeOps.Activations in, ComputeOps.Vector norm, ComputeOps.QuantizedRows q, int rows, Proj p,
+      ComputeOps.Activations y, ComputeOps.Activations residual) {
+    ComputeOps.Weights[] ws = {p.w};
+    ComputeOps.Activations[] ys = {y};
+    if (p.ternary && norm != null) {
+      ops.normProject(in, norm, eps, in, rows, q, ws, ys, residual);
+    } else if (p.ternary) {
+      ops.project(in, rows, q, ws, ys, residual);
     } else {
+      if (norm != null) {
+        ops.rmsNorm(in, norm, eps, rows, in);
+      }
       project(in, q, rows, p, y);
       ops.add(residual, y, rows);
     }
