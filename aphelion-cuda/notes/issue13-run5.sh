@@ -27,4 +27,4 @@ t start ncu
 timeout 90 ncu --graph-profiling node --cache-control none --clock-control none --metrics gpu__time_duration.sum --csv \
   /tmp/jre/bin/java "${opts[@]}" -cp "$cp" dev.aphelion.benchmarks.cuda.GpuDecodeBenchmark --backend cuda --context 512 \
   --tokens 4 --warmup 2 > "$out/ncu.csv" 2> "$out/ncu.err"; t ncu rc $?
-tail -c 200000 "$out/ncu.csv" > "$out/ncu-tail.csv"; rm -f "$out/ncu.csv"
+gzip -9 "$out/ncu.csv"
