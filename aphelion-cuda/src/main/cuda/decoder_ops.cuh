@@ -327,8 +327,10 @@ extern "C" __global__ void __launch_bounds__(256) aph_dec_matvec_s8(
     const float* xr = x + (long long)r * dim;
     float a = 0.f;
     if (vec) {
+      // unrolled so that the weight loads of several iterations are in flight at once (the sum's order is unchanged)
+#pragma unroll 4
       for (int i = lane * 16; i < dim; i += 512) {
-        int4 p = *reinterpret_cast<const int4*>(wr + i);
+        int4 p = __ldg(reinterpret_cast<const int4*>(wr + i));
         const float4* xv = reinterpret_cast<const float4*>(xr + i);
         int words[4] = {p.x, p.y, p.z, p.w};
 #pragma unroll
