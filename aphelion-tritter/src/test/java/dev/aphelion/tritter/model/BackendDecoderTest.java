@@ -196,7 +196,7 @@ class BackendDecoderTest {
    * against last-bit noise. After a flip in the prefill, every later call reads keys and values
    * that moved, and a one-token call has only its own row: most of its logits can move by more
    * than 1e-3 of the largest (the H200's step 3 moved 194 of 301). What stays is the size: every
-   * call within 1e-2 of the largest logit, the bound DecoderOnGpuTest puts on ternary calls.
+   * call within 1e-2 of the largest logit, half the bound DecoderOnGpuTest puts on ternary calls.
    */
   @Test
   void decodeStepsUnderLastBitNoiseStayWithinTheGpuBound() {
