@@ -442,8 +442,8 @@ public final class CudaComputeOps implements ComputeOps {
     return new int[] {(int) ((n + THREADS - 1) / THREADS)};
   }
 
-  /** Threads per block of the RMSNorm kernel (one row per block). */
-  private static final int NORM_THREADS = 1024;
+  /** Threads per block of the one-row-per-block kernels (RMSNorm, RoPE with the KV store): latency-bound rows. */
+  private static final int ROW_THREADS = 1024;
 
   private static int[] block() {
     return new int[] {THREADS};
@@ -658,7 +658,7 @@ public final class CudaComputeOps implements ComputeOps {
     checkCols(in.cols, g.length, "rmsNorm input");
     checkCols(out.cols, g.length, "rmsNorm output");
     // one row per block at 1024 threads: a decode step's norms are latency-bound single rows
-    rmsNorm.launch(stream, new int[] {rows}, new int[] {NORM_THREADS}, 0, in.buf, g.buf, eps, g.length, out.buf);
+    rmsNorm.launch(stream, new int[] {rows}, new int[] {ROW_THREADS}, 0, in.buf, g.buf, eps, g.length, out.buf);
   }
 
   @Override
@@ -772,31 +772,16 @@ public final class CudaComputeOps implements ComputeOps {
       throw new ShapeException("attention over heads of " + hd + " and a capacity of " + c.capacity
           + " needs " + sharedBytes + " bytes of shared memory, above 48 KiB");
     }
-    long need = 4L * rows * heads * splits * (hd + 2);
-    if (scratch == null || scratch.byteSize() < need) {
-      noAllocationWhileRecording("attention scratch for " + rows + " rows (run the work once before recording it)");
-      if (scratch != null) {
-        stream.synchronize();
-        scratch.close();
-      }
-      scratch = null;
-      scratch = context.allocate(need);
-    }
-    long counterBytes = 4L * rows * heads;
-    if (attendCounters == null || attendCounters.byteSize() < counterBytes) {
-      noAllocationWhileRecording("attention counters for " + rows + " rows (run the work once before recording it)");
-      if (attendCounters != null) {
-        stream.synchronize();
-        attendCounters.close();
-      }
-      attendCounters = null;
-      attendCounters = context.allocate(counterBytes);
-      attendCounters.fill((byte) 0);
+    scratch = atLeast(scratch, 4L * rows * heads * splits * (hd + 2), "attention scratch for " + rows + " rows");
+    DeviceBuffer counters = atLeast(attendCounters, 4L * rows * heads, "attention counters for " + rows + " rows");
+    if (counters != attendCounters) {
+      counters.fill((byte) 0);
+      attendCounters = counters;
     }
     long kOff = 4L * layer * c.layerFloats;
     if (rope != null) {
-      ropeKvStore.launch(stream, new int[] {rows}, new int[] {NORM_THREADS}, 0, qa.buf, ka.buf, va.buf, heads, c.kvHeads, hd, rope.cos, rope.sin,
-          p.buf, rope.positions, s.buf, c.sequences, c.capacity, c.keys.address() + kOff, c.values.address() + kOff);
+      ropeKvStore.launch(stream, new int[] {rows}, new int[] {ROW_THREADS}, 0, qa.buf, ka.buf, va.buf, heads, c.kvHeads, hd,
+          rope.cos, rope.sin, p.buf, rope.positions, s.buf, c.sequences, c.capacity, c.keys.address() + kOff, c.values.address() + kOff);
     } else {
       kvStore.launch(stream, new int[] {rows}, block(), 0, ka.buf, va.buf, c.kvHeads, hd, s.buf, p.buf, c.sequences, c.capacity,
           c.keys.address() + kOff, c.values.address() + kOff);
@@ -804,6 +789,23 @@ public final class CudaComputeOps implements ComputeOps {
     attend.launch(stream, new int[] {heads, splits, rows}, new int[] {128}, (int) sharedBytes, qa.buf, c.keys.address() + kOff,
         c.values.address() + kOff, s.buf, p.buf, heads, c.kvHeads, hd, c.sequences, c.capacity, scale, splits, scratch,
         attendCounters, oa.buf);
+  }
+
+  /**
+   * {@code buf} if it is open and holds {@code bytes}, else a new buffer of that size (the old one
+   * freed once the stream is done with it; one left closed by a failed allocation is replaced);
+   * not while recording.
+   */
+  private DeviceBuffer atLeast(DeviceBuffer buf, long bytes, String what) {
+    if (buf != null && !buf.isClosed() && buf.byteSize() >= bytes) {
+      return buf;
+    }
+    noAllocationWhileRecording(what + " (run the work once before recording it)");
+    if (buf != null) {
+      stream.synchronize();
+      buf.close();
+    }
+    return context.allocate(bytes);
   }
 
   /**
