@@ -1137,3 +1137,4 @@ APH_GEMV_F(8)
 #include "decoder_ops.cuh"
 // Count-sketch gradient compression (uses aph_mix64 of vsa_sketch.cuh).
 #include "count_sketch.cuh"
+#include "gemv_wide.cuh"

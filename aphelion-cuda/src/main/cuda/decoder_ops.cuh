@@ -178,21 +178,23 @@ extern "C" __global__ void aph_dec_rope_kv_store(float* q, float* k, const float
 // max score m, sum l = sum exp(s - m) and o = sum exp(s - m) v and writes them, hd + 2 floats, to
 // part[(row * heads + head) * splits + c]. The last split of a (row, head) to finish (a counter
 // per pair, reset by that block) combines them into out, so one kernel does the whole attention.
-// Decode is latency-bound (a few hundred small blocks), so every loop issues many independent
-// loads: a warp scores four positions at a time (coalesced rows of K, q in shared memory) and
-// sums the values of its positions for every dimension at once.
+// Decode is latency-bound (a few hundred small blocks), so each loop issues all its loads at
+// once: warp w owns positions w, w + 4, ..., w + 60, and with hd % 4 == 0 a lane reads one float4
+// of each of its 16 K (then V) rows per 128 dimensions, 16 loads in flight; the combine reads the
+// splits' (m, l) in parallel.
 // Dynamic shared memory: 4 * (5 * hd + splits) bytes.
+#define APH_ATT_PER_WARP (APH_ATT_CHUNK / 4)
 extern "C" __global__ void __launch_bounds__(128) aph_dec_attend(
     const float* __restrict__ q, const float* __restrict__ kc, const float* __restrict__ vc, const int* __restrict__ seqs,
     const int* __restrict__ pos, int heads, int kvHeads, int hd, int sequences, int cap, float scale, int splits,
     float* __restrict__ part, unsigned* __restrict__ counters, float* __restrict__ out) {
-  extern __shared__ float aph_att_sh[];
+  extern __shared__ float4 aph_att_sh[];
   __shared__ float sc[APH_ATT_CHUNK];
   __shared__ float red[32];
   __shared__ int lastBlock;
-  float* qs = aph_att_sh;          // hd
-  float* pw = qs + hd;             // [4][hd]: per-warp sums of the values
-  float* wc = pw + 4 * hd;         // [splits]: the combine's weights
+  float* qs = reinterpret_cast<float*>(aph_att_sh);  // hd
+  float* pw = qs + hd;                                // [4][hd]: per-warp sums of the values
+  float* wc = pw + 4 * hd;                            // [splits]: the combine's weights
   int h = blockIdx.x, c = blockIdx.y, r = blockIdx.z;
   int s = seqs[r], p = pos[r];
   if (s < 0 || s >= sequences || p < 0 || p >= cap) return;
@@ -206,30 +208,48 @@ extern "C" __global__ void __launch_bounds__(128) aph_dec_attend(
   const float* qr = q + ((long long)r * heads + h) * hd;
   const float* K = kc + (((long long)s * kvHeads + kvh) * cap + t0) * hd;
   const float* V = vc + (((long long)s * kvHeads + kvh) * cap + t0) * hd;
+  bool vec = (hd & 3) == 0;
+  int hd4 = hd >> 2;
   for (int d = tid; d < hd; d += 128) qs[d] = qr[d];
   __syncthreads();
-  // Scores: warp w takes positions w, w + 4, ...; four of them per round (t, t + 4, t + 8, t + 12).
-  for (int t = warp; t < cnt; t += 16) {
-    bool l1 = t + 4 < cnt, l2 = t + 8 < cnt, l3 = t + 12 < cnt;
-    const float* k0 = K + (long long)t * hd;
-    float a0 = 0.f, a1 = 0.f, a2 = 0.f, a3 = 0.f;
-#pragma unroll 4
+  // Scores of the warp's positions.
+  float a[APH_ATT_PER_WARP];
+#pragma unroll
+  for (int i = 0; i < APH_ATT_PER_WARP; i++) a[i] = 0.f;
+  if (vec) {
+    const float4* q4 = reinterpret_cast<const float4*>(qs);
+    const float4* K4 = reinterpret_cast<const float4*>(K);
+    for (int d4 = lane; d4 < hd4; d4 += 32) {
+      float4 qv = q4[d4];
+#pragma unroll
+      for (int i = 0; i < APH_ATT_PER_WARP; i++) {
+        int t = warp + 4 * i;
+        if (t < cnt) {
+          float4 kv = __ldg(K4 + (long long)t * hd4 + d4);
+          a[i] = fmaf(qv.x, kv.x, a[i]);
+          a[i] = fmaf(qv.y, kv.y, a[i]);
+          a[i] = fmaf(qv.z, kv.z, a[i]);
+          a[i] = fmaf(qv.w, kv.w, a[i]);
+        }
+      }
+    }
+  } else {
     for (int d = lane; d < hd; d += 32) {
       float qd = qs[d];
-      a0 = fmaf(qd, k0[d], a0);
-      if (l1) a1 = fmaf(qd, k0[4 * hd + d], a1);
-      if (l2) a2 = fmaf(qd, k0[8 * hd + d], a2);
-      if (l3) a3 = fmaf(qd, k0[12 * hd + d], a3);
+#pragma unroll
+      for (int i = 0; i < APH_ATT_PER_WARP; i++) {
+        int t = warp + 4 * i;
+        if (t < cnt) a[i] = fmaf(qd, __ldg(K + (long long)t * hd + d), a[i]);
+      }
     }
-    a0 = aph_warp_sumf(a0);
-    a1 = aph_warp_sumf(a1);
-    a2 = aph_warp_sumf(a2);
-    a3 = aph_warp_sumf(a3);
-    if (lane == 0) {
-      sc[t] = __fmul_rn(a0, scale);
-      if (l1) sc[t + 4] = __fmul_rn(a1, scale);
-      if (l2) sc[t + 8] = __fmul_rn(a2, scale);
-      if (l3) sc[t + 12] = __fmul_rn(a3, scale);
+  }
+#pragma unroll
+  for (int i = 0; i < APH_ATT_PER_WARP; i++) a[i] = aph_warp_sumf(a[i]);
+  if (lane == 0) {
+#pragma unroll
+    for (int i = 0; i < APH_ATT_PER_WARP; i++) {
+      int t = warp + 4 * i;
+      if (t < cnt) sc[t] = __fmul_rn(a[i], scale);
     }
   }
   __syncthreads();
@@ -243,12 +263,36 @@ extern "C" __global__ void __launch_bounds__(128) aph_dec_attend(
     l += e;
   }
   l = aph_block_sumf(l, red);  // also orders the sc writes before the reads below
-  // Values: warp w sums its positions (w, w + 4, ...) for each of its lane's dimensions.
-  for (int d = lane; d < hd; d += 32) {
-    float a = 0.f;
-#pragma unroll 8
-    for (int t = warp; t < cnt; t += 4) a = fmaf(sc[t], V[(long long)t * hd + d], a);
-    pw[warp * hd + d] = a;
+  // Values: warp w sums its positions for each of its lane's dimensions.
+  if (vec) {
+    const float4* V4 = reinterpret_cast<const float4*>(V);
+    float4* pw4 = reinterpret_cast<float4*>(pw);
+    for (int d4 = lane; d4 < hd4; d4 += 32) {
+      float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+#pragma unroll
+      for (int i = 0; i < APH_ATT_PER_WARP; i++) {
+        int t = warp + 4 * i;
+        if (t < cnt) {
+          float e = sc[t];
+          float4 v = __ldg(V4 + (long long)t * hd4 + d4);
+          acc.x = fmaf(e, v.x, acc.x);
+          acc.y = fmaf(e, v.y, acc.y);
+          acc.z = fmaf(e, v.z, acc.z);
+          acc.w = fmaf(e, v.w, acc.w);
+        }
+      }
+      pw4[warp * hd4 + d4] = acc;
+    }
+  } else {
+    for (int d = lane; d < hd; d += 32) {
+      float acc = 0.f;
+#pragma unroll
+      for (int i = 0; i < APH_ATT_PER_WARP; i++) {
+        int t = warp + 4 * i;
+        if (t < cnt) acc = fmaf(sc[t], __ldg(V + (long long)t * hd + d), acc);
+      }
+      pw[warp * hd + d] = acc;
+    }
   }
   __syncthreads();
   float* mine = part + (((long long)r * heads + h) * splits + c) * (hd + 2);
@@ -269,18 +313,26 @@ extern "C" __global__ void __launch_bounds__(128) aph_dec_attend(
   __threadfence();
   const float* pr = part + ((long long)r * heads + h) * splits * (hd + 2);
   float M = -INFINITY;
-  for (int i = 0; i < used; i++) M = fmaxf(M, __ldcg(pr + i * (hd + 2) + hd));
-  for (int i = tid; i < used; i += 128) wc[i] = expf(__ldcg(pr + i * (hd + 2) + hd) - M);
-  __syncthreads();
+  for (int i = tid; i < used; i += 128) {
+    float mi = __ldcg(pr + (long long)i * (hd + 2) + hd);
+    wc[i] = mi;
+    M = fmaxf(M, mi);
+  }
+  M = aph_block_maxf(M, red);
   float L = 0.f;
-  for (int i = 0; i < used; i++) L = fmaf(__ldcg(pr + i * (hd + 2) + hd + 1), wc[i], L);
+  for (int i = tid; i < used; i += 128) {
+    float e = expf(wc[i] - M);
+    wc[i] = e;
+    L = fmaf(__ldcg(pr + (long long)i * (hd + 2) + hd + 1), e, L);
+  }
+  L = aph_block_sumf(L, red);  // also orders the wc writes before the reads below
   float inv = __fdiv_rn(1.f, L);
   float* o = out + ((long long)r * heads + h) * hd;
   for (int d = tid; d < hd; d += 128) {
-    float a = 0.f;
+    float acc = 0.f;
 #pragma unroll 8
-    for (int i = 0; i < used; i++) a = fmaf(__ldcg(pr + i * (hd + 2) + d), wc[i], a);
-    o[d] = __fmul_rn(a, inv);
+    for (int i = 0; i < used; i++) acc = fmaf(__ldcg(pr + (long long)i * (hd + 2) + d), wc[i], acc);
+    o[d] = __fmul_rn(acc, inv);
   }
   if (tid == 0) *counter = 0u;
 }

@@ -49,6 +49,9 @@ public final class CudaTernaryKernels implements AutoCloseable {
   private final CudaKernel quant1F32;
   private final CudaKernel quant1Bf16;
   private final CudaKernel gemvS8;
+  private final CudaKernel gemvWide;
+  // Null unless the device has compute capability 9.0 (clusters; the sm_80 image's body is empty).
+  private final CudaKernel gemvCluster;
   private final CudaKernel gemvFused;
   private final int fusedMaxCols;
   private final CudaKernel[] skinny = new CudaKernel[4];
@@ -76,6 +79,8 @@ public final class CudaTernaryKernels implements AutoCloseable {
       // The fused kernel keeps the int8 token in dynamic shared memory (static use: 384 bytes).
       int fusedShared = Math.min(context.device().maxSharedPerBlockOptin() - 1024, 96 * 1024);
       gemvFused.setMaxDynamicSharedMemory(fusedShared);
+      gemvWide = m.kernel("aph_gemv_s8_wide");
+      gemvWide.setMaxDynamicSharedMemory(fusedShared);
       fusedMaxCols = fusedShared / GpuTernaryLayout.K_BLOCK * GpuTernaryLayout.K_BLOCK;
       for (int i = 0; i < 4; i++) {
         int nt = 1 << i;
@@ -86,6 +91,12 @@ public final class CudaTernaryKernels implements AutoCloseable {
       int optin = context.device().maxSharedPerBlockOptin();
       // The wgmma kernels exist as machine code only for sm_90a (compute capability 9.0 exactly).
       boolean hopper = context.device().computeCapability() == 90;
+      CudaKernel cluster = null;
+      if (hopper) {
+        cluster = m.kernel("aph_gemv_s8_cluster");
+        cluster.setMaxDynamicSharedMemory(fusedShared);
+      }
+      gemvCluster = cluster;
       for (Int8Kernel k : Int8Kernel.values()) {
         if (k.tiled() && k.sharedBytes() <= optin && (hopper || !k.hopperOnly())) {
           CudaKernel f = m.kernel(k.symbol());
@@ -504,6 +515,9 @@ public final class CudaTernaryKernels implements AutoCloseable {
       throw new BackendException(k + " needs " + k.sharedBytes() + " bytes of shared memory per block; "
           + context.device().name() + " allows " + context.device().maxSharedPerBlockOptin());
     }
+    if (k == Int8Kernel.GEMV_WIDE && w.cols() > fusedMaxCols) {
+      throw new ShapeException(w.cols() + " columns exceed GEMV_WIDE's " + fusedMaxCols);
+    }
     return new Int8Matmul(this, w, batch, k);
   }
 
@@ -628,7 +642,7 @@ public final class CudaTernaryKernels implements AutoCloseable {
     }
     Int8Kernel k = chooseShared(batch);
     int qRows = switch (k) {
-      case GEMV -> batch;
+      case GEMV, GEMV_WIDE -> batch;
       case SKINNY -> batch <= Int8Matmul.SKINNY_MAX_TOKENS ? 8 * Int8Matmul.skinnyTiles(batch)
           : Int8Matmul.roundUp(batch, Int8Matmul.SKINNY_MAX_TOKENS);
       default -> Int8Matmul.roundUp(batch, k.blockTokens());
@@ -821,6 +835,77 @@ public final class CudaTernaryKernels implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether {@link #clusterQuantizeMultiply} runs here: it needs thread-block clusters, so compute
+   * capability 9.0 (the only cluster-capable machine code this library carries).
+   *
+   * @return true on compute capability 9.0
+   */
+  public boolean clusterKernelAvailable() {
+    return gemvCluster != null;
+  }
+
+  /**
+   * Queues {@code y = W · quantize(x)} for {@code batch} float rows in one kernel whose blocks
+   * work in clusters of eight: each block quantizes an eighth of a row and shares its maximum,
+   * int8 values and their sum with the other seven through distributed shared memory, so a row is
+   * read once per cluster rather than once per block. Same bits as {@link #quantize(Int8Input,
+   * DeviceBuffer, int, int)} followed by {@link #multiply(GpuTernaryMatrix, Int8Input,
+   * DeviceBuffer, int)}.
+   *
+   * @param w the weights, at most {@link #fusedMaxCols()} columns, a multiple of 4
+   * @param x {@code batch} rows of {@code ldx} floats, 16-byte aligned
+   * @param ldx row stride of {@code x}, a multiple of 4 and at least {@code w.cols()}
+   * @param batch rows, at least 1
+   * @param y {@code batch} rows of {@code ldy} floats
+   * @param ldy row stride of {@code y}, at least {@code w.rows()}
+   * @param blocksPerSm resident blocks per multiprocessor the grid is sized for (0: 3, the most
+   *     that fit)
+   * @throws BackendException where {@link #clusterKernelAvailable()} is false
+   */
+  public void clusterQuantizeMultiply(GpuTernaryMatrix w, DeviceBuffer x, int ldx, int batch, DeviceBuffer y, int ldy,
+      int blocksPerSm) {
+    Objects.requireNonNull(w, "w");
+    Objects.requireNonNull(x, "x");
+    Objects.requireNonNull(y, "y");
+    if (gemvCluster == null) {
+      throw new BackendException("the cluster kernel needs compute capability 9.0; " + context.device().name() + " has "
+          + context.device().computeCapability());
+    }
+    int cols = w.cols();
+    if (cols > fusedMaxCols || (cols & 3) != 0 || (ldx & 3) != 0 || (x.address() & 15) != 0) {
+      throw new ShapeException("the cluster kernel takes a multiple of 4 columns up to " + fusedMaxCols
+          + ", a stride that is a multiple of 4 and a 16-byte aligned buffer; got " + cols + " columns, ldx " + ldx);
+    }
+    if (batch < 1) {
+      throw new ShapeException("batch must be at least 1, got " + batch);
+    }
+    if (ldx < cols || x.byteSize() < 4L * ((long) (batch - 1) * ldx + cols)) {
+      throw new ShapeException("activation buffer of " + x.byteSize() + " bytes with ldx " + ldx + " does not hold " + batch
+          + " rows of " + cols);
+    }
+    if (ldy < w.rows() || y.byteSize() < 4L * ((long) (batch - 1) * ldy + w.rows())) {
+      throw new ShapeException("output of " + y.byteSize() + " bytes with stride " + ldy + " does not hold " + batch
+          + " rows of " + w.rows());
+    }
+    if (blocksPerSm < 0) {
+      throw new IllegalArgumentException("blocksPerSm must be 0 (default) or positive, got " + blocksPerSm);
+    }
+    int perSm = blocksPerSm == 0 ? WIDE_BLOCKS_PER_SM : blocksPerSm;
+    int groups = (w.rows() + 7) / 8;
+    long cap = Math.max(8, (long) perSm * context.device().multiprocessors() / 8 * 8);
+    int grid = (int) Math.min((groups + 7) / 8 * 8L, cap);
+    gemvCluster.launch(stream, new int[] {grid, batch}, block(), w.kBlocks() * GpuTernaryLayout.K_BLOCK,
+        x, ldx, cols, w.kBlocks(), w.words(), w.scales(), y, w.rows(), ldy);
+  }
+
+  // Blocks of the wide GEMVs resident per multiprocessor (80 registers x 256 threads).
+  private static final int WIDE_BLOCKS_PER_SM = 3;
+
+  private int wideGrid(int groups) {
+    return (int) Math.min(groups, (long) WIDE_BLOCKS_PER_SM * context.device().multiprocessors());
+  }
+
   void multiplyInt8(Int8Matmul mm, DeviceBuffer y, int ldy) {
     multiplyRaw(mm.weights(), mm.kernel(), mm.batch(), mm.q(), mm.xsum(), mm.xscale(), y, ldy);
   }
@@ -833,6 +918,14 @@ public final class CudaTernaryKernels implements AutoCloseable {
           gemvS8.launch(
               stream, new int[] {(w.rows() + 7) / 8, batch}, block(), 0,
               w.words(), q, xsum, xscale, w.scales(), y, w.rows(), ldy, w.kBlocks());
+      case GEMV_WIDE -> {
+        if (w.cols() > fusedMaxCols) {
+          throw new ShapeException(w.cols() + " columns exceed GEMV_WIDE's " + fusedMaxCols);
+        }
+        gemvWide.launch(
+            stream, new int[] {wideGrid(w.rowGroups()), batch}, block(), w.kBlocks() * GpuTernaryLayout.K_BLOCK,
+            w.words(), q, xsum, xscale, w.scales(), y, w.rows(), ldy, w.kBlocks());
+      }
       case SKINNY -> {
         for (int t0 = 0; t0 < batch; t0 += Int8Matmul.SKINNY_MAX_TOKENS) {
           int n = Math.min(Int8Matmul.SKINNY_MAX_TOKENS, batch - t0);

@@ -9,6 +9,12 @@ public enum Int8Kernel {
   AUTO("auto", 0, 0, 0),
   /** dp4a GEMV (any batch, one weight pass per token). */
   GEMV("aph_gemv_s8", 0, 0, 0),
+  /**
+   * dp4a GEMV with 16-byte weight loads and the int8 token in shared memory, grid-stride over
+   * 8-row groups (any batch, one weight pass per token; at most {@link
+   * CudaTernaryKernels#fusedMaxCols()} columns).
+   */
+  GEMV_WIDE("aph_gemv_s8_wide", 0, 0, 0),
   /** Tensor-core GEMM with the weights as the m16 operand, up to 64 tokens per pass. */
   SKINNY("aph_gemm_s8_skinny", 0, 0, 0),
   /** Tiled tensor-core GEMM, 128 tokens by 256 rows per block, 3-stage pipeline. */

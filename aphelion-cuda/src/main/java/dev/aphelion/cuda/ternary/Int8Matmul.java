@@ -32,7 +32,7 @@ public final class Int8Matmul implements AutoCloseable {
     this.batch = batch;
     this.kernel = kernel;
     this.qRows = switch (kernel) {
-      case GEMV -> batch;
+      case GEMV, GEMV_WIDE -> batch;
       case SKINNY -> batch <= SKINNY_MAX_TOKENS ? 8 * skinnyTiles(batch) : roundUp(batch, SKINNY_MAX_TOKENS);
       default -> roundUp(batch, kernel.blockTokens());
     };

@@ -223,7 +223,7 @@ class CudaComputeOpsTest {
 
   @ParameterizedTest
   @CsvSource({"1,4,2,8,1", "3,6,3,4,5", "2,20,5,128,70", "1,20,5,128,512", "4,4,1,16,130", "1,4,1,128,2047",
-      "2,8,2,200,300", "70,4,4,40,0"})
+      "2,8,2,200,300", "70,4,4,40,0", "2,4,2,10,33", "1,6,3,6,100"})
   void ropeIsExactAndAttentionWithinBound(int rows, int heads, int kvHeads, int hd, int startPos) {
     int capacity = startPos + rows + 3;
     int seqsN = 2;

@@ -302,6 +302,77 @@ class CudaTernaryKernelsTest {
     }
   }
 
+  /**
+   * The wide GEMV on the shapes the small int8 cases miss: more row groups than resident blocks
+   * (a block takes several groups, loading the next one's weights early) and more than 64 k
+   * blocks (several load rounds per group).
+   */
+  @ParameterizedTest(name = "rows {0} cols {1} batch {2}")
+  @CsvSource({"9000,1000,1", "4100,20000,1", "1027,16388,2", "3,8,3"})
+  void wideGemvIsExactOnLongAndTallShapes(int rows, int cols, int batch) {
+    GpuTest.assumeGpu();
+    Random rnd = new Random(rows * 31L + cols);
+    byte[] packed = randomPacked(rnd, rows, cols);
+    float[] scales = randomScales(rnd, rows);
+    float[] x = randomActivations(rnd, batch, cols);
+    try (GpuTernaryMatrix w = k.upload(packed, scales, rows, cols)) {
+      float[] got = k.matmulInt8(w, x, batch, Int8Kernel.GEMV_WIDE);
+      assertBitsEqual(ScalarReference.matmulInt8(packed, scales, rows, cols, x, batch), got, "GEMV_WIDE");
+    }
+  }
+
+  /**
+   * The cluster kernel against the scalar reference: k blocks fewer than the eight ranks (empty
+   * slices), several groups per block (a grid of one block per SM), more than 64 k blocks, all-zero
+   * activations, several tokens, strided rows.
+   */
+  @ParameterizedTest(name = "rows {0} cols {1} batch {2} blocks/SM {3}")
+  @CsvSource({"1,4,1,0", "17,64,1,0", "9,260,2,0", "130,1024,1,1", "300,2560,3,0", "4100,6912,1,1", "513,16388,1,0",
+      "2049,14336,1,1", "40,1000,1,0"})
+  void clusterQuantizeMultiplyIsExact(int rows, int cols, int batch, int blocksPerSm) {
+    GpuTest.assumeGpu();
+    org.junit.jupiter.api.Assumptions.assumeTrue(k.clusterKernelAvailable(), "needs compute capability 9.0");
+    Random rnd = new Random(rows * 13L + cols + batch);
+    byte[] packed = randomPacked(rnd, rows, cols);
+    float[] scales = randomScales(rnd, rows);
+    int ldx = cols + (batch > 1 ? 8 : 0);
+    int ldy = rows + (batch > 1 ? 5 : 0);
+    float[] dense = randomActivations(rnd, batch, cols);
+    if (cols == 1000) {
+      java.util.Arrays.fill(dense, 0f);
+    }
+    float[] x = new float[batch * ldx];
+    for (int t = 0; t < batch; t++) {
+      System.arraycopy(dense, t * cols, x, t * ldx, cols);
+    }
+    float[] expect = ScalarReference.matmulInt8(packed, scales, rows, cols, dense, batch);
+    try (GpuTernaryMatrix w = k.upload(packed, scales, rows, cols);
+        DeviceBuffer xd = k.context().allocate(4L * x.length);
+        DeviceBuffer yd = k.context().allocate(4L * batch * ldy)) {
+      xd.write(x, 0);
+      k.clusterQuantizeMultiply(w, xd, ldx, batch, yd, ldy, blocksPerSm);
+      float[] y = new float[batch * ldy];
+      k.stream().synchronize();
+      yd.read(y, 0);
+      float[] got = new float[batch * rows];
+      for (int t = 0; t < batch; t++) {
+        System.arraycopy(y, t * ldy, got, t * rows, rows);
+      }
+      assertBitsEqual(expect, got, "cluster kernel");
+      assertThrows(ShapeException.class, () -> k.clusterQuantizeMultiply(w, xd, ldx + 1, batch, yd, ldy, 0));
+      assertThrows(ShapeException.class, () -> k.clusterQuantizeMultiply(w, xd, ldx, batch, yd, rows - 1, 0));
+    }
+  }
+
+  private static void assertBitsEqual(float[] expect, float[] got, String what) {
+    assertEquals(expect.length, got.length, what + ": length");
+    for (int i = 0; i < expect.length; i++) {
+      if (Float.floatToIntBits(expect[i]) != Float.floatToIntBits(got[i])) {
+        throw new AssertionError(what + ": y[" + i + "] = " + got[i] + ", expected " + expect[i]);
+      }
+    }
+  }
+
   @ParameterizedTest(name = "rows {0} cols {1} batch {2} blocks/SM {3}")
   @CsvSource({"1,1,1,0", "17,63,1,0", "9:23,257,1,0", "130:7:65,1021,1,1", "2560:640:640,2560,1,0", "33,4099,2,0",
       "300:301,6912,1,2", "8,16388,1,1"})

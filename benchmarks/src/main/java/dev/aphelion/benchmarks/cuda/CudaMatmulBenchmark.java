@@ -252,6 +252,9 @@ public final class CudaMatmulBenchmark {
       variants.add(Int8Kernel.AUTO);
       if (batch == 1) {
         variants.add(Int8Kernel.SKINNY);
+        if (cols <= k.fusedMaxCols()) {
+          variants.add(Int8Kernel.GEMV_WIDE);
+        }
       } else if (batch <= 64) {
         variants.add(Int8Kernel.GEMV);
       } else {
@@ -300,6 +303,34 @@ public final class CudaMatmulBenchmark {
                   allChecksPassed = false;
                   out.println("  CHECK FAILED: fused quant+gemv (" + perSm + " blocks/SM) differs from quantize + gemv");
                 }
+              }
+            }
+          }
+          if (v == Int8Kernel.GEMV_WIDE) {
+            double full = time(r -> {
+              Int8Matmul m = mm[r % mm.length];
+              m.quantize(xd, kPad);
+              m.multiply(y, rows);
+            });
+            row(shape, batch, "W1.58A8 quant+gemv_wide", full, ternaryBytes, ops, cublasUs);
+          }
+          if (v == Int8Kernel.AUTO && batch == 1 && k.clusterKernelAvailable() && cols <= k.fusedMaxCols() && cols % 4 == 0) {
+            // Quantization shared by clusters of 8 blocks (one kernel); grid sized for 3, 2, 1 blocks per SM.
+            for (int perSm : new int[] {3, 2, 1}) {
+              double cl = time(r -> k.clusterQuantizeMultiply(ws[r % ws.length], xd, kPad, 1, y, rows, perSm));
+              row(shape, batch, "W1.58A8 cluster quant+gemv, " + perSm + " blocks/SM" + (perSm == 3 ? " (default)" : ""), cl,
+                  ternaryBytes, ops, cublasUs);
+              k.clusterQuantizeMultiply(ws[0], xd, kPad, 1, y2, rows, perSm);
+              mm[0].quantize(xd, kPad);
+              mm[0].multiply(y, rows);
+              s.synchronize();
+              float[] a = new float[rows];
+              float[] b = new float[rows];
+              y.read(a, 0);
+              y2.read(b, 0);
+              if (!Arrays.equals(a, b)) {
+                allChecksPassed = false;
+                out.println("  CHECK FAILED: cluster quant+gemv (" + perSm + " blocks/SM) differs from quantize + gemv");
               }
             }
           }
