@@ -9,11 +9,13 @@
 // Two kernels:
 //   * aph_gemv_s8_wide: the int8 token (from the quantizer) staged in shared memory; grid-stride
 //     over 8-row groups, the next group's weights loaded before this group's reduction.
-//   * aph_gemv_s8_cluster (sm_90+, clusters of 8 blocks): quantizes the float token itself, each
-//     block of a cluster one eighth of it; the maxima, the int8 slices and their sums are pushed
-//     into every block's shared memory through distributed shared memory, so the token is read
-//     once per cluster instead of once per block. Same arithmetic as aph_quantize_act1, so the
-//     same int8 values, sum, scale and output bits as quantize + aph_gemv_s8.
+//   * aph_gemv_s8_cluster (sm_90+, clusters of 8 blocks): aph_gemv_s8_fused's contract (optional
+//     RMSNorm, up to three matrices, bias, residual, kept int8 row) with the float token
+//     normalized and quantized once per cluster instead of once per block: each block of a cluster
+//     takes one eighth of it, and the partial sums of squares, maxima, int8 slices and their sums
+//     are pushed into every block's shared memory through distributed shared memory. Same
+//     quantizer arithmetic as aph_quantize_act1, so the same int8 values, sum, scale and output
+//     bits as quantize + aph_gemv_s8 (with a gain: the sum of squares in the cluster's order).
 #pragma once
 #include <cooperative_groups.h>
 
@@ -25,11 +27,44 @@
 #define APH_CLUSTER_OF_8 __cluster_dims__(8, 1, 1)
 #endif
 
-// The weights one warp loads for one 8-row group: k blocks warp, warp + 8, ... (up to
-// APH_WIDE_UNROLL of them, starting at block kb0).
-__device__ __forceinline__ void aph_wide_load(uint4 (&wr)[APH_WIDE_UNROLL], const unsigned* __restrict__ W, int g,
-                                              int kBlocks, int kb0, int warp, int lane) {
-  const uint4* base = reinterpret_cast<const uint4*>(W + (size_t)g * kBlocks * APH_TILE_WORDS) + lane;
+// Up to three matrices of one width whose 8-row groups are numbered one after the other, and
+// what the epilogue does with a row: v = dequant (+ bias); y = v; residual += v.
+struct AphWideOut {
+  const unsigned* W[3];
+  const float* s[3];
+  const float* b[3];
+  float* y[3];
+  int rows[3];
+  int ldy[3];
+  float* res;
+  int ldr;
+  int e1, e2, total;
+};
+
+__device__ __forceinline__ void aph_wide_init(AphWideOut& o) {
+  int g0 = (o.rows[0] + 7) >> 3, g1 = (o.rows[1] + 7) >> 3, g2 = (o.rows[2] + 7) >> 3;
+  o.e1 = g0;
+  o.e2 = g0 + g1;
+  o.total = g0 + g1 + g2;
+}
+
+// Constant indices only, so that the struct stays in registers (a variable index puts it on the stack).
+#define APH_PICK(arr, mi) ((mi) == 0 ? (arr)[0] : (mi) == 1 ? (arr)[1] : (arr)[2])
+
+__device__ __forceinline__ int aph_wide_matrix(const AphWideOut& o, int g) {
+  return g < o.e1 ? 0 : g < o.e2 ? 1 : 2;
+}
+
+__device__ __forceinline__ int aph_wide_local(const AphWideOut& o, int g, int mi) {
+  return mi == 0 ? g : mi == 1 ? g - o.e1 : g - o.e2;
+}
+
+// The weights one warp loads for one 8-row group: k blocks kb0 + warp, kb0 + warp + 8, ...
+__device__ __forceinline__ void aph_wide_load(uint4 (&wr)[APH_WIDE_UNROLL], const AphWideOut& o, int g, int kBlocks,
+                                              int kb0, int warp, int lane) {
+  int mi = aph_wide_matrix(o, g);
+  const uint4* base =
+      reinterpret_cast<const uint4*>(APH_PICK(o.W, mi) + (size_t)aph_wide_local(o, g, mi) * kBlocks * APH_TILE_WORDS) + lane;
 #pragma unroll
   for (int i = 0; i < APH_WIDE_UNROLL; ++i) {
     int kb = kb0 + warp + 8 * i;
@@ -60,22 +95,21 @@ __device__ __forceinline__ int aph_wide_dot(const uint4 (&wr)[APH_WIDE_UNROLL], 
   return a0 + (a1 >> 2) + (a2 >> 4) + (a3 >> 6);
 }
 
-// Grid-stride over the row groups of one token whose int8 values sit in shared memory (lane
-// layout, kBlocks * 256 bytes); every thread of the block must call it.
-__device__ __forceinline__ void aph_wide_rows(const unsigned* __restrict__ W, const float* __restrict__ wscale,
-                                              float* __restrict__ y, int rows, int kBlocks, const int4* qs, int xs,
-                                              float xscale, int (&part)[8][8], uint4 (&wr)[APH_WIDE_UNROLL]) {
+// Grid-stride over the row groups for token t, whose int8 values sit in shared memory (lane
+// layout, kBlocks * 256 bytes); wr holds the block's first group's weights. Every thread of the
+// block must call it.
+__device__ __forceinline__ void aph_wide_rows(const AphWideOut& o, int t, int kBlocks, const int4* qs, int xs, float xscale,
+                                              int (&part)[8][8], uint4 (&wr)[APH_WIDE_UNROLL]) {
   int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
-  int groups = (rows + 7) >> 3;
-  for (int g = blockIdx.x; g < groups; g += gridDim.x) {
+  for (int g = blockIdx.x; g < o.total; g += gridDim.x) {
     int acc = 0;
     for (int kb0 = 0; kb0 < kBlocks; kb0 += 8 * APH_WIDE_UNROLL) {
       acc += aph_wide_dot(wr, qs, kBlocks, kb0, warp, lane);
       int next = kb0 + 8 * APH_WIDE_UNROLL;
       if (next < kBlocks) {
-        aph_wide_load(wr, W, g, kBlocks, next, warp, lane);
-      } else if (g + gridDim.x < groups) {
-        aph_wide_load(wr, W, g + gridDim.x, kBlocks, 0, warp, lane);
+        aph_wide_load(wr, o, g, kBlocks, next, warp, lane);
+      } else if (g + gridDim.x < o.total) {
+        aph_wide_load(wr, o, g + gridDim.x, kBlocks, 0, warp, lane);
       }
     }
     // Lanes r, r + 8, r + 16, r + 24 hold row r.
@@ -87,8 +121,14 @@ __device__ __forceinline__ void aph_wide_rows(const unsigned* __restrict__ W, co
       int sum = 0;
 #pragma unroll
       for (int i = 0; i < 8; ++i) sum += part[i][tid];
-      int row = 8 * g + tid;
-      if (row < rows) y[row] = aph_dequant(sum - xs, xscale, wscale[row]);
+      int mi = aph_wide_matrix(o, g);
+      int row = 8 * aph_wide_local(o, g, mi) + tid;
+      if (row < APH_PICK(o.rows, mi)) {
+        float v = aph_dequant(sum - xs, xscale, APH_PICK(o.s, mi)[row]);
+        if (APH_PICK(o.b, mi) != nullptr) v = __fadd_rn(v, APH_PICK(o.b, mi)[row]);
+        APH_PICK(o.y, mi)[(size_t)t * APH_PICK(o.ldy, mi) + row] = v;
+        if (o.res != nullptr) o.res[(size_t)t * o.ldr + row] = __fadd_rn(o.res[(size_t)t * o.ldr + row], v);
+      }
     }
     __syncthreads();
   }
@@ -102,41 +142,87 @@ extern "C" __global__ void __launch_bounds__(256, 3)
   extern __shared__ int4 aph_wide_q[];
   __shared__ int part[8][8];
   int t = blockIdx.y, tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+  AphWideOut o = {{W, nullptr, nullptr}, {wscale, nullptr, nullptr}, {nullptr, nullptr, nullptr}, {y, nullptr, nullptr},
+                  {rows, 0, 0}, {ldy, 0, 0}, nullptr, 0, 0, 0, 0};
+  aph_wide_init(o);
   uint4 wr[APH_WIDE_UNROLL];
-  if (blockIdx.x < (unsigned)((rows + 7) >> 3)) aph_wide_load(wr, W, blockIdx.x, kBlocks, 0, warp, lane);
+  if (blockIdx.x < (unsigned)o.total) aph_wide_load(wr, o, blockIdx.x, kBlocks, 0, warp, lane);
   const int4* src = reinterpret_cast<const int4*>(q + (size_t)t * kBlocks * APH_KBLOCK);
   for (int i = tid; i < kBlocks * 16; i += 256) aph_wide_q[i] = __ldg(src + i);
   __syncthreads();
-  aph_wide_rows(W, wscale, y + (size_t)t * ldy, rows, kBlocks, aph_wide_q, xsum[t], xscale[t], part, wr);
+  aph_wide_rows(o, t, kBlocks, aph_wide_q, xsum[t], xscale[t], part, wr);
 }
 
-// Grid (blocks, tokens) with blocks a multiple of 8, 256 threads, kBlocks * 256 bytes of dynamic
-// shared memory. x: float rows of stride ldx, K and ldx multiples of 4, 16-byte aligned.
-extern "C" __global__ void APH_CLUSTER_OF_8 __launch_bounds__(256, 3)
-    aph_gemv_s8_cluster(const float* __restrict__ x, int ldx, int K, int kBlocks, const unsigned* __restrict__ W,
-                        const float* __restrict__ wscale, float* __restrict__ y, int rows, int ldy) {
+// aph_gemv_s8_fused's parameters and results. Grid (blocks, tokens) with blocks a multiple of 8,
+// 256 threads, kBlocks * 256 bytes of dynamic shared memory. x: rows of stride ldx, K and ldx
+// multiples of 4, x and gain 16-byte aligned. Blocks 0..7 (cluster 0) write the kept int8 row.
+extern "C" __global__ void APH_CLUSTER_OF_8 __launch_bounds__(256, 3) aph_gemv_s8_cluster(
+    const float* __restrict__ x, int ldx, int K, int kBlocks,
+    const unsigned* __restrict__ W0, const unsigned* __restrict__ W1, const unsigned* __restrict__ W2,
+    const float* __restrict__ s0, const float* __restrict__ s1, const float* __restrict__ s2,
+    const float* __restrict__ b0, const float* __restrict__ b1, const float* __restrict__ b2,
+    float* __restrict__ y0, float* __restrict__ y1, float* __restrict__ y2,
+    int rows0, int rows1, int rows2, int ldy0, int ldy1, int ldy2,
+    float* __restrict__ res, int ldr,
+    signed char* __restrict__ qOut, int* __restrict__ xsumOut, float* __restrict__ xscaleOut,
+    const float* __restrict__ gain, float eps) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
   namespace cg = cooperative_groups;
   extern __shared__ int4 aph_cluster_q[];
   __shared__ int part[8][8];
   __shared__ float redf[8];
   __shared__ int redi[8];
+  __shared__ float clusterSs[8];
   __shared__ float clusterMax[8];
   __shared__ int clusterSum[8];
   cg::cluster_group cluster = cg::this_cluster();
   int t = blockIdx.y, tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
   int rank = (int)cluster.block_rank();
+  AphWideOut o = {{W0, W1, W2}, {s0, s1, s2}, {b0, b1, b2}, {y0, y1, y2}, {rows0, rows1, rows2}, {ldy0, ldy1, ldy2},
+                  res, ldr, 0, 0, 0};
+  aph_wide_init(o);
   uint4 wr[APH_WIDE_UNROLL];
-  if (blockIdx.x < (unsigned)((rows + 7) >> 3)) aph_wide_load(wr, W, blockIdx.x, kBlocks, 0, warp, lane);
-  // This block's slice: k blocks [kb0, kb1), as float4 groups.
+  if (blockIdx.x < (unsigned)o.total) aph_wide_load(wr, o, blockIdx.x, kBlocks, 0, warp, lane);
+  // This block's slice: k blocks [kb0, kb1), as float4 groups [v0, v1).
   int kb0 = rank * kBlocks / 8, kb1 = (rank + 1) * kBlocks / 8;
   int v0 = kb0 * 64, v1 = kb1 * 64, nVec = K >> 2;
   const float4* xr = reinterpret_cast<const float4*>(x + (size_t)t * ldx);
+  const float4* gr = reinterpret_cast<const float4*>(gain);
+  bool norm = gain != nullptr;
+  float rinv = 1.0f;
+  if (norm) {
+    float ss = 0.0f;
+#pragma unroll 4
+    for (int g = v0 + tid; g < v1; g += 256) {
+      if (g < nVec) {
+        float4 v = __ldg(xr + g);
+        ss = fmaf(v.x, v.x, ss);
+        ss = fmaf(v.y, v.y, ss);
+        ss = fmaf(v.z, v.z, ss);
+        ss = fmaf(v.w, v.w, ss);
+      }
+    }
+    ss = aph_warp_sumf(ss);
+    if (lane == 0) redf[warp] = ss;
+    __syncthreads();
+    if (tid < 8) {
+      float bs = redf[0];
+#pragma unroll
+      for (int i = 1; i < 8; ++i) bs += redf[i];
+      *cluster.map_shared_rank(&clusterSs[rank], tid) = bs;
+    }
+    cluster.sync();
+    ss = clusterSs[0];
+#pragma unroll
+    for (int i = 1; i < 8; ++i) ss += clusterSs[i];
+    rinv = (float)(1.0 / sqrt((double)__fadd_rn(__fdiv_rn(ss, (float)K), eps)));
+  }
   float m = 0.0f;
 #pragma unroll 4
   for (int g = v0 + tid; g < v1; g += 256) {
     if (g < nVec) {
       float4 v = __ldg(xr + g);
+      if (norm) v = aph_norm4(v, rinv, __ldg(gr + g));
       m = fmaxf(m, fmaxf(fmaxf(fabsf(v.x), fabsf(v.y)), fmaxf(fabsf(v.z), fabsf(v.w))));
     }
   }
@@ -158,16 +244,24 @@ extern "C" __global__ void APH_CLUSTER_OF_8 __launch_bounds__(256, 3)
   unsigned* remote[8];
 #pragma unroll
   for (int r = 0; r < 8; ++r) remote[r] = reinterpret_cast<unsigned*>(cluster.map_shared_rank(aph_cluster_q, r));
+  unsigned* qg = qOut != nullptr && blockIdx.x < 8
+                     ? reinterpret_cast<unsigned*>(qOut + (size_t)t * kBlocks * APH_KBLOCK) : nullptr;
   int sum = 0;
 #pragma unroll 2
   for (int g = v0 + tid; g < v1; g += 256) {
-    float4 v = g < nVec ? __ldg(xr + g) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+    // Padding columns quantize to 0, as in the unfused quantizers.
+    float4 v = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+    if (g < nVec) {
+      v = __ldg(xr + g);
+      if (norm) v = aph_norm4(v, rinv, __ldg(gr + g));
+    }
     unsigned word = aph_q1(v.x, inv, sum) | (aph_q1(v.y, inv, sum) << 8) | (aph_q1(v.z, inv, sum) << 16) |
                     (aph_q1(v.w, inv, sum) << 24);
     int k = g << 2;
     int pos = ((k & ~255) | aph_lane_pos(k & 255)) >> 2;
 #pragma unroll
     for (int r = 0; r < 8; ++r) remote[r][pos] = word;
+    if (qg != nullptr) qg[pos] = word;
   }
   sum = aph_warp_sum(sum);
   if (lane == 0) redi[warp] = sum;
@@ -183,6 +277,10 @@ extern "C" __global__ void APH_CLUSTER_OF_8 __launch_bounds__(256, 3)
   int xs = 0;
 #pragma unroll
   for (int i = 0; i < 8; ++i) xs += clusterSum[i];
-  aph_wide_rows(W, wscale, y + (size_t)t * ldy, rows, kBlocks, aph_cluster_q, xs, scale, part, wr);
+  if (qOut != nullptr && blockIdx.x == 0 && tid == 0) {
+    xsumOut[t] = xs;
+    xscaleOut[t] = scale;
+  }
+  aph_wide_rows(o, t, kBlocks, aph_cluster_q, xs, scale, part, wr);
 #endif
 }

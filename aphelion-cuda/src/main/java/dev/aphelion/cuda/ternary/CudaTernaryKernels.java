@@ -753,6 +753,35 @@ public final class CudaTernaryKernels implements AutoCloseable {
    */
   public void normQuantizeMultiply(DeviceBuffer gain, float eps, GpuTernaryMatrix[] ws, DeviceBuffer[] biases, DeviceBuffer x,
       int ldx, int batch, DeviceBuffer[] ys, int[] ldys, DeviceBuffer residual, int ldr, Int8Input keep, int blocksPerSm) {
+    normQuantizeMultiply(gain, eps, ws, biases, x, ldx, batch, ys, ldys, residual, ldr, keep, blocksPerSm, FusedGemv.AUTO);
+  }
+
+  /**
+   * {@link #normQuantizeMultiply(DeviceBuffer, float, GpuTernaryMatrix[], DeviceBuffer[],
+   * DeviceBuffer, int, int, DeviceBuffer[], int[], DeviceBuffer, int, Int8Input, int)} with a chosen
+   * kernel (benchmarks and tests compare them; both give the same bits without a gain).
+   *
+   * @param gain as in the other overload
+   * @param eps as in the other overload
+   * @param ws as in the other overload
+   * @param biases as in the other overload
+   * @param x as in the other overload
+   * @param ldx as in the other overload
+   * @param batch as in the other overload
+   * @param ys as in the other overload
+   * @param ldys as in the other overload
+   * @param residual as in the other overload
+   * @param ldr as in the other overload
+   * @param keep as in the other overload
+   * @param blocksPerSm blocks per multiprocessor the grid is sized for (0: 4 for {@link
+   *     FusedGemv#PER_BLOCK}, 3 for {@link FusedGemv#CLUSTER})
+   * @param kernel the kernel, or {@link FusedGemv#AUTO}
+   * @throws BackendException if {@link FusedGemv#CLUSTER} is asked for where it cannot run
+   */
+  public void normQuantizeMultiply(DeviceBuffer gain, float eps, GpuTernaryMatrix[] ws, DeviceBuffer[] biases, DeviceBuffer x,
+      int ldx, int batch, DeviceBuffer[] ys, int[] ldys, DeviceBuffer residual, int ldr, Int8Input keep, int blocksPerSm,
+      FusedGemv kernel) {
+    Objects.requireNonNull(kernel, "kernel");
     Objects.requireNonNull(ws, "ws");
     Objects.requireNonNull(x, "x");
     Objects.requireNonNull(ys, "ys");
@@ -823,9 +852,21 @@ public final class CudaTernaryKernels implements AutoCloseable {
       throw new IllegalArgumentException("eps must be finite and not negative, got " + eps);
     }
     int kBlocks = ws[0].kBlocks();
-    int perSm = blocksPerSm == 0 ? 4 : blocksPerSm;
-    int grid = (int) Math.min(groups, (long) perSm * context.device().multiprocessors());
-    gemvFused.launch(stream, new int[] {grid, batch}, block(), kBlocks * GpuTernaryLayout.K_BLOCK,
+    boolean clusterFits = gemvCluster != null && ((cols | ldx) & 3) == 0 && (x.address() & 15) == 0
+        && (gain == null || (gain.address() & 15) == 0);
+    if (kernel == FusedGemv.CLUSTER && !clusterFits) {
+      throw new BackendException(gemvCluster == null
+          ? "the cluster kernel needs compute capability 9.0; " + context.device().name() + " has "
+              + context.device().computeCapability()
+          : "the cluster kernel takes a multiple of 4 columns, a stride that is a multiple of 4 and 16-byte aligned"
+              + " buffers; got " + cols + " columns, ldx " + ldx);
+    }
+    boolean cluster = kernel == FusedGemv.CLUSTER || (kernel == FusedGemv.AUTO && clusterFits && CLUSTER_BY_DEFAULT);
+    int perSm = blocksPerSm != 0 ? blocksPerSm : cluster ? WIDE_BLOCKS_PER_SM : 4;
+    long cap = (long) perSm * context.device().multiprocessors();
+    // Clusters of 8: the grid is a multiple of 8 (extra blocks share the quantization, then idle).
+    int grid = cluster ? (int) Math.min((groups + 7) / 8 * 8L, Math.max(8, cap / 8 * 8)) : (int) Math.min(groups, cap);
+    (cluster ? gemvCluster : gemvFused).launch(stream, new int[] {grid, batch}, block(), kBlocks * GpuTernaryLayout.K_BLOCK,
         x, ldx, cols, kBlocks, w[0], w[1], w[2], sc[0], sc[1], sc[2], b[0], b[1], b[2], y[0], y[1], y[2],
         rows[0], rows[1], rows[2], ld[0], ld[1], ld[2], residual != null ? residual : (Object) 0L, ldr,
         keep != null ? keep.q() : (Object) 0L, keep != null ? keep.xsum() : (Object) 0L, keep != null ? keep.xscale() : (Object) 0L,
@@ -836,7 +877,7 @@ public final class CudaTernaryKernels implements AutoCloseable {
   }
 
   /**
-   * Whether {@link #clusterQuantizeMultiply} runs here: it needs thread-block clusters, so compute
+   * Whether {@link FusedGemv#CLUSTER} runs here: it needs thread-block clusters, so compute
    * capability 9.0 (the only cluster-capable machine code this library carries).
    *
    * @return true on compute capability 9.0
@@ -845,59 +886,9 @@ public final class CudaTernaryKernels implements AutoCloseable {
     return gemvCluster != null;
   }
 
-  /**
-   * Queues {@code y = W · quantize(x)} for {@code batch} float rows in one kernel whose blocks
-   * work in clusters of eight: each block quantizes an eighth of a row and shares its maximum,
-   * int8 values and their sum with the other seven through distributed shared memory, so a row is
-   * read once per cluster rather than once per block. Same bits as {@link #quantize(Int8Input,
-   * DeviceBuffer, int, int)} followed by {@link #multiply(GpuTernaryMatrix, Int8Input,
-   * DeviceBuffer, int)}.
-   *
-   * @param w the weights, at most {@link #fusedMaxCols()} columns, a multiple of 4
-   * @param x {@code batch} rows of {@code ldx} floats, 16-byte aligned
-   * @param ldx row stride of {@code x}, a multiple of 4 and at least {@code w.cols()}
-   * @param batch rows, at least 1
-   * @param y {@code batch} rows of {@code ldy} floats
-   * @param ldy row stride of {@code y}, at least {@code w.rows()}
-   * @param blocksPerSm resident blocks per multiprocessor the grid is sized for (0: 3, the most
-   *     that fit)
-   * @throws BackendException where {@link #clusterKernelAvailable()} is false
-   */
-  public void clusterQuantizeMultiply(GpuTernaryMatrix w, DeviceBuffer x, int ldx, int batch, DeviceBuffer y, int ldy,
-      int blocksPerSm) {
-    Objects.requireNonNull(w, "w");
-    Objects.requireNonNull(x, "x");
-    Objects.requireNonNull(y, "y");
-    if (gemvCluster == null) {
-      throw new BackendException("the cluster kernel needs compute capability 9.0; " + context.device().name() + " has "
-          + context.device().computeCapability());
-    }
-    int cols = w.cols();
-    if (cols > fusedMaxCols || (cols & 3) != 0 || (ldx & 3) != 0 || (x.address() & 15) != 0) {
-      throw new ShapeException("the cluster kernel takes a multiple of 4 columns up to " + fusedMaxCols
-          + ", a stride that is a multiple of 4 and a 16-byte aligned buffer; got " + cols + " columns, ldx " + ldx);
-    }
-    if (batch < 1) {
-      throw new ShapeException("batch must be at least 1, got " + batch);
-    }
-    if (ldx < cols || x.byteSize() < 4L * ((long) (batch - 1) * ldx + cols)) {
-      throw new ShapeException("activation buffer of " + x.byteSize() + " bytes with ldx " + ldx + " does not hold " + batch
-          + " rows of " + cols);
-    }
-    if (ldy < w.rows() || y.byteSize() < 4L * ((long) (batch - 1) * ldy + w.rows())) {
-      throw new ShapeException("output of " + y.byteSize() + " bytes with stride " + ldy + " does not hold " + batch
-          + " rows of " + w.rows());
-    }
-    if (blocksPerSm < 0) {
-      throw new IllegalArgumentException("blocksPerSm must be 0 (default) or positive, got " + blocksPerSm);
-    }
-    int perSm = blocksPerSm == 0 ? WIDE_BLOCKS_PER_SM : blocksPerSm;
-    int groups = (w.rows() + 7) / 8;
-    long cap = Math.max(8, (long) perSm * context.device().multiprocessors() / 8 * 8);
-    int grid = (int) Math.min((groups + 7) / 8 * 8L, cap);
-    gemvCluster.launch(stream, new int[] {grid, batch}, block(), w.kBlocks() * GpuTernaryLayout.K_BLOCK,
-        x, ldx, cols, w.kBlocks(), w.words(), w.scales(), y, w.rows(), ldy);
-  }
+  /** {@code -Daphelion.cuda.clusterGemv=false} keeps the per-block fused kernel, to measure what clusters pay. */
+  private static final boolean CLUSTER_BY_DEFAULT =
+      Boolean.parseBoolean(System.getProperty("aphelion.cuda.clusterGemv", "true"));
 
   // Blocks of the wide GEMVs resident per multiprocessor (80 registers x 256 threads).
   private static final int WIDE_BLOCKS_PER_SM = 3;

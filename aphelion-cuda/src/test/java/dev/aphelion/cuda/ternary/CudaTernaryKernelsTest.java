@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.aphelion.core.error.BackendException;
 import dev.aphelion.core.error.ShapeException;
 import dev.aphelion.cuda.driver.CudaContext;
 import dev.aphelion.cuda.driver.DeviceBuffer;
@@ -229,10 +230,13 @@ class CudaTernaryKernelsTest {
    * norm's factor is the same however the kernel sums (every prologue path: 63 and 4099 columns
    * take the scalar loads, 16388 the two-pass vector loads, the others the registers).
    */
-  @ParameterizedTest(name = "rows {0} cols {1} batch {2}")
-  @CsvSource({"17,63,1", "2560:640:640,2560,1", "2560,6912,1", "33,4099,2", "8,16388,1", "9:23,256,3"})
-  void fusedNormQuantizeMultiplyIsExact(String rowList, int cols, int batch) {
+  @ParameterizedTest(name = "rows {0} cols {1} batch {2} {3}")
+  @CsvSource({"17,63,1,PER_BLOCK", "2560:640:640,2560,1,PER_BLOCK", "2560,6912,1,PER_BLOCK", "33,4099,2,PER_BLOCK",
+      "8,16388,1,PER_BLOCK", "9:23,256,3,PER_BLOCK", "2560:640:640,2560,1,CLUSTER", "2560,6912,1,CLUSTER", "8,16388,1,CLUSTER",
+      "9:23,256,3,CLUSTER", "5,12,2,CLUSTER"})
+  void fusedNormQuantizeMultiplyIsExact(String rowList, int cols, int batch, FusedGemv kernel) {
     GpuTest.assumeGpu();
+    assumeKernel(kernel);
     String[] parts = rowList.split(":");
     int n = parts.length;
     Random rnd = new Random(cols * 11L + n + batch);
@@ -273,7 +277,7 @@ class CudaTernaryKernelsTest {
       for (int i = 0; i < n; i++) {
         ld[i] = ws[i].rows();
       }
-      k.normQuantizeMultiply(gd, eps, ws, null, xd, cols, batch, ys, ld, null, 0, null, 0);
+      k.normQuantizeMultiply(gd, eps, ws, null, xd, cols, batch, ys, ld, null, 0, null, 0, kernel);
       k.stream().synchronize();
       float[] back = new float[x.length];
       xd.read(back, 0);
@@ -321,47 +325,27 @@ class CudaTernaryKernelsTest {
     }
   }
 
-  /**
-   * The cluster kernel against the scalar reference: k blocks fewer than the eight ranks (empty
-   * slices), several groups per block (a grid of one block per SM), more than 64 k blocks, all-zero
-   * activations, several tokens, strided rows.
-   */
-  @ParameterizedTest(name = "rows {0} cols {1} batch {2} blocks/SM {3}")
-  @CsvSource({"1,4,1,0", "17,64,1,0", "9,260,2,0", "130,1024,1,1", "300,2560,3,0", "4100,6912,1,1", "513,16388,1,0",
-      "2049,14336,1,1", "40,1000,1,0"})
-  void clusterQuantizeMultiplyIsExact(int rows, int cols, int batch, int blocksPerSm) {
+  /** The cluster kernel's own preconditions, and its refusal where it cannot run. */
+  @Test
+  void clusterKernelRejectsWhatItCannotTake() {
     GpuTest.assumeGpu();
-    org.junit.jupiter.api.Assumptions.assumeTrue(k.clusterKernelAvailable(), "needs compute capability 9.0");
-    Random rnd = new Random(rows * 13L + cols + batch);
-    byte[] packed = randomPacked(rnd, rows, cols);
-    float[] scales = randomScales(rnd, rows);
-    int ldx = cols + (batch > 1 ? 8 : 0);
-    int ldy = rows + (batch > 1 ? 5 : 0);
-    float[] dense = randomActivations(rnd, batch, cols);
-    if (cols == 1000) {
-      java.util.Arrays.fill(dense, 0f);
-    }
-    float[] x = new float[batch * ldx];
-    for (int t = 0; t < batch; t++) {
-      System.arraycopy(dense, t * cols, x, t * ldx, cols);
-    }
-    float[] expect = ScalarReference.matmulInt8(packed, scales, rows, cols, dense, batch);
-    try (GpuTernaryMatrix w = k.upload(packed, scales, rows, cols);
-        DeviceBuffer xd = k.context().allocate(4L * x.length);
-        DeviceBuffer yd = k.context().allocate(4L * batch * ldy)) {
-      xd.write(x, 0);
-      k.clusterQuantizeMultiply(w, xd, ldx, batch, yd, ldy, blocksPerSm);
-      float[] y = new float[batch * ldy];
+    try (GpuTernaryMatrix w = k.upload(randomPacked(new Random(3), 16, 63), new float[16], 16, 63);
+        DeviceBuffer x = k.context().allocate(4L * 64);
+        DeviceBuffer y = k.context().allocate(4L * 16)) {
+      BackendException e = assertThrows(BackendException.class, () -> k.normQuantizeMultiply(null, 0f,
+          new GpuTernaryMatrix[] {w}, null, x, 63, 1, new DeviceBuffer[] {y}, new int[] {16}, null, 0, null, 0, FusedGemv.CLUSTER));
+      assertTrue(e.getMessage().contains(k.clusterKernelAvailable() ? "multiple of 4" : "compute capability 9.0"),
+          e.getMessage());
+      // AUTO falls back to the per-block kernel for such a shape.
+      k.normQuantizeMultiply(null, 0f, new GpuTernaryMatrix[] {w}, null, x, 63, 1, new DeviceBuffer[] {y}, new int[] {16}, null, 0,
+          null, 0, FusedGemv.AUTO);
       k.stream().synchronize();
-      yd.read(y, 0);
-      float[] got = new float[batch * rows];
-      for (int t = 0; t < batch; t++) {
-        System.arraycopy(y, t * ldy, got, t * rows, rows);
-      }
-      assertBitsEqual(expect, got, "cluster kernel");
-      assertThrows(ShapeException.class, () -> k.clusterQuantizeMultiply(w, xd, ldx + 1, batch, yd, ldy, 0));
-      assertThrows(ShapeException.class, () -> k.clusterQuantizeMultiply(w, xd, ldx, batch, yd, rows - 1, 0));
     }
+  }
+
+  private void assumeKernel(FusedGemv kernel) {
+    org.junit.jupiter.api.Assumptions.assumeTrue(kernel != FusedGemv.CLUSTER || k.clusterKernelAvailable(),
+        "the cluster kernel needs compute capability 9.0");
   }
 
   private static void assertBitsEqual(float[] expect, float[] got, String what) {
@@ -373,11 +357,15 @@ class CudaTernaryKernelsTest {
     }
   }
 
-  @ParameterizedTest(name = "rows {0} cols {1} batch {2} blocks/SM {3}")
-  @CsvSource({"1,1,1,0", "17,63,1,0", "9:23,257,1,0", "130:7:65,1021,1,1", "2560:640:640,2560,1,0", "33,4099,2,0",
-      "300:301,6912,1,2", "8,16388,1,1"})
-  void fusedQuantizeMultiplyIsExact(String rowList, int cols, int batch, int blocksPerSm) {
+  @ParameterizedTest(name = "rows {0} cols {1} batch {2} blocks/SM {3} {4}")
+  @CsvSource({"1,1,1,0,PER_BLOCK", "17,63,1,0,PER_BLOCK", "9:23,257,1,0,PER_BLOCK", "130:7:65,1021,1,1,PER_BLOCK",
+      "2560:640:640,2560,1,0,PER_BLOCK", "33,4099,2,0,PER_BLOCK", "300:301,6912,1,2,PER_BLOCK", "8,16388,1,1,PER_BLOCK",
+      "1,4,1,0,CLUSTER", "9:23,260,1,0,CLUSTER", "130:7:65,1024,1,1,CLUSTER", "2560:640:640,2560,1,0,CLUSTER",
+      "33,4100,2,0,CLUSTER", "300:301,6912,1,2,CLUSTER", "4100,6912,1,1,CLUSTER", "8,16388,1,1,CLUSTER",
+      "2049,14336,1,0,CLUSTER", "17,63,1,0,AUTO", "2560,2560,1,0,AUTO"})
+  void fusedQuantizeMultiplyIsExact(String rowList, int cols, int batch, int blocksPerSm, FusedGemv kernel) {
     GpuTest.assumeGpu();
+    assumeKernel(kernel);
     String[] parts = rowList.split(":");
     int n = parts.length;
     Random rnd = new Random(cols * 7L + n + batch);
@@ -415,8 +403,8 @@ class CudaTernaryKernelsTest {
       res.write(r0, 0);
       boolean withResidual = n == 1;
       boolean withKeep = batch == 1;
-      k.quantizeMultiply(ws, bs, xd, cols, batch, ys, ld, withResidual ? res : null, ws[0].rows(), withKeep ? keep : null,
-          blocksPerSm);
+      k.normQuantizeMultiply(null, 0f, ws, bs, xd, cols, batch, ys, ld, withResidual ? res : null, ws[0].rows(),
+          withKeep ? keep : null, blocksPerSm, kernel);
       for (int i = 0; i < n; i++) {
         int rows = ws[i].rows();
         float[] y = new float[batch * ld[i]];

@@ -8,6 +8,7 @@ import dev.aphelion.cuda.driver.CudaGraph;
 import dev.aphelion.cuda.driver.CudaStream;
 import dev.aphelion.cuda.driver.DeviceBuffer;
 import dev.aphelion.cuda.ternary.CudaTernaryKernels;
+import dev.aphelion.cuda.ternary.FusedGemv;
 import dev.aphelion.cuda.ternary.GpuTernaryLayout;
 import dev.aphelion.cuda.ternary.GpuTernaryMatrix;
 import dev.aphelion.cuda.ternary.Int8Kernel;
@@ -286,12 +287,12 @@ public final class CudaMatmulBenchmark {
             if (batch == 1 && cols <= k.fusedMaxCols()) {
               // Quantization as the GEMV's prologue (one kernel); grid capped at 2, 4, 8 blocks per SM.
               for (int perSm : new int[] {4, 2, 8}) {
-                double fused = time(r -> k.quantizeMultiply(new GpuTernaryMatrix[] {ws[r % ws.length]}, null, xd, kPad, 1,
-                    new DeviceBuffer[] {y}, new int[] {rows}, null, 0, null, perSm));
+                double fused = time(r -> k.normQuantizeMultiply(null, 0f, new GpuTernaryMatrix[] {ws[r % ws.length]}, null, xd, kPad,
+                    1, new DeviceBuffer[] {y}, new int[] {rows}, null, 0, null, perSm, FusedGemv.PER_BLOCK));
                 row(shape, batch, "W1.58A8 fused quant+gemv, " + perSm + " blocks/SM" + (perSm == 4 ? " (default)" : ""), fused,
                     ternaryBytes, ops, cublasUs);
-                k.quantizeMultiply(new GpuTernaryMatrix[] {ws[0]}, null, xd, kPad, 1, new DeviceBuffer[] {y2}, new int[] {rows}, null, 0,
-                    null, perSm);
+                k.normQuantizeMultiply(null, 0f, new GpuTernaryMatrix[] {ws[0]}, null, xd, kPad, 1, new DeviceBuffer[] {y2},
+                    new int[] {rows}, null, 0, null, perSm, FusedGemv.PER_BLOCK);
                 mm[0].quantize(xd, kPad);
                 mm[0].multiply(y, rows);
                 s.synchronize();
@@ -317,10 +318,12 @@ public final class CudaMatmulBenchmark {
           if (v == Int8Kernel.AUTO && batch == 1 && k.clusterKernelAvailable() && cols <= k.fusedMaxCols() && cols % 4 == 0) {
             // Quantization shared by clusters of 8 blocks (one kernel); grid sized for 3, 2, 1 blocks per SM.
             for (int perSm : new int[] {3, 2, 1}) {
-              double cl = time(r -> k.clusterQuantizeMultiply(ws[r % ws.length], xd, kPad, 1, y, rows, perSm));
+              double cl = time(r -> k.normQuantizeMultiply(null, 0f, new GpuTernaryMatrix[] {ws[r % ws.length]}, null, xd, kPad, 1,
+                  new DeviceBuffer[] {y}, new int[] {rows}, null, 0, null, perSm, FusedGemv.CLUSTER));
               row(shape, batch, "W1.58A8 cluster quant+gemv, " + perSm + " blocks/SM" + (perSm == 3 ? " (default)" : ""), cl,
                   ternaryBytes, ops, cublasUs);
-              k.clusterQuantizeMultiply(ws[0], xd, kPad, 1, y2, rows, perSm);
+              k.normQuantizeMultiply(null, 0f, new GpuTernaryMatrix[] {ws[0]}, null, xd, kPad, 1, new DeviceBuffer[] {y2},
+                  new int[] {rows}, null, 0, null, perSm, FusedGemv.CLUSTER);
               mm[0].quantize(xd, kPad);
               mm[0].multiply(y, rows);
               s.synchronize();
