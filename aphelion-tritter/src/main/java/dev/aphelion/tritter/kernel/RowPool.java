@@ -10,8 +10,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>The caller's thread always takes part, so a pool of parallelism {@code p} owns {@code p - 1}
  * daemon worker threads; nothing is created per call. Units are handed out in chunks from a shared
- * counter, so a thread slowed down by other processes on a shared machine simply takes fewer
- * chunks, and a worker that has not started yet leaves its share to the others.
+ * counter, each a share of what is left (guided, never below the call's smallest chunk), so a
+ * thread slowed down by other processes on a shared machine simply takes fewer chunks, a worker
+ * that has not started yet leaves its share to the others, and the threads finish close together.
  *
  * <p>Dispatch is built for back-to-back kernel calls of a few hundred microseconds (a decode step
  * is hundreds of GEMVs): a worker that finished a call spins for {@value #SPIN_NANOS} ns waiting for
@@ -167,10 +168,7 @@ public final class RowPool implements AutoCloseable {
       return;
     }
     try {
-      // About 8 chunks per thread: claims are one atomic add, and small chunks keep the threads
-      // finishing together on a contended machine.
-      int chunk = Math.max(Math.max(1, minChunk), units / (threads * 8));
-      Job job = new Job(++generation, task, units, chunk, threads - 1);
+      Job job = new Job(++generation, task, units, Math.max(1, minChunk), threads);
       current = job;
       for (Worker w : workers) {
         if (w.parked) {
@@ -195,30 +193,54 @@ public final class RowPool implements AutoCloseable {
     }
   }
 
+  /**
+   * Calls this pool has handed to its worker threads since it was created (calls that ran on their
+   * caller's thread alone do not count): a diagnostic, for example hand-offs per decoded token.
+   *
+   * @return the count
+   */
+  public long handOffs() {
+    dispatch.lock();
+    try {
+      return generation;
+    } finally {
+      dispatch.unlock();
+    }
+  }
+
   /** One call: the units, a claim counter and a count of finished units. */
   private static final class Job {
     final long generation;
     final RangeTask task;
     final int units;
-    final int chunk;
+    final int minChunk;
+    /** Divides the units left into the next claim: two claims per thread of what is left. */
+    final int split;
     /** Workers that may still join (the call's thread count minus the caller). */
     final AtomicInteger seats;
     final AtomicInteger next = new AtomicInteger();
     final AtomicInteger done = new AtomicInteger();
     final AtomicReference<Throwable> failure = new AtomicReference<>();
 
-    Job(long generation, RangeTask task, int units, int chunk, int seats) {
+    Job(long generation, RangeTask task, int units, int minChunk, int threads) {
       this.generation = generation;
       this.task = task;
       this.units = units;
-      this.chunk = chunk;
-      this.seats = new AtomicInteger(seats);
+      this.minChunk = minChunk;
+      this.split = 2 * threads;
+      this.seats = new AtomicInteger(threads - 1);
     }
 
     void work() {
       int from;
-      while ((from = next.getAndAdd(chunk)) < units) {
-        int to = Math.min(units, from + chunk);
+      while ((from = next.get()) < units) {
+        // Guided claims: large while much is left (few atomics), down to minChunk at the end, so
+        // that the threads finish within one small chunk of each other even when one of them is
+        // slowed by the machine.
+        int to = Math.min(units, from + Math.max(minChunk, (units - from) / split));
+        if (!next.compareAndSet(from, to)) {
+          continue;
+        }
         try {
           if (failure.get() == null) {
             task.run(from, to);

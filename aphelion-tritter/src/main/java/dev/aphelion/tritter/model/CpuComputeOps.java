@@ -449,6 +449,43 @@ public final class CpuComputeOps implements ComputeOps {
     q.valueRows = rows;
   }
 
+  /** Quantizes once and runs all the matrices as one pool job (the default's results, bit for bit). */
+  @Override
+  public void project(Activations x, int rows, QuantizedRows q, Weights[] w, Activations[] y, Activations residual) {
+    if (w.length < 2 || w.length > 3 || y.length != w.length || residual != null) {
+      ComputeOps.super.project(x, rows, q, w, y, residual);
+      return;
+    }
+    PackedTernary[] ws = new PackedTernary[w.length];
+    float[][] bs = new float[w.length][];
+    Act[] outs = new Act[w.length];
+    for (int i = 0; i < w.length; i++) {
+      Lin l = own(w[i], Lin.class, "w[" + i + "]");
+      Act out = own(y[i], Act.class, "y[" + i + "]");
+      if (l.ternary == null) {
+        throw new IllegalArgumentException("int8 rows need ternary weights; " + w[i] + " is dense");
+      }
+      checkRows(rows, out.rows, "matmul");
+      checkCols(out.cols, l.rows(), "matmul output");
+      ws[i] = l.ternary;
+      bs[i] = l.bias;
+      outs[i] = out;
+    }
+    quantize(x, rows, q);
+    Quant qr = own(q, Quant.class, "q");
+    float[][] ys = new float[w.length][];
+    for (int i = 0; i < w.length; i++) {
+      checkCols(qr.cols, ws[i].cols(), "int8 rows");
+      ys[i] = outs[i].data.length == rows * outs[i].cols ? outs[i].data : new float[rows * outs[i].cols];
+    }
+    matmul.gemmInt8(ws, qr.value, ys, bs);
+    for (int i = 0; i < w.length; i++) {
+      if (ys[i] != outs[i].data) {
+        System.arraycopy(ys[i], 0, outs[i].data, 0, rows * outs[i].cols);
+      }
+    }
+  }
+
   @Override
   public void matmul(Weights w, QuantizedRows x, int rows, Activations y) {
     Lin l = own(w, Lin.class, "w");

@@ -622,9 +622,7 @@ public final class DecoderModel implements AutoCloseable {
     for (int l = 0; l < blocks.length; l++) {
       Block b = blocks[l];
       b.attnNorm.apply(x, n, rows);
-      b.q.forward(n, q, rows);
-      b.k.forward(n, k, rows);
-      b.v.forward(n, v, rows);
+      project(n, rows, b.q, q, b.k, k, b.v, v);
       for (int r = 0; r < rows; r++) {
         rope.apply(q, r * hs, nh, pos[r]);
         rope.apply(k, r * kvs, config.numKvHeads(), pos[r]);
@@ -644,8 +642,7 @@ public final class DecoderModel implements AutoCloseable {
       b.o.forward(att, o, rows);
       add(x, o, rows * hs);
       b.ffnNorm.apply(x, n, rows);
-      b.gate.forward(n, g, rows);
-      b.up.forward(n, u, rows);
+      project(n, rows, b.gate, g, b.up, u, null, null);
       config.activation().applyGated(g, u, rows * ff);
       if (b.ffnSubNorm != null) {
         b.ffnSubNorm.apply(g, g, rows);
@@ -673,6 +670,27 @@ public final class DecoderModel implements AutoCloseable {
     if (cache.layers() != config.numLayers() || cache.kvHeads() != config.numKvHeads() || cache.headDim() != config.headDim()) {
       throw new ShapeException("cache " + cache + " does not fit the model (layers " + config.numLayers() + ", kvHeads "
           + config.numKvHeads() + ", headDim " + config.headDim() + ")");
+    }
+  }
+
+  /**
+   * Two or three projections of the same input; ternary ones run as one pool job on one
+   * quantization of {@code x} (bit for bit what separate {@code forward} calls give).
+   */
+  private static void project(float[] x, int rows, LinearLayer l1, float[] y1, LinearLayer l2, float[] y2, LinearLayer l3,
+      float[] y3) {
+    if (l1 instanceof TernaryLayer t1 && l2 instanceof TernaryLayer t2 && (l3 == null || l3 instanceof TernaryLayer)) {
+      if (l3 == null) {
+        TernaryLayer.forwardShared(new TernaryLayer[] {t1, t2}, x, new float[][] {y1, y2}, rows);
+      } else {
+        TernaryLayer.forwardShared(new TernaryLayer[] {t1, t2, (TernaryLayer) l3}, x, new float[][] {y1, y2, y3}, rows);
+      }
+      return;
+    }
+    l1.forward(x, y1, rows);
+    l2.forward(x, y2, rows);
+    if (l3 != null) {
+      l3.forward(x, y3, rows);
     }
   }
 

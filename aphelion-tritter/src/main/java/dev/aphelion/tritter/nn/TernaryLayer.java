@@ -180,6 +180,71 @@ public final class TernaryLayer implements LinearLayer {
     }
   }
 
+  /**
+   * Applies several layers to the same input (a block's q, k and v projections, or gate and up):
+   * the same outputs, bit for bit, as {@code layers[i].forward(x, y[i], rows)} for each {@code i}.
+   * When all take int8 activations on the same kernels and input width, {@code x} is quantized
+   * once and the products run together ({@link TernaryMatmul#gemmInt8(PackedTernary[],
+   * Int8Activations, float[][], float[][])}: one pool job instead of one per layer); otherwise
+   * each layer runs on its own.
+   *
+   * @param layers at least one layer
+   * @param x {@code rows·inFeatures} inputs
+   * @param y one output per layer, receiving {@code rows·outFeatures} values (overwritten);
+   *     distinct arrays, none of them {@code x}
+   * @param rows number of rows (tokens), at least 1
+   * @throws ShapeException if a count or an array length does not match, or an output is shared
+   *     or is {@code x}
+   */
+  public static void forwardShared(TernaryLayer[] layers, float[] x, float[][] y, int rows) {
+    Objects.requireNonNull(layers, "layers");
+    Objects.requireNonNull(x, "x");
+    Objects.requireNonNull(y, "y");
+    if (layers.length == 0 || y.length != layers.length) {
+      throw new ShapeException("forwardShared takes at least one layer and one output per layer; got " + layers.length
+          + " layers and " + y.length + " outputs");
+    }
+    TernaryLayer first = Objects.requireNonNull(layers[0], "layers[0]");
+    boolean shared = true;
+    for (int i = 0; i < layers.length; i++) {
+      TernaryLayer l = Objects.requireNonNull(layers[i], "layers[" + i + "]");
+      LayerChecks.checkForward(x, Objects.requireNonNull(y[i], "y[" + i + "]"), rows, l.inFeatures(), l.outFeatures());
+      if (y[i] == x) {
+        throw new ShapeException("y[" + i + "] is the input array; the other layers still read it");
+      }
+      for (int j = 0; j < i; j++) {
+        if (y[i] == y[j]) {
+          throw new ShapeException("y[" + i + "] is the same array as y[" + j + "]; each layer needs its own output");
+        }
+      }
+      shared &= l.activations == Activations.INT8 && l.matmul == first.matmul && l.inFeatures() == first.inFeatures();
+    }
+    if (!shared) {
+      for (int i = 0; i < layers.length; i++) {
+        layers[i].forward(x, y[i], rows);
+      }
+      return;
+    }
+    int in = first.inFeatures();
+    float[] xs = x.length == rows * in ? x : Arrays.copyOf(x, rows * in);
+    Int8Activations q = Int8Activations.quantize(first.matmul.vectorization(), xs, rows, in);
+    PackedTernary[] ws = new PackedTernary[layers.length];
+    float[][] ys = new float[layers.length][];
+    float[][] bs = new float[layers.length][];
+    for (int i = 0; i < layers.length; i++) {
+      int out = layers[i].outFeatures();
+      ws[i] = layers[i].weights;
+      bs[i] = layers[i].bias;
+      ys[i] = y[i].length == rows * out ? y[i] : new float[rows * out];
+    }
+    first.matmul.gemmInt8(ws, q, ys, bs);
+    for (int i = 0; i < layers.length; i++) {
+      if (ys[i] != y[i]) {
+        System.arraycopy(ys[i], 0, y[i], 0, ys[i].length);
+      }
+    }
+  }
+
   @Override
   public long memoryBytes() {
     return weights.memoryBytes() + (bias == null ? 0 : (long) bias.length * Float.BYTES);

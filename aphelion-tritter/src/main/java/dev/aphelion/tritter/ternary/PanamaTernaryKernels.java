@@ -90,11 +90,31 @@ final class PanamaTernaryKernels implements TernaryKernels {
     short[][] shorts = new short[0][];
     int[][] ints = new int[0][];
 
+    /** The call whose int8 tables {@link #shorts} hold, or {@code null}. */
+    Object builtFor;
+
     short[][] shortTables(int tokens, int len) {
       if (shorts.length < tokens || shorts[0].length < len) {
         shorts = new short[Math.max(tokens, shorts.length)][Math.max(len, shorts.length == 0 ? 0 : shorts[0].length)];
       }
       return shorts;
+    }
+
+    /** The int8 tables of the {@code n} tokens of {@code xs} for call {@code key}, built on first use. */
+    short[][] tablesFor(Object key, PackedTernary w, byte[] xs, int n, int len, boolean wide) {
+      short[][] t = shortTables(n, len);
+      if (builtFor != key) {
+        int qpr = w.quadsPerRow();
+        for (int i = 0; i < n; i++) {
+          if (wide) {
+            buildShortTables(w, xs, i * w.cols(), t[i], 0, qpr);
+          } else {
+            buildShortTables256(w, xs, i * w.cols(), t[i], 0, qpr);
+          }
+        }
+        builtFor = key;
+      }
+      return t;
     }
 
     int[][] intTables(int tokens, int len) {
@@ -249,39 +269,79 @@ final class PanamaTernaryKernels implements TernaryKernels {
       PanamaWordKernels.matmulInt8(w, q, xScales, batch, bias, y, pool);
       return;
     }
+    rowTables(new PackedTernary[] {w}, q, xScales, batch, new float[][] {bias}, new float[][] {y}, pool);
+  }
+
+  @Override
+  public void matmulInt8Shared(PackedTernary[] ws, MemorySegment q, float[] xScales, int batch, float[][] bias, float[][] y,
+      RowPool pool) {
+    if (!sharesTables(ws, batch)) {
+      TernaryKernels.super.matmulInt8Shared(ws, q, xScales, batch, bias, y, pool);
+      return;
+    }
+    rowTables(ws, q, xScales, batch, bias, y, pool);
+  }
+
+  /** Whether all of {@code ws} run on the row-parallel table kernel and read the same tables. */
+  private static boolean sharesTables(PackedTernary[] ws, int batch) {
+    if (!SUPPORTED && !INT8_256) {
+      return false;
+    }
+    for (PackedTernary w : ws) {
+      if (usesLut(w, batch) || (INT8_256 && WordLayout.suits(w)) || w.cols() != ws[0].cols() || w.groupSize() != ws[0].groupSize()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The table kernels ({@code lut512}, {@code lut512x4}, {@code lut256}) for matrices that share
+   * one table layout (same columns and group size), as one pool job per tile of tokens over the
+   * spans of all matrices. Each thread builds the tile's tables itself on its first chunk: that
+   * duplicates a few microseconds of work the other thread would spend waiting anyway, and saves
+   * the table job's hand-off and the transfer of the tables between cores. Every span computes
+   * exactly what it computes alone.
+   */
+  private static void rowTables(PackedTernary[] ws, MemorySegment q, float[] xScales, int batch, float[][] bias, float[][] y,
+      RowPool pool) {
+    PackedTernary w0 = ws[0];
     boolean wide = SUPPORTED;
-    int qpr = w.quadsPerRow();
+    int cols = w0.cols();
+    int tableLen = w0.quadsPerRow() * (wide ? S.length() : S16.length());
     int tile = Math.min(batch, TOKEN_TILE);
-    short[][] tables = SCRATCH.get().shortTables(tile, qpr * (wide ? S.length() : S16.length()));
+    int[] firstSpan = new int[ws.length + 1];
+    int minChunk = Integer.MAX_VALUE;
+    for (int i = 0; i < ws.length; i++) {
+      firstSpan[i + 1] = firstSpan[i] + ws[i].spans();
+      minChunk = Math.min(minChunk, TernaryKernels.minSpansPerTask(ws[i]));
+    }
     for (int t0 = 0; t0 < batch; t0 += tile) {
       int n = Math.min(tile, batch - t0);
       int first = t0;
       // one bulk copy of the tile's activations instead of a checked segment read per value
-      byte[] xs = new byte[n * w.cols()];
-      MemorySegment.copy(q, ValueLayout.JAVA_BYTE, (long) first * w.cols(), xs, 0, xs.length);
-      pool.forRange(qpr, TABLE_QUADS_PER_TASK, (qa, qb) -> {
-        for (int t = 0; t < n; t++) {
-          if (wide) {
-            buildShortTables(w, xs, t * w.cols(), tables[t], qa, qb);
-          } else {
-            buildShortTables256(w, xs, t * w.cols(), tables[t], qa, qb);
+      byte[] xs = new byte[n * cols];
+      MemorySegment.copy(q, ValueLayout.JAVA_BYTE, (long) first * cols, xs, 0, xs.length);
+      Object key = new Object();
+      pool.forRange(firstSpan[ws.length], minChunk, (u0, u1) -> {
+        short[][] tables = SCRATCH.get().tablesFor(key, w0, xs, n, tableLen, wide);
+        int i = 0;
+        for (int u = u0; u < u1; u++) {
+          while (u >= firstSpan[i + 1]) {
+            i++;
           }
-        }
-      });
-      pool.forRange(w.spans(), TernaryKernels.minSpansPerTask(w), (sp0, sp1) -> {
-        if (wide && n == TOKEN_TILE) {
-          for (int sp = sp0; sp < sp1; sp++) {
-            int8Span4(w, tables, sp, xScales, first, bias, y);
+          PackedTernary w = ws[i];
+          int sp = u - firstSpan[i];
+          if (wide && n == TOKEN_TILE) {
+            int8Span4(w, tables, sp, xScales, first, bias[i], y[i]);
+            continue;
           }
-          return;
-        }
-        for (int t = 0; t < n; t++) {
-          int token = first + t;
-          for (int sp = sp0; sp < sp1; sp++) {
+          for (int t = 0; t < n; t++) {
+            int token = first + t;
             if (wide) {
-              int8Span(w, tables[t], sp, xScales[token], bias, y, token * w.rows());
+              int8Span(w, tables[t], sp, xScales[token], bias[i], y[i], token * w.rows());
             } else {
-              int8Span256(w, tables[t], sp, xScales[token], bias, y, token * w.rows());
+              int8Span256(w, tables[t], sp, xScales[token], bias[i], y[i], token * w.rows());
             }
           }
         }

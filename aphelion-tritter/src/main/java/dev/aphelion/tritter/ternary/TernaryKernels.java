@@ -47,6 +47,26 @@ interface TernaryKernels {
   void matmulInt8(PackedTernary w, MemorySegment q, float[] xScales, int batch, float[] bias, float[] y, RowPool pool);
 
   /**
+   * Int8 activations times several matrices of the same columns: the same results as {@link
+   * #matmulInt8} on each matrix in turn, which is what the default does. A kernel family may run
+   * them as one pool job that builds the activations' tables once.
+   *
+   * @param w the weights, all of {@code cols} columns
+   * @param q {@code batch * cols} int8 values in [-127, 127], row-major
+   * @param xScales {@code batch} per-token scales
+   * @param batch tokens
+   * @param bias per matrix {@code w[i].rows()} values or {@code null}
+   * @param y per matrix {@code batch * w[i].rows()} outputs, row-major, distinct arrays
+   * @param pool threads to split rows across
+   */
+  default void matmulInt8Shared(PackedTernary[] w, MemorySegment q, float[] xScales, int batch, float[][] bias, float[][] y,
+      RowPool pool) {
+    for (int i = 0; i < w.length; i++) {
+      matmulInt8(w[i], q, xScales, batch, bias[i], y[i], pool);
+    }
+  }
+
+  /**
    * Derives now whatever arrangement of {@code w} {@link #matmulInt8} would derive on its first
    * call (nothing for most kernels).
    *

@@ -213,6 +213,49 @@ public final class TernaryMatmul {
   }
 
   /**
+   * Several matrices of the same columns on the same int8 tokens (a block's q, k and v
+   * projections, or gate and up): the same results, bit for bit, as {@link
+   * #gemmInt8(PackedTernary, Int8Activations, float[], float[])} on each matrix in turn. The
+   * Vector API table kernels run them as one job on the pool (the tokens' tables built once per
+   * thread, the rows of all matrices split across the threads together), which saves a pool
+   * hand-off and its wait per matrix.
+   *
+   * @param w the weights, at least one matrix, all with {@code x.cols()} columns
+   * @param x {@code [batch][cols]} int8 activations
+   * @param y one output per matrix, {@code [batch][w[i].rows()]} row-major, overwritten; distinct
+   *     arrays
+   * @param bias {@code null} for no biases, or one entry per matrix: {@code w[i].rows()} values or
+   *     {@code null}
+   * @throws ShapeException if a count or shape does not match, or an output aliases another
+   *     output or a bias
+   */
+  public void gemmInt8(PackedTernary[] w, Int8Activations x, float[][] y, float[][] bias) {
+    Objects.requireNonNull(w, "w");
+    Objects.requireNonNull(x, "x");
+    Objects.requireNonNull(y, "y");
+    if (w.length == 0 || y.length != w.length || (bias != null && bias.length != w.length)) {
+      throw new ShapeException("gemmInt8 takes one output" + (bias != null ? " and one bias entry" : "") + " per matrix and at least one matrix; got "
+          + w.length + " matrices, " + y.length + " outputs" + (bias != null ? ", " + bias.length + " bias entries" : ""));
+    }
+    float[][] b = bias != null ? bias : new float[w.length][];
+    for (int i = 0; i < w.length; i++) {
+      Objects.requireNonNull(w[i], "w[" + i + "]");
+      Objects.requireNonNull(y[i], "y[" + i + "]");
+      if (x.cols() != w[i].cols()) {
+        throw new ShapeException("activations have " + x.cols() + " columns but W[" + i + "] is " + w[i].rows() + "x" + w[i].cols());
+      }
+      checkOut(w[i], x.batch(), y[i], b[i]);
+      for (int j = 0; j < w.length; j++) {
+        if (j != i && (y[i] == y[j] || y[i] == b[j])) {
+          throw new ShapeException("y[" + i + "] is the same array as " + (y[i] == y[j] ? "y[" : "bias[") + j
+              + "]; each output must be its own array");
+        }
+      }
+    }
+    kernels.matmulInt8Shared(w.clone(), x.segment(), x.scales(), x.batch(), b.clone(), y.clone(), pool);
+  }
+
+  /**
    * Which int8 kernel {@link #gemmInt8} runs for these weights and this many tokens on this
    * instance's path, for diagnostics and logs: {@code "scalar"} (the reference), {@code "word256"}
    * (2-bit codes in 16-bit words, multiply-add, 256-bit vectors), {@code "lut256"} / {@code

@@ -86,6 +86,53 @@ class BackendDecoderTest {
     }
   }
 
+  /**
+   * {@link CpuComputeOps} with {@code project} and {@code normProject} left to {@link ComputeOps}'s
+   * defaults: q, k, v (and gate, up) quantized and multiplied one by one, the computation before
+   * they were fused into one pool job.
+   */
+  static ComputeOps oneByOne(CpuComputeOps cpu) {
+    return (ComputeOps) java.lang.reflect.Proxy.newProxyInstance(ComputeOps.class.getClassLoader(), new Class<?>[] {ComputeOps.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("project") || method.getName().equals("normProject")) {
+            return java.lang.reflect.InvocationHandler.invokeDefault(proxy, method, args);
+          }
+          try {
+            return method.invoke(cpu, args);
+          } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+  }
+
+  /**
+   * The CPU model's fused q/k/v and gate/up jobs against the one-by-one projections, on a
+   * grouped-query model with sub-norms and sizes off the vector width (the projections themselves
+   * are compared bit for bit in TernaryLayerTest and TernaryMatmulTest; the norms' lane reductions
+   * may differ in the last bits between JIT tiers, hence the bound here).
+   */
+  @Test
+  void fusedProjectionsMatchTheOneByOnePath() {
+    DecoderConfig config = DecoderConfig.builder().vocabSize(67).hiddenSize(72).numLayers(2).numHeads(6).numKvHeads(2).ffnSize(100)
+        .activation(FfnActivation.SQUARED_RELU).build();
+    DecoderModel cpu = DecoderModel.fromWeights(config, Precision.TERNARY, withSubNorms(13));
+    try (CpuComputeOps ops = new CpuComputeOps("test"); DecoderModel fused = cpu.on(ops); DecoderModel single = cpu.on(oneByOne(ops))) {
+      int[] prompt = DecoderModelTest.tokens(7, config.vocabSize(), 5);
+      KVCache a = cpu.newCache(1, 20, KVCache.EvictionPolicy.ERROR, KVCache.Storage.FLOAT32);
+      KVCache b = cpu.newCache(1, 20, KVCache.EvictionPolicy.ERROR, KVCache.Storage.FLOAT32);
+      KVCache c = cpu.newCache(1, 20, KVCache.EvictionPolicy.ERROR, KVCache.Storage.FLOAT32);
+      float[] ref = single.forward(c, 0, prompt, true);
+      assertClose(ref, cpu.forward(a, 0, prompt, true), "cpu prefill");
+      assertClose(ref, fused.forward(b, 0, prompt, true), "ops prefill");
+      for (int i = 0; i < 5; i++) {
+        int t = (3 * i + 2) % config.vocabSize();
+        ref = single.forward(c, 0, new int[] {t}, false);
+        assertClose(ref, cpu.forward(a, 0, new int[] {t}, false), "cpu step " + i);
+        assertClose(ref, fused.forward(b, 0, new int[] {t}, false), "ops step " + i);
+      }
+    }
+  }
+
   @Test
   void generationAndANewCacheAfterReset() {
     DecoderConfig config = DecoderConfig.builder().vocabSize(53).hiddenSize(32).numLayers(2).numHeads(4).numKvHeads(2).ffnSize(40)

@@ -146,4 +146,65 @@ class TernaryLayerTest {
     assertThrows(ShapeException.class, () -> l.forward(new float[3], new float[2], 0));
     assertThrows(ShapeException.class, () -> DenseLayer.of(new float[6], 3, 3, null));
   }
+
+  /**
+   * {@link TernaryLayer#forwardShared} against each layer's own {@code forward}, bit for bit: q/k/v
+   * of a grouped-query block (k and v with a quarter of q's rows, none a multiple of the 32-row
+   * block or the vector width), gate/up over several spans, biases on some layers, oversized
+   * scratch arrays, several tokens, on the shared pool and on a pool of more threads than cores; a
+   * float-activation layer among them makes every layer run on its own.
+   */
+  @Test
+  void forwardSharedEqualsForwardOneByOneBitForBit() {
+    int[][] shapes = {{72, 72, 18, 18}, {300, 600, 150, 150}, {257, 289, 65, 65}, {1021, 700, 700}, {17, 5, 1}};
+    try (RowPool three = RowPool.create(3)) {
+      TernaryMatmul onThree = new TernaryMatmul(Vectorization.get(), three);
+      for (int[] s : shapes) {
+        int in = s[0];
+        for (int variant = 0; variant < 3; variant++) {
+          TernaryLayer[] layers = new TernaryLayer[s.length - 1];
+          for (int i = 0; i < layers.length; i++) {
+            int out = s[i + 1];
+            float[] bias = i % 2 == 1 ? random(out, 5 + i) : null;
+            TernaryLayer.Activations a = variant == 2 && i == layers.length - 1 ? TernaryLayer.Activations.FLOAT32 : TernaryLayer.Activations.INT8;
+            layers[i] = TernaryLayer.quantize(random(out * in, in * 31L + i), out, in, bias, a);
+            if (variant == 1) {
+              layers[i] = layers[i].withMatmul(onThree);
+            }
+          }
+          for (int rows : new int[] {1, 2, 4, 5}) {
+            float[] x = random(rows * in + 3, rows * 7L + in); // longer than needed, as the decoder's scratch
+            float[][] expected = new float[layers.length][];
+            float[][] actual = new float[layers.length][];
+            for (int i = 0; i < layers.length; i++) {
+              expected[i] = new float[rows * layers[i].outFeatures() + i];
+              actual[i] = new float[rows * layers[i].outFeatures() + i];
+              java.util.Arrays.fill(actual[i], Float.NaN);
+              layers[i].forward(x, expected[i], rows);
+            }
+            TernaryLayer.forwardShared(layers, x, actual, rows);
+            for (int i = 0; i < layers.length; i++) {
+              for (int j = 0; j < rows * layers[i].outFeatures(); j++) {
+                assertEquals(Float.floatToRawIntBits(expected[i][j]), Float.floatToRawIntBits(actual[i][j]),
+                    java.util.Arrays.toString(s) + " variant " + variant + " rows " + rows + " layer " + i + " output " + j);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void forwardSharedChecksItsArguments() {
+    TernaryLayer a = TernaryLayer.quantize(random(5 * 8, 1), 5, 8, null, TernaryLayer.Activations.INT8);
+    TernaryLayer b = TernaryLayer.quantize(random(3 * 8, 2), 3, 8, null, TernaryLayer.Activations.INT8);
+    float[] x = random(8, 3);
+    float[] y = new float[5];
+    assertThrows(ShapeException.class, () -> TernaryLayer.forwardShared(new TernaryLayer[] {a, b}, x, new float[][] {y}, 1));
+    assertThrows(ShapeException.class, () -> TernaryLayer.forwardShared(new TernaryLayer[] {a, a}, x, new float[][] {y, y}, 1));
+    assertThrows(ShapeException.class, () -> TernaryLayer.forwardShared(new TernaryLayer[] {a, b}, x, new float[][] {y, new float[2]}, 1));
+    float[] big = random(8, 4);
+    assertThrows(ShapeException.class, () -> TernaryLayer.forwardShared(new TernaryLayer[] {a, b}, big, new float[][] {y, big}, 1));
+  }
 }

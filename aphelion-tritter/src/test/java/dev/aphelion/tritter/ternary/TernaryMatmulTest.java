@@ -125,6 +125,90 @@ class TernaryMatmulTest {
     }
   }
 
+  /**
+   * Several matrices on one input (q/k/v with grouped-query row counts, gate/up) in one call
+   * against the scalar reference run matrix by matrix, bit for bit: row counts that are no
+   * multiple of the 32-row block or the 256-row span, ragged scale groups, every token tile, and
+   * matrices of different group sizes (which cannot share tables and run one by one).
+   *
+   * @return {@code null}, or a description of the first mismatch
+   */
+  static String sharedMismatch(TernaryMatmul scalar, TernaryMatmul vector, Random rnd, int[] rows, int cols, int[] groups, int batch) {
+    PackedTernary[] w = new PackedTernary[rows.length];
+    float[][] bias = new float[rows.length][];
+    float[][] ys = new float[rows.length][];
+    float[][] yv = new float[rows.length][];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = randomWeights(rnd, rows[i], cols, groups[i], 0.3, 0.3);
+      bias[i] = rnd.nextBoolean() ? randomFloats(rnd, rows[i]) : null;
+      ys[i] = new float[batch * rows[i]];
+      yv[i] = new float[batch * rows[i]];
+      java.util.Arrays.fill(yv[i], Float.NaN); // every output must be written
+    }
+    byte[] q = new byte[batch * cols];
+    for (int i = 0; i < q.length; i++) {
+      q[i] = (byte) (rnd.nextInt(255) - 127);
+    }
+    float[] scales = new float[batch];
+    for (int b = 0; b < batch; b++) {
+      scales[b] = 1e-3f + rnd.nextFloat();
+    }
+    Int8Activations x = Int8Activations.of(q, scales, batch, cols);
+    for (int i = 0; i < w.length; i++) {
+      scalar.gemmInt8(w[i], x, ys[i], bias[i]);
+    }
+    vector.gemmInt8(w, x, yv, bias);
+    for (int i = 0; i < w.length; i++) {
+      for (int j = 0; j < ys[i].length; j++) {
+        if (Float.floatToRawIntBits(ys[i][j]) != Float.floatToRawIntBits(yv[i][j])) {
+          return "MISMATCH shared " + java.util.Arrays.toString(rows) + "x" + cols + " groups " + java.util.Arrays.toString(groups)
+              + " batch " + batch + " matrix " + i + " at " + j + ": " + ys[i][j] + " vs " + yv[i][j];
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Shapes {@link #sharedMismatch} runs: rows of each matrix, columns, group of each matrix. */
+  static final int[][][] SHARED_SHAPES = {
+      {{289, 70, 70}, {1021}, {1021, 1021, 1021}}, // q, k, v of a 4:1 grouped-query block, ragged quads
+      {{33, 5, 5}, {65}, {7, 7, 7}},
+      {{600, 600}, {300}, {300, 300}}, // gate, up: several spans each
+      {{513, 1, 257}, {130}, {64, 64, 64}},
+      {{70, 70}, {1100}, {1100, 128}}, // different groups: no shared tables, one by one
+      {{31}, {17}, {17}},
+  };
+
+  @Test
+  void sharedInt8MatmulIsExactAgainstOneByOne() {
+    Random rnd = new Random(12);
+    for (int[][] shape : SHARED_SHAPES) {
+      for (int batch : new int[] {1, 2, 3, 4, 5, 8, 9}) {
+        String m = sharedMismatch(SCALAR, VECTOR, rnd, shape[0], shape[1][0], shape[2], batch);
+        assertEquals(null, m, m);
+        m = sharedMismatch(VECTOR, VECTOR, rnd, shape[0], shape[1][0], shape[2], batch);
+        assertEquals(null, m, m);
+      }
+    }
+  }
+
+  @Test
+  void sharedInt8MatmulChecksItsArguments() {
+    Random rnd = new Random(5);
+    PackedTernary a = randomWeights(rnd, 5, 8, 8, 0.3, 0.3);
+    PackedTernary b = randomWeights(rnd, 3, 8, 8, 0.3, 0.3);
+    PackedTernary wide = randomWeights(rnd, 3, 9, 9, 0.3, 0.3);
+    Int8Activations x = Int8Activations.of(new byte[8], new float[] {1f}, 1, 8);
+    float[] ya = new float[5];
+    float[] yb = new float[3];
+    assertThrows(ShapeException.class, () -> VECTOR.gemmInt8(new PackedTernary[] {a, b}, x, new float[][] {ya}, null));
+    assertThrows(ShapeException.class, () -> VECTOR.gemmInt8(new PackedTernary[0], x, new float[0][], null));
+    assertThrows(ShapeException.class, () -> VECTOR.gemmInt8(new PackedTernary[] {a, wide}, x, new float[][] {ya, yb}, null));
+    assertThrows(ShapeException.class, () -> VECTOR.gemmInt8(new PackedTernary[] {b, b}, x, new float[][] {yb, yb}, null));
+    assertThrows(ShapeException.class, () -> VECTOR.gemmInt8(new PackedTernary[] {a, b}, x, new float[][] {ya, yb}, new float[][] {null, ya}));
+    assertThrows(ShapeException.class, () -> VECTOR.gemmInt8(new PackedTernary[] {a, b}, x, new float[][] {yb, ya}, null));
+  }
+
   @Test
   void int8PathIsExactOnOddShapes() {
     Random rnd = new Random(42);

@@ -76,6 +76,17 @@ class Vector256KernelsTest {
             cases += 2;
           }
         }
+        // several matrices on one input in one call (q/k/v, gate/up), against the scalar reference one by one
+        for (int[][] shape : TernaryMatmulTest.SHARED_SHAPES) {
+          for (int batch : new int[] {1, 3, 4, 9}) {
+            String m = TernaryMatmulTest.sharedMismatch(scalar, vector, rnd, shape[0], shape[1][0], shape[2], batch);
+            if (m != null) {
+              System.out.println(m);
+              mismatches++;
+            }
+            cases++;
+          }
+        }
         // a larger shape, repeated so that the JIT compiles the vector loops (C2) before the last checks
         for (int i = 0; i < 40; i++) {
           mismatches += compare(scalar, vector, rnd, 257, 3001, 128, 1, 0.3, 0.3) ? 0 : 1;
