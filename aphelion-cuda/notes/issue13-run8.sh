@@ -15,6 +15,9 @@ timeout 90 /tmp/jre/bin/java "${opts[@]}" -cp "$cp" dev.aphelion.benchmarks.cuda
 t start decode
 timeout 100 /tmp/jre/bin/java "${opts[@]}" -cp "$cp" dev.aphelion.benchmarks.cuda.GpuDecodeBenchmark --backend cuda --context 512 \
   --tokens 128 > "$out/decode.log" 2>&1; t decode rc $?
+t start decode-per-block
+timeout 100 /tmp/jre/bin/java "${opts[@]}" -Daphelion.cuda.clusterGemv=false -cp "$cp" dev.aphelion.benchmarks.cuda.GpuDecodeBenchmark \
+  --backend cuda --context 512 --tokens 128 > "$out/decode-per-block.log" 2>&1; t decode-per-block rc $?
 t start torch
 timeout 60 python3 benchmarks/scripts/torch_decode_baseline.py --context 512 --tokens 128 > "$out/torch.log" 2>&1; t torch rc $?
-tail -5 "$out/test.log"; grep -E "x[0-9]+ +1 |CHECK|checks" "$out/bench.log" | head -60; tail -3 "$out/decode.log"; tail -2 "$out/torch.log"
+tail -5 "$out/test.log"; grep -E "x[0-9]+ +1 |CHECK|checks" "$out/bench.log" | head -60; tail -3 "$out/decode.log"; tail -3 "$out/decode-per-block.log"; tail -2 "$out/torch.log"
