@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # First device call of 2026-12-06 (ninth session): the wide and cluster GEMVs against cuBLAS, the
 # attention kernel of attention-v2.patch in the decode, and the PyTorch baseline, in one call.
+# As run (05:32-05:35 UTC, H100): the cluster kernel was the default then, so decode.log is the cluster
+# kernel and decode-per-block.log the per-block one; the default is now the per-block kernel.
 set -u
 out=${OUT:-/tmp/out}; mkdir -p "$out"
 t() { echo "$(date -u +%H:%M:%S) $*" | tee -a "$out/times.log"; }

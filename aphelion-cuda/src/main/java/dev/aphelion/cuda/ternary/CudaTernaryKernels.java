@@ -886,9 +886,12 @@ public final class CudaTernaryKernels implements AutoCloseable {
     return gemvCluster != null;
   }
 
-  /** {@code -Daphelion.cuda.clusterGemv=false} keeps the per-block fused kernel, to measure what clusters pay. */
+  /**
+   * {@code -Daphelion.cuda.clusterGemv=true} makes AUTO take the cluster kernel; off by default, since
+   * on an H100 it made the 2B4T decode slower (416.5 against 522.8 tokens/s, docs/performance.md).
+   */
   private static final boolean CLUSTER_BY_DEFAULT =
-      Boolean.parseBoolean(System.getProperty("aphelion.cuda.clusterGemv", "true"));
+      Boolean.parseBoolean(System.getProperty("aphelion.cuda.clusterGemv", "false"));
 
   // Blocks of the wide GEMVs resident per multiprocessor (80 registers x 256 threads).
   private static final int WIDE_BLOCKS_PER_SM = 3;

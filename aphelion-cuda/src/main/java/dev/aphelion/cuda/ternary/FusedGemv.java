@@ -8,8 +8,8 @@ package dev.aphelion.cuda.ternary;
  */
 public enum FusedGemv {
   /**
-   * {@link #CLUSTER} where it runs and the buffers suit it (unless {@code
-   * -Daphelion.cuda.clusterGemv=false}), else {@link #PER_BLOCK}.
+   * {@link #PER_BLOCK}; with {@code -Daphelion.cuda.clusterGemv=true}, {@link #CLUSTER} where it
+   * runs and the buffers suit it.
    */
   AUTO,
   /** Every block normalizes and quantizes the whole row itself (any device, any shape). */
